@@ -1,0 +1,231 @@
+/**
+ * Readers for the three input formats. Files are read as byte streams and cut
+ * into lines without ever holding a whole file; each line is decoded with a
+ * fatal UTF-8 decoder so invalid bytes are rejected, not silently replaced.
+ * Every line ends up either as a RawRecord or as a Rejection.
+ */
+import { createReadStream, promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { createGunzip } from 'node:zlib';
+
+export interface Limits {
+  maxRecordBytes: number;
+  maxFileBytes: number;
+}
+
+export interface Rejection {
+  file: string;
+  line: number | null;
+  id: string | null;
+  reason: string;
+}
+
+/** A parsed record before validation: plain data, JSON-parsed or built from a .txt file. */
+export interface RawRecord {
+  file: string;
+  line: number;
+  data: Record<string, unknown>;
+}
+
+export type ReadItem = { kind: 'record'; record: RawRecord } | { kind: 'reject'; rejection: Rejection } | { kind: 'blank' };
+
+const INPUT_EXTENSIONS = ['.jsonl.gz', '.jsonl', '.txt'];
+
+export function inputKind(file: string): 'jsonl' | 'jsonl.gz' | 'txt' | null {
+  const lower = file.toLowerCase();
+  if (lower.endsWith('.jsonl.gz')) return 'jsonl.gz';
+  if (lower.endsWith('.jsonl')) return 'jsonl';
+  if (lower.endsWith('.txt')) return 'txt';
+  return null;
+}
+
+/**
+ * Input files under the given paths (folders recursively), sorted so that the
+ * run is deterministic. A path that does not exist becomes a rejection.
+ */
+export async function discoverFiles(paths: string[]): Promise<{ files: string[]; rejected: Rejection[] }> {
+  const files = new Set<string>();
+  const rejected: Rejection[] = [];
+  const walk = async (p: string): Promise<void> => {
+    let st;
+    try {
+      st = await fsp.stat(p);
+    } catch (e) {
+      rejected.push({ file: p, line: null, id: null, reason: `unreadable path: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` });
+      return;
+    }
+    if (st.isDirectory()) {
+      const entries = await fsp.readdir(p);
+      entries.sort();
+      for (const e of entries) {
+        if (e.startsWith('.')) continue;
+        const child = path.join(p, e);
+        const cst = await fsp.stat(child).catch(() => null);
+        if (cst?.isDirectory() || inputKind(e)) await walk(child);
+      }
+    } else if (inputKind(p)) files.add(p);
+    else rejected.push({ file: p, line: null, id: null, reason: `unsupported file type (expected ${INPUT_EXTENSIONS.join(', ')})` });
+  };
+  for (const p of paths) await walk(p);
+  return { files: [...files].sort(), rejected };
+}
+
+class SizeCapError extends Error {}
+
+/**
+ * Split a byte stream into lines. A line longer than maxLine is reported as
+ * `null` (oversized) after skipping its bytes, so one huge record costs no memory.
+ */
+async function* byteLines(stream: AsyncIterable<Buffer>, maxLine: number, maxTotal: number): AsyncGenerator<Buffer | null> {
+  let parts: Buffer[] = [];
+  let partLen = 0;
+  let oversized = false;
+  let total = 0;
+  for await (const chunk of stream) {
+    total += chunk.length;
+    if (total > maxTotal) throw new SizeCapError(`input inflates past the size cap of ${maxTotal} bytes`);
+    let start = 0;
+    while (start < chunk.length) {
+      const nl = chunk.indexOf(10, start);
+      const end = nl === -1 ? chunk.length : nl;
+      if (!oversized) {
+        if (partLen + (end - start) > maxLine) {
+          oversized = true;
+          parts = [];
+          partLen = 0;
+        } else {
+          parts.push(chunk.subarray(start, end));
+          partLen += end - start;
+        }
+      }
+      if (nl === -1) break;
+      yield oversized ? null : Buffer.concat(parts, partLen);
+      parts = [];
+      partLen = 0;
+      oversized = false;
+      start = nl + 1;
+    }
+  }
+  if (oversized) yield null;
+  else if (partLen > 0) yield Buffer.concat(parts, partLen);
+}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+function decode(buf: Buffer): string | null {
+  try {
+    return decoder.decode(buf);
+  } catch {
+    return null;
+  }
+}
+
+function idOf(obj: unknown): string | null {
+  if (typeof obj !== 'object' || obj === null) return null;
+  const id = (obj as Record<string, unknown>).id;
+  return typeof id === 'string' || typeof id === 'number' ? String(id) : null;
+}
+
+/** Read a .jsonl or .jsonl.gz file line by line. */
+export async function* readJsonl(file: string, gz: boolean, limits: Limits): AsyncGenerator<ReadItem> {
+  let lineNo = 0;
+  const raw = createReadStream(file);
+  const stream: AsyncIterable<Buffer> = gz ? raw.pipe(createGunzip()) : raw;
+  if (gz) raw.on('error', (e) => (stream as NodeJS.ReadableStream).emit('error', e));
+  try {
+    for await (const buf of byteLines(stream, limits.maxRecordBytes, limits.maxFileBytes)) {
+      lineNo++;
+      if (buf === null) {
+        yield { kind: 'reject', rejection: { file, line: lineNo, id: null, reason: `record over the size cap of ${limits.maxRecordBytes} bytes` } };
+        continue;
+      }
+      const text = decode(buf);
+      if (text === null) {
+        yield { kind: 'reject', rejection: { file, line: lineNo, id: null, reason: 'invalid UTF-8' } };
+        continue;
+      }
+      if (text.trim() === '') {
+        // A blank line is not a record: it is counted apart (run.json), not read.
+        yield { kind: 'blank' };
+        continue;
+      }
+      let data: unknown;
+      try {
+        data = JSON.parse(text);
+      } catch (e) {
+        yield { kind: 'reject', rejection: { file, line: lineNo, id: null, reason: `broken JSON: ${(e as Error).message}` } };
+        continue;
+      }
+      if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+        yield { kind: 'reject', rejection: { file, line: lineNo, id: null, reason: 'JSON line is not an object' } };
+        continue;
+      }
+      yield { kind: 'record', record: { file, line: lineNo, data: data as Record<string, unknown> } };
+    }
+  } catch (e) {
+    const reason = e instanceof SizeCapError ? e.message : `unreadable file: ${(e as NodeJS.ErrnoException).code ?? ''} ${(e as Error).message}`.trim();
+    yield { kind: 'reject', rejection: { file, line: lineNo + 1, id: null, reason: `${reason} (reading stopped after line ${lineNo})` } };
+  }
+}
+
+/** "17th, September 2023 GMT" and similar English dates on a تاريخ النشر line. */
+const MONTHS: Record<string, number> = {
+  january: 1, february: 2, march: 3, april: 4, may: 5, june: 6, july: 7, august: 8, september: 9, october: 10, november: 11, december: 12,
+};
+
+export function parsePublicationDate(line: string): string | null {
+  const m = /(\d{1,2})(?:st|nd|rd|th)?,?\s+([A-Za-z]+),?\s+(\d{4})(?:\s+(\d{1,2}):(\d{2}))?/u.exec(line);
+  if (m) {
+    const month = MONTHS[m[2].toLowerCase()];
+    if (!month) return null;
+    const iso = `${m[3]}-${String(month).padStart(2, '0')}-${m[1].padStart(2, '0')}T${(m[4] ?? '00').padStart(2, '0')}:${m[5] ?? '00'}:00Z`;
+    return Number.isNaN(Date.parse(iso)) ? null : iso;
+  }
+  const iso = /(\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?)/u.exec(line);
+  if (iso && !Number.isNaN(Date.parse(iso[1]))) return iso[1].replace(' ', 'T');
+  return null;
+}
+
+/**
+ * A .txt article as in the seeds: first non-empty line is the title; a
+ * "تاريخ النشر:" line gives the date and a "المصدر:" line the credited source.
+ * The text is everything after the title, offsets counted from there.
+ */
+export async function* readTxt(file: string, limits: Limits): AsyncGenerator<ReadItem> {
+  const id = path.basename(file).replace(/\.txt$/i, '');
+  let buf: Buffer;
+  try {
+    const st = await fsp.stat(file);
+    if (st.size > limits.maxRecordBytes) {
+      yield { kind: 'reject', rejection: { file, line: 1, id, reason: `record over the size cap of ${limits.maxRecordBytes} bytes` } };
+      return;
+    }
+    buf = await fsp.readFile(file);
+  } catch (e) {
+    yield { kind: 'reject', rejection: { file, line: null, id, reason: `unreadable file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` } };
+    return;
+  }
+  let content = decode(buf);
+  if (content === null) {
+    yield { kind: 'reject', rejection: { file, line: 1, id, reason: 'invalid UTF-8' } };
+    return;
+  }
+  if (content.charCodeAt(0) === 0xfeff) content = content.slice(1);
+  const titleMatch = /^\s*([^\n]*)\n?/u.exec(content);
+  const title = (titleMatch?.[1] ?? '').trim();
+  const text = content.slice(titleMatch ? titleMatch[0].length : 0);
+  const data: Record<string, unknown> = { id, title, text };
+  const dateLine = /^\s*تاريخ النشر\s*[:：]\s*(.+)$/mu.exec(text);
+  if (dateLine) data.published_at = parsePublicationDate(dateLine[1]);
+  const credit = /^\s*المصدر\s*[:：]\s*(.+?)\s*$/mu.exec(text);
+  if (credit) data.credit = credit[1];
+  // The outlet is the credited site when the file names one, else the folder the file sits in.
+  data.outlet = credit ? credit[1] : path.basename(path.dirname(file));
+  yield { kind: 'record', record: { file, line: 1, data } };
+}
+
+export function readFile(file: string, limits: Limits): AsyncGenerator<ReadItem> {
+  const kind = inputKind(file);
+  if (kind === 'txt') return readTxt(file, limits);
+  return readJsonl(file, kind === 'jsonl.gz', limits);
+}

@@ -1,0 +1,81 @@
+/**
+ * Record validation: a RawRecord becomes an Article or a rejection with a
+ * reason. Input fields other than the known ones are passed through untouched;
+ * the passthrough object has no prototype, so keys such as "__proto__" or
+ * "constructor" are plain data and pollute nothing.
+ */
+import { arabicLetterShare } from '../text/normalize.js';
+import type { RawRecord, Rejection } from './read.js';
+
+export interface Article {
+  /** Position in the night, after sorting; the index every later stage uses. */
+  index: number;
+  id: string;
+  outlet: string;
+  url: string;
+  /** ISO timestamp, or null when missing or unparseable. */
+  published_at: string | null;
+  /** Milliseconds since the epoch, NaN when unknown. */
+  time: number;
+  title: string;
+  text: string;
+  /** Every input field, as read (null prototype). */
+  fields: Record<string, unknown>;
+  source: { file: string; line: number };
+}
+
+export interface ValidationLimits {
+  minArabicShare: number;
+  maxRecordBytes: number;
+}
+
+function str(v: unknown): string {
+  return typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v);
+}
+
+/** Copy own enumerable keys into a null-prototype object (safe for "__proto__"). */
+function plainCopy(data: Record<string, unknown>): Record<string, unknown> {
+  const out = Object.create(null) as Record<string, unknown>;
+  for (const key of Object.keys(data)) Object.defineProperty(out, key, { value: data[key], enumerable: true, writable: true, configurable: true });
+  return out;
+}
+
+export function validateRecord(raw: RawRecord, limits: ValidationLimits): { article?: Omit<Article, 'index'>; rejection?: Rejection } {
+  const { file, line, data } = raw;
+  const idValue = Object.hasOwn(data, 'id') ? data.id : undefined;
+  const id = typeof idValue === 'string' ? idValue.trim() : typeof idValue === 'number' && Number.isFinite(idValue) ? String(idValue) : '';
+  const reject = (reason: string): { rejection: Rejection } => ({ rejection: { file, line, id: id || null, reason } });
+  if (!id) return reject(idValue === undefined ? 'missing id' : `invalid id ${JSON.stringify(idValue)} (expected a non-empty string or number)`);
+  const textValue = Object.hasOwn(data, 'text') ? data.text : undefined;
+  if (typeof textValue !== 'string') return reject(textValue === undefined ? 'missing text' : 'text is not a string');
+  if (textValue.trim() === '') return reject('empty text');
+  const title = Object.hasOwn(data, 'title') ? str(data.title) : '';
+  if (Buffer.byteLength(textValue) + Buffer.byteLength(title) > limits.maxRecordBytes) return reject(`record over the size cap of ${limits.maxRecordBytes} bytes`);
+  const share = arabicLetterShare(textValue);
+  if (share < limits.minArabicShare) return reject(`not Arabic: ${(share * 100).toFixed(1)}% of letters are Arabic (minimum ${(limits.minArabicShare * 100).toFixed(0)}%)`);
+  const rawDate = Object.hasOwn(data, 'published_at') ? data.published_at : null;
+  let published: string | null = null;
+  let time = NaN;
+  if (typeof rawDate === 'string' && rawDate.trim() !== '') {
+    // A timestamp without a zone is read as UTC, so the result does not depend on the machine's TZ.
+    const zoneless = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(rawDate.trim());
+    const t = Date.parse(zoneless ? `${rawDate.trim().replace(' ', 'T')}Z` : rawDate);
+    if (!Number.isNaN(t)) {
+      published = rawDate;
+      time = t;
+    }
+  }
+  return {
+    article: {
+      id,
+      outlet: Object.hasOwn(data, 'outlet') ? str(data.outlet).trim() || 'unknown' : 'unknown',
+      url: Object.hasOwn(data, 'url') ? str(data.url) : '',
+      published_at: published,
+      time,
+      title,
+      text: textValue,
+      fields: plainCopy(data),
+      source: { file, line },
+    },
+  };
+}

@@ -1,0 +1,150 @@
+/**
+ * Verification: LSH only proposes, this decides. Every candidate pair is
+ * measured on its exact shingle sets (Jaccard and containment both ways),
+ * its paragraphs are aligned, and the pair becomes a near-duplicate, a
+ * partial copy (shared passages) or nothing.
+ *
+ * A shared template is not a copy: when both sides carry their own numbers
+ * that the other lacks (another day's market figures, another fire's
+ * casualties), the text they share is the template, and the pair is dropped.
+ */
+import type { TextAnalysis } from '../text/analyze.js';
+import type { DocSketch } from '../sketch/index.js';
+import { intersectionSize, similarity } from '../sketch/shingle.js';
+
+export interface VerifyOptions {
+  jaccard: number;
+  containment: number;
+  minShingles: number;
+  minFactAgreement: number;
+  passageMinSimilarity: number;
+  passageMinShared: number;
+  passagesEnabled: boolean;
+}
+
+export interface AlignedPassage {
+  aPara: number;
+  bPara: number;
+  /** Shared shingles of the two paragraphs. */
+  shared: number;
+  /** Containment of the smaller paragraph in the larger. */
+  similarity: number;
+}
+
+export type Relation = 'near-duplicate' | 'partial';
+
+export interface VerifiedPair {
+  a: number;
+  b: number;
+  relation: Relation;
+  jaccard: number;
+  containmentAB: number;
+  containmentBA: number;
+  passages: AlignedPassage[];
+}
+
+export interface Rejected {
+  /** Why a candidate with real overlap was not linked (for eval and the report). */
+  reason: 'template' | 'too-little-shared' | 'below-threshold';
+}
+
+/**
+ * Align each content paragraph of A with the paragraph of B it shares most
+ * with; keep alignments whose smaller side is at least `minSim` contained.
+ * One B paragraph aligns with at most one A paragraph (the best).
+ */
+export function alignParagraphs(sa: DocSketch, sb: DocSketch, minSim: number): AlignedPassage[] {
+  const where = new Map<number, number>();
+  // A shingle that occurs in several B paragraphs points to the first; rare, and alignment stays a best-effort map.
+  for (let q = sb.paragraphs.length - 1; q >= 0; q--) {
+    const s = sb.paragraphs[q].shingles;
+    for (let i = 0; i < s.length; i++) where.set(s[i], q);
+  }
+  const best = new Map<number, AlignedPassage>();
+  const touched = new Set<number>();
+  for (const pa of sa.paragraphs) {
+    touched.clear();
+    for (let i = 0; i < pa.shingles.length; i++) {
+      const q = where.get(pa.shingles[i]);
+      if (q !== undefined) touched.add(q);
+    }
+    let bestQ = -1;
+    let bestSim = 0;
+    let bestShared = 0;
+    for (const q of touched) {
+      const pb = sb.paragraphs[q];
+      const exact = intersectionSize(pa.shingles, pb.shingles);
+      const sim = exact / Math.min(pa.shingles.length, pb.shingles.length);
+      if (sim > bestSim || (sim === bestSim && q < bestQ)) {
+        bestSim = sim;
+        bestQ = q;
+        bestShared = exact;
+      }
+    }
+    if (bestQ < 0 || bestSim < minSim) continue;
+    const bPara = sb.paragraphs[bestQ].para;
+    const prev = best.get(bPara);
+    if (!prev || bestShared > prev.shared) best.set(bPara, { aPara: pa.para, bPara, shared: bestShared, similarity: bestSim });
+  }
+  return [...best.values()].sort((x, y) => x.aPara - y.aPara || x.bPara - y.bPara);
+}
+
+function numberSet(a: TextAnalysis, paras: Iterable<number>): Set<number> {
+  const out = new Set<number>();
+  for (const p of paras) {
+    for (let i = a.tokenStart[p]; i < a.tokenStart[p + 1]; i++) if (a.numberMask[i]) out.add(a.tokenHashes[i]);
+  }
+  return out;
+}
+
+/**
+ * Share of the facts (numbers) that agree, when both sides bring at least two
+ * numbers of their own; 1 when there is no such conflict. A trimmed copy
+ * lacks some numbers on one side only, so it is never penalised.
+ */
+export function factAgreement(na: Set<number>, nb: Set<number>): number {
+  let shared = 0;
+  for (const x of na) if (nb.has(x)) shared++;
+  const onlyA = na.size - shared;
+  const onlyB = nb.size - shared;
+  if (onlyA < 2 || onlyB < 2) return 1;
+  return shared / Math.min(na.size, nb.size);
+}
+
+const contentParas = (a: TextAnalysis): number[] => a.paragraphs.flatMap((p, i) => (p.kind === null ? [i] : []));
+
+export function verifyPair(
+  i: number,
+  j: number,
+  analyses: TextAnalysis[],
+  sketches: DocSketch[],
+  o: VerifyOptions,
+): VerifiedPair | Rejected {
+  const sa = sketches[i];
+  const sb = sketches[j];
+  const sim = similarity(sa.shingles, sb.shingles);
+  if (sim.intersection === 0) return { reason: 'below-threshold' };
+  const small = Math.min(sa.shingles.length, sb.shingles.length);
+  const maxContainment = Math.max(sim.containmentAB, sim.containmentBA);
+  // Very short texts are only near-duplicates when (almost) identical: a few shared shingles prove nothing.
+  const nearDup = small >= o.minShingles ? sim.jaccard >= o.jaccard || maxContainment >= o.containment : sim.jaccard >= 0.9;
+  const passages = alignParagraphs(sa, sb, o.passageMinSimilarity);
+  const base = { a: i, b: j, jaccard: sim.jaccard, containmentAB: sim.containmentAB, containmentBA: sim.containmentBA, passages };
+  if (nearDup) {
+    const agreement = factAgreement(numberSet(analyses[i], contentParas(analyses[i])), numberSet(analyses[j], contentParas(analyses[j])));
+    if (agreement < o.minFactAgreement) return { reason: 'template' };
+    return { ...base, relation: 'near-duplicate' };
+  }
+  if (!o.passagesEnabled) return { reason: 'below-threshold' };
+  let shared = 0;
+  for (const p of passages) shared += p.shared;
+  if (shared < o.passageMinShared) return { reason: 'too-little-shared' };
+  // Facts are compared where the texts are aligned: the rest of two different stories may differ freely.
+  const agreement = factAgreement(numberSet(analyses[i], passages.map((p) => p.aPara)), numberSet(analyses[j], passages.map((p) => p.bPara)));
+  if (agreement < o.minFactAgreement) return { reason: 'template' };
+  return { ...base, relation: 'partial' };
+}
+
+export function isVerified(r: VerifiedPair | Rejected): r is VerifiedPair {
+  return (r as VerifiedPair).relation !== undefined;
+}

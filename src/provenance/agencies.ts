@@ -1,0 +1,101 @@
+/**
+ * The wire-agency lexicon, and credit-line extraction. Names are matched on
+ * normalized text (so أ/ا and ة/ه spellings all match). Each agency lists the
+ * outlet ids under which its own articles arrive (SPA's site is `was`).
+ * Short names that are also common words (بنا "with us", العمانية "Omani")
+ * are deliberately left out: they would name agencies that are not there.
+ */
+import { normalizeText } from '../text/normalize.js';
+
+export interface Agency {
+  code: string;
+  name: string;
+  /** Arabic and Latin names as written in articles; matched as whole-word phrases after normalization. */
+  names: string[];
+  /** Outlet ids that publish this agency's own wire. */
+  outlets: string[];
+}
+
+export const AGENCIES: Agency[] = [
+  { code: 'KCNA', name: 'Korean Central News Agency', names: ['وكالة الأنباء المركزية الكورية', 'وكالة الأنباء الكورية المركزية', 'وكالة الأنباء المركزية الكورية الشمالية', 'وكالة الأنباء الكورية الشمالية', 'KCNA'], outlets: ['kcna'] },
+  { code: 'SPA', name: 'Saudi Press Agency', names: ['واس', 'وكالة الأنباء السعودية', 'SPA'], outlets: ['was', 'spa'] },
+  { code: 'Reuters', name: 'Reuters', names: ['رويترز', 'Reuters'], outlets: ['reuters'] },
+  { code: 'AFP', name: 'Agence France-Presse', names: ['فرانس برس', 'فرانس بريس', 'أ ف ب', 'أ.ف.ب', 'AFP'], outlets: ['afp'] },
+  { code: 'AP', name: 'Associated Press', names: ['أسوشيتد برس', 'أسوشييتد برس', 'اسوشيتدبرس', 'أ ب'], outlets: ['ap'] },
+  { code: 'Anadolu', name: 'Anadolu Agency', names: ['الأناضول', 'وكالة الأناضول'], outlets: ['aa', 'anadolu'] },
+  { code: 'Sputnik', name: 'Sputnik', names: ['سبوتنيك', 'Sputnik'], outlets: ['sputnik'] },
+  { code: 'RIA', name: 'RIA Novosti', names: ['ريا نوفوستي', 'نوفوستي'], outlets: ['ria'] },
+  { code: 'TASS', name: 'TASS', names: ['تاس', 'إيتار تاس', 'TASS'], outlets: ['tass'] },
+  { code: 'Interfax', name: 'Interfax', names: ['إنترفاكس', 'انترفاكس', 'Interfax'], outlets: ['interfax'] },
+  { code: 'WAM', name: 'Emirates News Agency', names: ['وام', 'وكالة أنباء الإمارات'], outlets: ['wam'] },
+  { code: 'QNA', name: 'Qatar News Agency', names: ['قنا', 'وكالة الأنباء القطرية'], outlets: ['qna'] },
+  { code: 'KUNA', name: 'Kuwait News Agency', names: ['كونا', 'وكالة الأنباء الكويتية'], outlets: ['kuna'] },
+  { code: 'MENA', name: 'Middle East News Agency', names: ['أ ش أ', 'أ.ش.أ', 'وكالة أنباء الشرق الأوسط'], outlets: ['mena'] },
+  { code: 'SANA', name: 'Syrian Arab News Agency', names: ['سانا', 'الوكالة العربية السورية للأنباء'], outlets: ['sana'] },
+  { code: 'Petra', name: 'Jordan News Agency', names: ['بترا', 'وكالة الأنباء الأردنية'], outlets: ['petra'] },
+  { code: 'BNA', name: 'Bahrain News Agency', names: ['وكالة أنباء البحرين'], outlets: ['bna'] },
+  { code: 'ONA', name: 'Oman News Agency', names: ['وكالة الأنباء العمانية'], outlets: ['ona'] },
+  { code: 'DPA', name: 'Deutsche Presse-Agentur', names: ['د ب أ', 'د.ب.أ', 'الوكالة الألمانية'], outlets: ['dpa'] },
+];
+
+interface CompiledName {
+  agency: Agency;
+  tokens: string[];
+}
+
+/** Compiled names indexed by their first normalized token, for one pass over a text. */
+const BY_FIRST_TOKEN = new Map<string, Array<{ agency: Agency; tokens: string[] }>>();
+for (const agency of AGENCIES) {
+  for (const name of agency.names) {
+    const tokens = normalizeText(name).split(' ').filter(Boolean);
+    const list = BY_FIRST_TOKEN.get(tokens[0]) ?? [];
+    list.push({ agency, tokens });
+    BY_FIRST_TOKEN.set(tokens[0], list);
+  }
+}
+
+/** Agency codes named in a token sequence (normalized tokens), in lexicon order, each once. */
+export function agenciesInTokens(tokens: string[]): string[] {
+  const found = new Set<string>();
+  for (let i = 0; i < tokens.length; i++) {
+    const candidates = BY_FIRST_TOKEN.get(tokens[i]);
+    if (!candidates) continue;
+    for (const c of candidates) {
+      if (found.has(c.agency.code) || i + c.tokens.length > tokens.length) continue;
+      let ok = true;
+      for (let k = 1; k < c.tokens.length; k++) if (tokens[i + k] !== c.tokens[k]) ok = false;
+      if (ok) found.add(c.agency.code);
+    }
+  }
+  return AGENCIES.filter((a) => found.has(a.code)).map((a) => a.code);
+}
+
+export function agencyOfOutlet(outlet: string): Agency | undefined {
+  const o = outlet.toLowerCase();
+  return AGENCIES.find((a) => a.outlets.includes(o));
+}
+
+/** Credit lines: "المصدر: …", "نقلاً عن …", "(واس)", "المصدر - …", "بحسب وكالة …" at paragraph level. */
+const CREDIT_PATTERNS: RegExp[] = [
+  /(?:^|\s)(?:المصدر|المصادر|مصدر الخبر)\s*[:：\-–—]\s*[^\n]{1,80}/u,
+  /نقلا?ً?\s+عن\s+[^\n.،]{1,60}/u,
+  /\((?:[^()\n]{1,30})\)\s*$/u,
+  /^\s*\((?:[^()\n]{1,30})\)/u,
+];
+
+/** Credit lines found in a paragraph of original text, as written (trimmed). */
+export function creditLines(paragraph: string): string[] {
+  const out: string[] = [];
+  for (const re of CREDIT_PATTERNS) {
+    const m = re.exec(paragraph);
+    if (!m) continue;
+    const s = m[0].trim();
+    // A parenthesised tag only counts when it names an agency or a source word (not every bracket is a credit).
+    if (s.startsWith('(') || s.endsWith(')')) {
+      const toks = normalizeText(s).split(' ');
+      if (agenciesInTokens(toks).length === 0 && !/وكال|متابعات|خاص/u.test(s)) continue;
+    }
+    out.push(s);
+  }
+  return out;
+}

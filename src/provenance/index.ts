@@ -1,0 +1,195 @@
+/**
+ * Provenance: which article is a story's origin, and who copied what from whom.
+ *
+ * Origin order: earliest published; among equal or missing dates, the article
+ * from a wire agency's own outlet, then the one the others credit, then the
+ * most complete text, then the id. The same order drives clustering, so the
+ * origin is always the cluster's first member.
+ */
+import type { Article } from '../ingest/index.js';
+import type { DocSketch } from '../sketch/index.js';
+import { intersectionSize, unionAll } from '../sketch/shingle.js';
+import type { TextAnalysis } from '../text/analyze.js';
+import { normalizeText } from '../text/normalize.js';
+import type { Cluster } from '../match/cluster.js';
+import type { VerifiedPair } from '../match/verify.js';
+import { agencyOfOutlet } from './agencies.js';
+
+export type OriginRule = 'earliest-published' | 'wire-agency-outlet' | 'credited-by-others' | 'most-complete' | 'id-order';
+
+export interface OrderFacts {
+  isAgency: Uint8Array;
+  credited: Int32Array;
+  completeness: Int32Array;
+}
+
+/** How many other articles credit each article's outlet (by outlet id or name in a credit line). */
+export function creditCounts(articles: Article[], analyses: TextAnalysis[]): Int32Array {
+  const byOutlet = new Map<string, number>();
+  const outletKeys = new Map<string, string[]>();
+  for (const a of articles) {
+    if (outletKeys.has(a.outlet)) continue;
+    const keys = [normalizeText(a.outlet)];
+    const name = (a.fields as Record<string, unknown>).outlet_name;
+    if (typeof name === 'string' && name.trim()) keys.push(normalizeText(name));
+    outletKeys.set(a.outlet, keys.filter((k) => k.length >= 2));
+  }
+  for (let i = 0; i < articles.length; i++) {
+    const credits = analyses[i].credits.map((c) => normalizeText(c)).join(' | ');
+    if (!credits) continue;
+    for (const [outlet, keys] of outletKeys) {
+      if (outlet === articles[i].outlet) continue;
+      if (keys.some((k) => credits.includes(k))) byOutlet.set(outlet, (byOutlet.get(outlet) ?? 0) + 1);
+    }
+  }
+  return Int32Array.from(articles, (a) => byOutlet.get(a.outlet) ?? 0);
+}
+
+export function orderFacts(articles: Article[], analyses: TextAnalysis[], sketches: DocSketch[]): OrderFacts {
+  return {
+    isAgency: Uint8Array.from(articles, (a) => (agencyOfOutlet(a.outlet) ? 1 : 0)),
+    credited: creditCounts(articles, analyses),
+    completeness: Int32Array.from(sketches, (s) => s.shingles.length),
+  };
+}
+
+function compareTime(x: number, y: number): number {
+  const nx = Number.isNaN(x);
+  const ny = Number.isNaN(y);
+  if (nx || ny) return nx === ny ? 0 : nx ? 1 : -1;
+  return x - y;
+}
+
+/** The rule that puts article x before article y (or null if they are the same by every rule). */
+export function decidingRule(x: number, y: number, articles: Article[], f: OrderFacts): OriginRule {
+  if (compareTime(articles[x].time, articles[y].time) !== 0) return 'earliest-published';
+  if (f.isAgency[x] !== f.isAgency[y]) return 'wire-agency-outlet';
+  if (f.credited[x] !== f.credited[y]) return 'credited-by-others';
+  if (f.completeness[x] !== f.completeness[y]) return 'most-complete';
+  return 'id-order';
+}
+
+export function originOrder(articles: Article[], f: OrderFacts): number[] {
+  const idx = articles.map((_, i) => i);
+  idx.sort(
+    (x, y) =>
+      compareTime(articles[x].time, articles[y].time) ||
+      f.isAgency[y] - f.isAgency[x] ||
+      f.credited[y] - f.credited[x] ||
+      f.completeness[y] - f.completeness[x] ||
+      (articles[x].id < articles[y].id ? -1 : articles[x].id > articles[y].id ? 1 : 0),
+  );
+  return idx;
+}
+
+export interface MemberProvenance {
+  id: string;
+  outlet: string;
+  published_at: string | null;
+  /** Share of the member's content shingles also in the origin. */
+  share_from_origin: number;
+  /** Share found in other members but not in the origin. */
+  share_from_others: number;
+  /** Member paragraphs not aligned with the origin: [start, end) offsets. */
+  added: Array<{ start: number; end: number }>;
+  /** Origin paragraphs the member does not carry: [start, end) offsets in the origin. */
+  dropped: Array<{ start: number; end: number }>;
+  credits: string[];
+  agencies: string[];
+}
+
+export interface CopyEdge {
+  from: string;
+  to: string;
+  relation: string;
+  /** Share of the copier's text found in the source. */
+  share: number;
+  /** Seconds between the two publications, null when a date is missing. */
+  lag_seconds: number | null;
+}
+
+export interface ClusterProvenance {
+  cluster_id: string;
+  kind: 'story' | 'near-duplicate';
+  origin: string;
+  origin_rule: OriginRule | 'only-member';
+  members: MemberProvenance[];
+  edges: CopyEdge[];
+  agencies: string[];
+}
+
+export function clusterProvenance(
+  clusterId: string,
+  kind: 'story' | 'near-duplicate',
+  cluster: Cluster,
+  articles: Article[],
+  analyses: TextAnalysis[],
+  sketches: DocSketch[],
+  pairsByKey: Map<string, VerifiedPair>,
+  facts: OrderFacts,
+): ClusterProvenance {
+  const origin = cluster.canonical;
+  const members = cluster.members;
+  const pairOf = (x: number, y: number): VerifiedPair | undefined => pairsByKey.get(x < y ? `${x}:${y}` : `${y}:${x}`);
+  const memberProv: MemberProvenance[] = members.map((m) => {
+    const set = sketches[m].shingles;
+    const others = unionAll(members.filter((x) => x !== m && x !== origin).map((x) => sketches[x].shingles));
+    const fromOrigin = m === origin ? set.length : intersectionSize(set, sketches[origin].shingles);
+    let fromOthers = 0;
+    if (m !== origin) {
+      const originSet = sketches[origin].shingles;
+      // Shingles found in another member but not in the origin.
+      const o = new Set<number>(originSet);
+      let j = 0;
+      for (let i = 0; i < set.length; i++) {
+        while (j < others.length && others[j] < set[i]) j++;
+        if (j < others.length && others[j] === set[i] && !o.has(set[i])) fromOthers++;
+      }
+    }
+    const pair = m === origin ? undefined : pairOf(m, origin);
+    const mIsA = pair ? pair.a === m : true;
+    const alignedM = new Set(pair ? pair.passages.map((p) => (mIsA ? p.aPara : p.bPara)) : []);
+    const alignedO = new Set(pair ? pair.passages.map((p) => (mIsA ? p.bPara : p.aPara)) : []);
+    const content = (d: number): number[] => sketches[d].paragraphs.map((p) => p.para);
+    const spans = (d: number, paras: number[]): Array<{ start: number; end: number }> =>
+      paras.map((p) => ({ start: analyses[d].paragraphs[p].start, end: analyses[d].paragraphs[p].end }));
+    return {
+      id: articles[m].id,
+      outlet: articles[m].outlet,
+      published_at: articles[m].published_at,
+      share_from_origin: set.length ? round(fromOrigin / set.length) : 0,
+      share_from_others: set.length ? round(fromOthers / set.length) : 0,
+      added: m === origin ? [] : spans(m, content(m).filter((p) => !alignedM.has(p))),
+      dropped: m === origin ? [] : spans(origin, content(origin).filter((p) => !alignedO.has(p))),
+      credits: analyses[m].credits,
+      agencies: analyses[m].agencies,
+    };
+  });
+  // Directed edges: every verified pair inside the cluster, from the earlier (by origin order) to the later.
+  const rankOf = new Map(members.map((m, r) => [m, r]));
+  const edges: CopyEdge[] = [];
+  for (let x = 0; x < members.length; x++) {
+    for (let y = x + 1; y < members.length; y++) {
+      const p = pairOf(members[x], members[y]);
+      if (!p) continue;
+      const [src, dst] = (rankOf.get(members[x]) as number) < (rankOf.get(members[y]) as number) ? [members[x], members[y]] : [members[y], members[x]];
+      const share = dst === p.a ? p.containmentAB : p.containmentBA;
+      const lag = Number.isNaN(articles[src].time) || Number.isNaN(articles[dst].time) ? null : Math.round((articles[dst].time - articles[src].time) / 1000);
+      edges.push({ from: articles[src].id, to: articles[dst].id, relation: p.relation, share: round(share), lag_seconds: lag });
+    }
+  }
+  const agencies = [...new Set(members.flatMap((m) => analyses[m].agencies))].sort();
+  return {
+    cluster_id: clusterId,
+    kind,
+    origin: articles[origin].id,
+    origin_rule: members.length > 1 ? decidingRule(origin, members[1], articles, facts) : 'only-member',
+    members: memberProv,
+    edges,
+    agencies,
+  };
+}
+
+export function round(x: number): number {
+  return Math.round(x * 10000) / 10000;
+}

@@ -1,0 +1,60 @@
+/**
+ * Output writers. Every file is written under a temporary name in the same
+ * folder and renamed when complete, so a crash never leaves a half-written
+ * file under its final name. JSONL is streamed line by line.
+ */
+import { createWriteStream, promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { once } from 'node:events';
+import { createGzip } from 'node:zlib';
+
+function tempName(file: string): string {
+  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+}
+
+async function drainWrite(stream: NodeJS.WritableStream, chunk: string): Promise<void> {
+  if (!stream.write(chunk)) await once(stream, 'drain');
+}
+
+/** Write JSON lines (optionally gzip-compressed) atomically. */
+export async function writeJsonl(file: string, rows: Iterable<unknown>, gzip = false): Promise<number> {
+  await fsp.mkdir(path.dirname(file), { recursive: true });
+  const tmp = tempName(file);
+  const out = createWriteStream(tmp);
+  // Fixed compression level and no file name/mtime in the gzip header: byte-identical output run after run.
+  const gz = gzip ? createGzip({ level: 6 }) : null;
+  const sink: NodeJS.WritableStream = gz ?? out;
+  if (gz) gz.pipe(out);
+  let n = 0;
+  try {
+    let buf = '';
+    for (const row of rows) {
+      buf += JSON.stringify(row) + '\n';
+      n++;
+      if (buf.length > 1 << 16) {
+        await drainWrite(sink, buf);
+        buf = '';
+      }
+    }
+    if (buf) await drainWrite(sink, buf);
+    sink.end();
+    await once(out, 'close');
+    await fsp.rename(tmp, file);
+  } catch (e) {
+    out.destroy();
+    await fsp.rm(tmp, { force: true });
+    throw e;
+  }
+  return n;
+}
+
+export async function writeText(file: string, text: string): Promise<void> {
+  await fsp.mkdir(path.dirname(file), { recursive: true });
+  const tmp = tempName(file);
+  await fsp.writeFile(tmp, text);
+  await fsp.rename(tmp, file);
+}
+
+export async function writeJson(file: string, value: unknown): Promise<void> {
+  await writeText(file, JSON.stringify(value, null, 2) + '\n');
+}

@@ -1,0 +1,86 @@
+/**
+ * The sketch stage: from analysed texts to the sets and signatures matching
+ * works on. Only content paragraphs count (boilerplate and fixed quotations
+ * are left out), and stock phrases (shingles in more articles than one story
+ * is ever copied to) are dropped from every set.
+ */
+import type { TextAnalysis } from '../text/analyze.js';
+import { MinHasher } from './minhash.js';
+import { shingleRun, toSet, unionAll } from './shingle.js';
+
+export interface ParagraphSet {
+  /** Index of the paragraph in its article. */
+  para: number;
+  shingles: Uint32Array;
+}
+
+export interface DocSketch {
+  /** Sorted distinct shingle hashes of the article's content. */
+  shingles: Uint32Array;
+  /** Content paragraphs with their own shingle sets (for alignment and the passage index). */
+  paragraphs: ParagraphSet[];
+}
+
+/** Shingle sets per content paragraph: runs of tokens cut at quotations. */
+export function shingleParagraphs(a: TextAnalysis, n: number): ParagraphSet[] {
+  const out: ParagraphSet[] = [];
+  const buf: number[] = [];
+  for (let p = 0; p < a.paragraphs.length; p++) {
+    if (a.paragraphs[p].kind !== null) continue;
+    buf.length = 0;
+    const end = a.tokenStart[p + 1];
+    let runStart = a.tokenStart[p];
+    for (let i = runStart; i <= end; i++) {
+      if (i === end || a.quoteMask[i]) {
+        shingleRun(a.tokenHashes, runStart, i, n, buf);
+        runStart = i + 1;
+      }
+    }
+    if (buf.length > 0) out.push({ para: p, shingles: toSet(buf) });
+  }
+  return out;
+}
+
+/** Document frequency of shingles over a night, to find stock phrases. */
+export function shingleDocFrequency(sets: Uint32Array[]): Map<number, number> {
+  const df = new Map<number, number>();
+  for (const s of sets) for (let i = 0; i < s.length; i++) df.set(s[i], (df.get(s[i]) ?? 0) + 1);
+  return df;
+}
+
+export function dropCommon(set: Uint32Array, common: Set<number>): Uint32Array {
+  if (common.size === 0) return set;
+  let keep = 0;
+  for (let i = 0; i < set.length; i++) if (!common.has(set[i])) keep++;
+  if (keep === set.length) return set;
+  const out = new Uint32Array(keep);
+  let w = 0;
+  for (let i = 0; i < set.length; i++) if (!common.has(set[i])) out[w++] = set[i];
+  return out;
+}
+
+/**
+ * Build every article's sketch. `commonMinDocs` is the document frequency
+ * from which a shingle is a stock phrase; the caller raises it to at least
+ * twice the number of outlets, since one story cannot be copied more often.
+ */
+export function sketchDocuments(analyses: TextAnalysis[], n: number, commonMinDocs: number): { sketches: DocSketch[]; common: Set<number> } {
+  const paraSets = analyses.map((a) => shingleParagraphs(a, n));
+  const docSets = paraSets.map((ps) => unionAll(ps.map((p) => p.shingles)));
+  const df = shingleDocFrequency(docSets);
+  const common = new Set<number>();
+  for (const [h, c] of df) if (c >= commonMinDocs) common.add(h);
+  const sketches = docSets.map((set, i) => ({
+    shingles: dropCommon(set, common),
+    paragraphs: paraSets[i].map((p) => ({ para: p.para, shingles: dropCommon(p.shingles, common) })).filter((p) => p.shingles.length > 0),
+  }));
+  return { sketches, common };
+}
+
+/** Signatures of many sets, back to back in one array (k values each). */
+export function signAll(sets: Uint32Array[], hasher: MinHasher): Uint32Array {
+  const k = hasher.permutations;
+  const out = new Uint32Array(sets.length * k);
+  for (let i = 0; i < sets.length; i++) hasher.sign(sets[i], out.subarray(i * k, (i + 1) * k));
+  return out;
+}

@@ -1,0 +1,122 @@
+/**
+ * LSH banding: b bands of r rows. Two sets with Jaccard s share at least one
+ * band with probability P(s) = 1 - (1 - s^r)^b, an S-curve whose steepest
+ * point sits near (1/b)^(1/r). (b, r) are chosen, with b*r <= k, to minimize
+ *   w_fp * ∫_0^t P(s) ds  +  w_fn * ∫_t^1 (1 - P(s)) ds
+ * i.e. the weighted area of false positives below the threshold t and of
+ * false negatives above it. LSH only proposes; every candidate is verified.
+ */
+import { fmix32 } from './hash.js';
+
+export interface BandParams {
+  bands: number;
+  rows: number;
+  falsePositive: number;
+  falseNegative: number;
+}
+
+export function candidateProbability(s: number, bands: number, rows: number): number {
+  return 1 - Math.pow(1 - Math.pow(s, rows), bands);
+}
+
+function integrate(f: (x: number) => number, a: number, b: number, steps = 400): number {
+  // Trapezoid rule; the integrands are smooth and bounded in [0, 1].
+  const h = (b - a) / steps;
+  let sum = (f(a) + f(b)) / 2;
+  for (let i = 1; i < steps; i++) sum += f(a + i * h);
+  return sum * h;
+}
+
+export function chooseBands(threshold: number, permutations: number, fpWeight: number, fnWeight: number): BandParams {
+  let best: BandParams | undefined;
+  let bestErr = Infinity;
+  for (let bands = 1; bands <= permutations; bands++) {
+    const maxRows = Math.floor(permutations / bands);
+    for (let rows = 1; rows <= maxRows; rows++) {
+      const fp = integrate((s) => candidateProbability(s, bands, rows), 0, threshold);
+      const fn = integrate((s) => 1 - candidateProbability(s, bands, rows), threshold, 1);
+      const err = fpWeight * fp + fnWeight * fn;
+      // Strict < keeps the first (fewest bands) of equal optima: deterministic.
+      if (err < bestErr - 1e-12) {
+        bestErr = err;
+        best = { bands, rows, falsePositive: fp, falseNegative: fn };
+      }
+    }
+  }
+  return best as BandParams;
+}
+
+/** The key of band `band` of a signature: position-salted, so equal rows in different bands never collide by construction. */
+export function bandKey(sig: Uint32Array, offset: number, band: number, rows: number): number {
+  let h = fmix32(0x2545f491 ^ Math.imul(band + 1, 0x9e3779b1));
+  const start = offset + band * rows;
+  for (let i = start; i < start + rows; i++) h = fmix32((Math.imul(h, 31) + sig[i]) >>> 0);
+  return h;
+}
+
+/** Packs (key, index) so that one native Float64Array sort groups equal keys; index < 2^21. */
+const IDX_LIMIT = 2 ** 21;
+
+/**
+ * Candidate pairs (i < j) of items whose signatures share a band. `sigs` holds
+ * `count` signatures of length `k` back to back; `skip[i]` leaves an item out.
+ * `sameGroup(i, j)` can veto pairs (paragraphs of one article). Buckets larger
+ * than `maxBucket` pair each member with the bucket's first `maxBucket` members
+ * only, which bounds the work and still links every member to an anchor.
+ * Returns pairs packed as i * 2^21 + j, sorted and distinct.
+ */
+export function candidatePairs(
+  sigs: Uint32Array,
+  count: number,
+  k: number,
+  params: BandParams,
+  maxBucket: number,
+  skip?: Uint8Array,
+  sameGroup?: (i: number, j: number) => boolean,
+): Float64Array {
+  if (count >= IDX_LIMIT) throw new Error(`too many items for one LSH pass: ${count} (limit ${IDX_LIMIT - 1})`);
+  const { bands, rows } = params;
+  let pairs = new Float64Array(1024);
+  let np = 0;
+  const push = (i: number, j: number): void => {
+    if (sameGroup && sameGroup(i, j)) return;
+    if (np === pairs.length) {
+      const grown = new Float64Array(pairs.length * 2);
+      grown.set(pairs);
+      pairs = grown;
+    }
+    pairs[np++] = i * IDX_LIMIT + j;
+  };
+  const packed = new Float64Array(count);
+  for (let band = 0; band < bands; band++) {
+    let n = 0;
+    for (let i = 0; i < count; i++) {
+      if (skip && skip[i]) continue;
+      packed[n++] = bandKey(sigs, i * k, band, rows) * IDX_LIMIT + i;
+    }
+    const view = packed.subarray(0, n).sort();
+    let start = 0;
+    while (start < n) {
+      const key = Math.floor(view[start] / IDX_LIMIT);
+      let end = start + 1;
+      while (end < n && Math.floor(view[end] / IDX_LIMIT) === key) end++;
+      const size = end - start;
+      if (size > 1) {
+        const anchors = Math.min(size, maxBucket);
+        for (let x = start; x < start + anchors; x++) {
+          const a = view[x] % IDX_LIMIT;
+          for (let y = x + 1; y < end; y++) push(a, view[y] % IDX_LIMIT);
+        }
+      }
+      start = end;
+    }
+  }
+  const out = pairs.subarray(0, np).sort();
+  let w = 0;
+  for (let i = 0; i < out.length; i++) if (i === 0 || out[i] !== out[w - 1]) out[w++] = out[i];
+  return out.slice(0, w);
+}
+
+export function unpackPair(p: number): [number, number] {
+  return [Math.floor(p / IDX_LIMIT), p % IDX_LIMIT];
+}

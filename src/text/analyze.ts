@@ -1,0 +1,141 @@
+/**
+ * Per-article text analysis: paragraphs with offsets, normalized token hashes,
+ * boilerplate flags by rule, fixed quotations (Quran verses, religious
+ * formulas) masked out, credit lines and named agencies. Pure: the same text
+ * and options always give the same analysis, whichever thread runs it.
+ */
+import { agenciesInTokens, creditLines } from '../provenance/agencies.js';
+import { hashSequence, type TokenHasher } from '../sketch/hash.js';
+import { ruleFlags, type BoilerplateKind } from './boilerplate.js';
+import { normalizeText, tokenize, type NormalizeOptions } from './normalize.js';
+import { segmentParagraphs } from './segment.js';
+
+export interface Paragraph {
+  start: number;
+  end: number;
+  /** Hash of the paragraph's normalized tokens (its identity for template learning). */
+  hash: number;
+  tokenCount: number;
+  /** Boilerplate kind, or null for content. Rule flags here; templates are added later. */
+  kind: BoilerplateKind | null;
+}
+
+export interface TextAnalysis {
+  paragraphs: Paragraph[];
+  /** Token hashes of all paragraphs back to back. */
+  tokenHashes: Uint32Array;
+  /** paragraph p owns tokens [tokenStart[p], tokenStart[p + 1]). */
+  tokenStart: Int32Array;
+  /** 1 where a token belongs to a fixed quotation (never counts as shared text). */
+  quoteMask: Uint8Array;
+  /** 1 where a token is a number (normalized digits): the facts a shared template fills in. */
+  numberMask: Uint8Array;
+  titleHash: number;
+  credits: string[];
+  agencies: string[];
+  /** Normalized title + lead, for searching in the report. */
+  searchKey: string;
+}
+
+/** Markers after which a Quran verse or hadith follows (normalized). */
+const QUOTE_INTRO = ['قال تعالى', 'قوله تعالى', 'يقول تعالى', 'قال الله تعالى', 'لقوله تعالى', 'قال الله عز وجل', 'يقول الله تعالى', 'قال عز وجل', 'قال رسول الله صلى الله عليه وسلم', 'قال النبي صلى الله عليه وسلم', 'وقال تعالى']
+  .map((s) => normalizeText(s).split(' '));
+/** Stock religious formulas shared by unrelated articles (condolences, blessings). */
+const FORMULAS = ['إنا لله وإنا إليه راجعون', 'بسم الله الرحمن الرحيم', 'صلى الله عليه وسلم', 'لا حول ولا قوة إلا بالله', 'رحمه الله وأسكنه فسيح جناته',
+  'تغمده الله بواسع رحمته', 'أسكنه فسيح جناته', 'وألهم أهله وذويه الصبر والسلوان', 'يا أيتها النفس المطمئنة ارجعي إلى ربك راضية مرضية فادخلي في عبادي وادخلي جنتي',
+  'كل عام وأنتم بخير', 'أعاده الله على الأمة الإسلامية باليمن والخير والبركات', 'حفظه الله', 'رضي الله عنه']
+  .map((s) => normalizeText(s).split(' '));
+
+function matchAt(tokens: string[], i: number, phrase: string[]): boolean {
+  if (i + phrase.length > tokens.length) return false;
+  for (let k = 0; k < phrase.length; k++) if (tokens[i + k] !== phrase[k]) return false;
+  return true;
+}
+
+/** Mask tokens of fixed quotations within one paragraph. */
+function maskQuotations(text: string, tokens: string[], starts: Int32Array, mask: Uint8Array, offset: number): void {
+  // Quran ornate brackets ﴿ … ﴾ (and the plain-bracket variant some sites use after a marker).
+  const bracket = /﴿[^﴾]*﴾?/gu;
+  let m: RegExpExecArray | null;
+  const ranges: Array<[number, number]> = [];
+  while ((m = bracket.exec(text)) !== null) ranges.push([m.index, m.index + m[0].length]);
+  for (let i = 0; i < tokens.length; i++) {
+    const s = starts[i];
+    for (const [a, b] of ranges) if (s >= a && s < b) mask[offset + i] = 1;
+  }
+  for (let i = 0; i < tokens.length; i++) {
+    for (const f of FORMULAS) {
+      if (matchAt(tokens, i, f)) for (let k = 0; k < f.length; k++) mask[offset + i + k] = 1;
+    }
+    for (const intro of QUOTE_INTRO) {
+      if (!matchAt(tokens, i, intro)) continue;
+      // The quotation runs to the end of the sentence, at most 60 words.
+      const after = i + intro.length;
+      let j = after;
+      while (j < tokens.length && j < after + 60) {
+        const between = text.slice(starts[j - 1] ?? 0, starts[j]);
+        if (j > after && /[.!؟?]\s/u.test(between) && !/[«"“﴿]/u.test(between)) break;
+        mask[offset + j] = 1;
+        j++;
+      }
+    }
+  }
+}
+
+export interface AnalyzeOptions {
+  normalize: NormalizeOptions;
+  maxParagraphChars: number;
+  boilerplateRules: boolean;
+}
+
+export function analyzeText(title: string, text: string, hasher: TokenHasher, opts: AnalyzeOptions): TextAnalysis {
+  const spans = segmentParagraphs(text, opts.maxParagraphChars);
+  const paraTokens: string[][] = [];
+  const paraStarts: Int32Array[] = [];
+  for (const s of spans) {
+    const t = tokenize(text, opts.normalize, s.start, s.end);
+    paraTokens.push(t.tokens);
+    paraStarts.push(t.starts);
+  }
+  const rawParas = spans.map((s) => text.slice(s.start, s.end));
+  const kinds = opts.boilerplateRules ? ruleFlags(rawParas, paraTokens) : spans.map(() => null);
+  let total = 0;
+  for (const t of paraTokens) total += t.length;
+  const tokenHashes = new Uint32Array(total);
+  const tokenStart = new Int32Array(spans.length + 1);
+  const quoteMask = new Uint8Array(total);
+  const paragraphs: Paragraph[] = [];
+  const numberMask = new Uint8Array(total);
+  const credits: string[] = [];
+  let o = 0;
+  for (let p = 0; p < spans.length; p++) {
+    tokenStart[p] = o;
+    const toks = paraTokens[p];
+    for (let i = 0; i < toks.length; i++) {
+      tokenHashes[o + i] = hasher.hash(toks[i]);
+      const c = toks[i].charCodeAt(0);
+      if (c >= 0x30 && c <= 0x39) numberMask[o + i] = 1;
+    }
+    if (kinds[p] === null) {
+      maskQuotations(text, toks, paraStarts[p], quoteMask, o);
+    }
+    credits.push(...creditLines(rawParas[p]));
+    paragraphs.push({ start: spans[p].start, end: spans[p].end, hash: hashSequence(tokenHashes, o, o + toks.length), tokenCount: toks.length, kind: kinds[p] });
+    o += toks.length;
+  }
+  tokenStart[spans.length] = o;
+  const titleTokens = tokenize(title, opts.normalize).tokens;
+  const allTokens = paraTokens.flat();
+  const agencies = agenciesInTokens(allTokens.concat(titleTokens));
+  return {
+    paragraphs,
+    tokenHashes,
+    tokenStart,
+    quoteMask,
+    numberMask,
+    titleHash: hashSequence(hasher.hashAll(titleTokens), 0, titleTokens.length),
+    credits: [...new Set(credits)],
+    agencies,
+    searchKey: titleTokens.join(' '),
+  };
+}

@@ -1,0 +1,172 @@
+/**
+ * Boilerplate: site furniture that must never link two articles. It stays in
+ * the data (flagged, counted, shown dimmed in the report) but is kept out of
+ * every similarity.
+ *
+ * Two sources:
+ *  - rules for common Arabic news furniture, matched on normalized tokens;
+ *  - learned outlet templates: a paragraph that recurs in many articles of one
+ *    outlet (or in very many articles across outlets) is a template.
+ */
+import { agenciesInTokens } from '../provenance/agencies.js';
+import { normalizeText } from './normalize.js';
+
+export type BoilerplateKind = 'marker' | 'related' | 'share' | 'embed' | 'credit' | 'dateline' | 'template' | 'quote';
+
+const n = (s: string): string => normalizeText(s);
+
+/** Markers after which the site lists tags or related headlines. */
+const LIST_MARKERS = [
+  'كلمات دلالية', 'الكلمات الدلالية', 'وسوم', 'إقرأ أيضاً', 'اقرأ أيضا', 'اقرأ المزيد', 'إقرأ المزيد', 'مقالات مشابهة', 'مقالات ذات صلة',
+  'أخبار قد تهمك', 'أخبار ذات صلة', 'موضوعات ذات صلة', 'مواضيع ذات صلة', 'قد يعجبك أيضا', 'قد يهمك أيضا', 'الأكثر قراءة',
+  'شاهد أيضا', 'أخبار متعلقة', 'المزيد من الأخبار', 'اقرأ في هذا الملف', 'تابع أيضا',
+].map(n);
+
+/** Whole-line furniture. */
+const LINE_FURNITURE = [
+  'رابط الخبر', 'رابط مختصر', 'الرابط المختصر', 'زر الذهاب إلى الأعلى', 'إعلان', 'اعلان', 'شارك', 'شارك الخبر', 'شارك هذا الخبر',
+  'مشاركة', 'تابعونا', 'تابعونا على', 'اشترك', 'اشترك الآن', 'النشرة البريدية', 'طباعة', 'أرسل لصديق', 'أضف تعليق', 'التعليقات',
+  'اضغط هنا', 'للمزيد اضغط هنا', 'حمل التطبيق', 'مصدر الصورة', 'الصورة', 'فيديو', 'صور',
+].map(n);
+
+const SHARE_WORDS = new Set(
+  ['فيسبوك', 'فيس بوك', 'تويتر', 'واتساب', 'واتس اب', 'تلغرام', 'تليجرام', 'انستغرام', 'إنستغرام', 'لينكدإن', 'يوتيوب', 'بريد', 'إيميل',
+    'طباعة', 'شارك', 'مشاركة', 'نسخ', 'الرابط', 'عبر', 'على', 'facebook', 'twitter', 'whatsapp', 'telegram', 'email', 'print', 'share', 'x', 'linkedin', 'pinterest', 'messenger']
+    .flatMap((w) => n(w).split(' ')),
+);
+
+/** Words a dateline or source tag is made of, beside place names and agencies. */
+const TAG_WORDS = new Set(['متابعات', 'خاص', 'وكالات', 'وكاله', 'مراسل', 'محرر', 'صحيفه', 'تاريخ', 'النشر', 'gmt', 'المصدر'].map((w) => n(w)));
+const MONTHS = new Set(
+  ['يناير', 'فبراير', 'مارس', 'أبريل', 'ابريل', 'مايو', 'يونيو', 'يوليو', 'أغسطس', 'سبتمبر', 'أكتوبر', 'نوفمبر', 'ديسمبر', 'كانون', 'شباط',
+    'آذار', 'نيسان', 'أيار', 'حزيران', 'تموز', 'آب', 'أيلول', 'تشرين', 'الأول', 'الثاني', 'محرم', 'صفر', 'ربيع', 'جمادى', 'رجب', 'شعبان',
+    'رمضان', 'شوال', 'القعدة', 'الحجة', 'ذو', 'هـ', 'م', 'الموافق', 'الأحد', 'الاثنين', 'الثلاثاء', 'الأربعاء', 'الخميس', 'الجمعة', 'السبت',
+    'january', 'february', 'march', 'april', 'may', 'june', 'july', 'august', 'september', 'october', 'november', 'december', 'st', 'nd', 'rd', 'th']
+    .map((w) => n(w)),
+);
+
+function startsWith(tokens: string[], phrase: string): boolean {
+  const p = phrase.split(' ');
+  if (p.length > tokens.length) return false;
+  for (let i = 0; i < p.length; i++) if (tokens[i] !== p[i]) return false;
+  return true;
+}
+
+const isNumber = (t: string): boolean => /^\d+$/.test(t);
+
+/**
+ * Flag paragraphs by rule. `paragraphs` are the original texts, `tokens` their
+ * normalized tokens. Returns a kind per paragraph, or null for content.
+ */
+export function ruleFlags(paragraphs: string[], tokens: string[][]): Array<BoilerplateKind | null> {
+  const out: Array<BoilerplateKind | null> = new Array(paragraphs.length).fill(null);
+  let inList = false;
+  for (let i = 0; i < paragraphs.length; i++) {
+    const raw = paragraphs[i];
+    const t = tokens[i];
+    const joined = t.join(' ');
+    if (LIST_MARKERS.some((m) => startsWith(t, m))) {
+      out[i] = 'marker';
+      inList = true;
+      continue;
+    }
+    // Headlines listed after a marker: short, bulleted or unpunctuated lines.
+    if (inList) {
+      const headline = t.length > 0 && t.length <= 25 && !/[.!؟?:]\s*$/u.test(raw.trim());
+      if (headline || /^\s*[•·▪●◦*\-–]\s*/u.test(raw)) {
+        out[i] = 'related';
+        continue;
+      }
+      inList = false;
+    }
+    if (/pic\.twitter\.com|twitter\.com\/|t\.co\/|instagram\.com\/p\//iu.test(raw) || /^\s*[—–-]\s*.{0,80}\(@\w+\)/u.test(raw)) {
+      out[i] = 'embed';
+      continue;
+    }
+    if (t.length === 0) {
+      out[i] = 'share';
+      continue;
+    }
+    if (LINE_FURNITURE.includes(joined) || (t.length <= 4 && LINE_FURNITURE.some((m) => startsWith(t, m)))) {
+      out[i] = 'share';
+      continue;
+    }
+    if (t.length <= 12 && t.every((w) => SHARE_WORDS.has(w))) {
+      out[i] = 'share';
+      continue;
+    }
+    if ((startsWith(t, n('المصدر')) || startsWith(t, n('نقلا عن'))) && t.length <= 10) {
+      out[i] = 'credit';
+      continue;
+    }
+    if (startsWith(t, n('تاريخ النشر')) || startsWith(t, n('آخر تحديث')) || startsWith(t, n('تم النشر'))) {
+      out[i] = 'dateline';
+      continue;
+    }
+    // A dateline or agency tag standing alone: "الرياض - واس", "المناطق _ متابعات", "(وام)".
+    if (t.length <= 5) {
+      const tagLike = t.every((w) => isNumber(w) || MONTHS.has(w) || TAG_WORDS.has(w)) ||
+        agenciesInTokens(t).length > 0 || t.some((w) => TAG_WORDS.has(w));
+      if (tagLike) {
+        out[i] = 'dateline';
+        continue;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Outlet templates learned from the corpus: counts of each paragraph's
+ * normalized hash per outlet and overall. Paragraph hashes are supplied by the
+ * caller (it already hashes tokens), so this stays a plain counter.
+ */
+export class TemplateProfile {
+  /** outlet -> paragraph hash -> the distinct title hashes it was seen under (a number until there are two). */
+  private perOutlet = new Map<string, Map<number, number | Set<number>>>();
+  private overall = new Map<number, number>();
+
+  /**
+   * Count one article's distinct paragraph hashes. Counting distinct titles,
+   * not articles, keeps an outlet that re-posts one story (same title) from
+   * turning that story's paragraphs into its "template".
+   */
+  add(outlet: string, titleHash: number, paragraphHashes: Iterable<number>): void {
+    let m = this.perOutlet.get(outlet);
+    if (!m) this.perOutlet.set(outlet, (m = new Map()));
+    for (const h of new Set(paragraphHashes)) {
+      const seen = m.get(h);
+      if (seen === undefined) m.set(h, titleHash);
+      else if (typeof seen === 'number') {
+        if (seen !== titleHash) m.set(h, new Set([seen, titleHash]));
+      } else seen.add(titleHash);
+      this.overall.set(h, (this.overall.get(h) ?? 0) + 1);
+    }
+  }
+
+  private outletCount(outlet: string, hash: number): number {
+    const seen = this.perOutlet.get(outlet)?.get(hash);
+    return seen === undefined ? 0 : typeof seen === 'number' ? 1 : seen.size;
+  }
+
+  /**
+   * A template of the outlet, or (short paragraphs only) furniture seen across
+   * many outlets. Long cross-outlet repeats are syndicated reporting, not furniture.
+   */
+  isTemplate(outlet: string, hash: number, tokenCount: number, outletMin: number, crossMin: number, shortTokens: number): boolean {
+    if (this.outletCount(outlet, hash) >= outletMin) return true;
+    return tokenCount < shortTokens && (this.overall.get(hash) ?? 0) >= crossMin;
+  }
+
+  /** Templates per outlet, most frequent first (for the report). */
+  templates(outletMin: number): Array<{ outlet: string; hash: number; count: number }> {
+    const out: Array<{ outlet: string; hash: number; count: number }> = [];
+    for (const [outlet, m] of this.perOutlet) {
+      for (const h of m.keys()) {
+        const count = this.outletCount(outlet, h);
+        if (count >= outletMin) out.push({ outlet, hash: h, count });
+      }
+    }
+    return out.sort((a, b) => b.count - a.count || (a.outlet < b.outlet ? -1 : a.outlet > b.outlet ? 1 : a.hash - b.hash));
+  }
+}
