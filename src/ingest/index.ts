@@ -3,6 +3,7 @@
  * (p-limit), validate every record, and reject duplicates. Files are read in
  * parallel but merged in sorted file order, so the result is deterministic.
  */
+import { promises as fsp } from 'node:fs';
 import pLimit from 'p-limit';
 import { discoverFiles, readFile, type RawRecord, type Rejection } from './read.js';
 import { validateRecord, type Article } from './validate.js';
@@ -17,7 +18,38 @@ export interface IngestOptions {
   fileConcurrency: number;
 }
 
+/** Outlet metadata: the names credit lines use for it, and whether it is a wire agency. */
+export interface OutletInfo {
+  name?: string;
+  short_names?: string[];
+  kind?: string;
+}
+export type OutletRegistry = Map<string, OutletInfo>;
+
+async function readRegistries(files: string[], rejected: Rejection[]): Promise<OutletRegistry> {
+  const reg: OutletRegistry = new Map();
+  for (const file of files) {
+    try {
+      const v = JSON.parse(await fsp.readFile(file, 'utf8')) as unknown;
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('expected an object of outlet id -> {name, short_names, kind}');
+      for (const [id, info] of Object.entries(v)) {
+        if (typeof info !== 'object' || info === null) throw new Error(`outlet "${id}": expected an object`);
+        const o = info as Record<string, unknown>;
+        reg.set(id, {
+          name: typeof o.name === 'string' ? o.name : undefined,
+          short_names: Array.isArray(o.short_names) ? o.short_names.filter((x): x is string => typeof x === 'string') : undefined,
+          kind: typeof o.kind === 'string' ? o.kind : undefined,
+        });
+      }
+    } catch (e) {
+      rejected.push({ file, line: null, id: null, reason: `outlet registry not usable: ${(e as Error).message}` });
+    }
+  }
+  return reg;
+}
+
 export interface IngestResult {
+  outlets: OutletRegistry;
   articles: Article[];
   rejected: Rejection[];
   files: number;
@@ -26,7 +58,8 @@ export interface IngestResult {
 }
 
 export async function ingest(paths: string[], opts: IngestOptions, onFile?: (done: number, total: number) => void): Promise<IngestResult> {
-  const { files, rejected } = await discoverFiles(paths);
+  const { files, registries, rejected } = await discoverFiles(paths);
+  const outlets = await readRegistries(registries, rejected);
   const limit = pLimit(opts.fileConcurrency);
   const limits = { maxRecordBytes: opts.maxRecordBytes, maxFileBytes: opts.maxFileBytes };
   let done = 0;
@@ -72,5 +105,5 @@ export async function ingest(paths: string[], opts: IngestOptions, onFile?: (don
       articles.push({ ...a, index: articles.length });
     }
   }
-  return { articles, rejected, files: files.length, read, blankLines };
+  return { outlets, articles, rejected, files: files.length, read, blankLines };
 }

@@ -29,6 +29,9 @@ export interface RawRecord {
 
 export type ReadItem = { kind: 'record'; record: RawRecord } | { kind: 'reject'; rejection: Rejection } | { kind: 'blank' };
 
+/** A file of this name in an input folder describes the outlets (names, kind): see OutletRegistry. */
+export const OUTLET_REGISTRY = 'outlets.json';
+
 const INPUT_EXTENSIONS = ['.jsonl.gz', '.jsonl', '.txt'];
 
 export function inputKind(file: string): 'jsonl' | 'jsonl.gz' | 'txt' | null {
@@ -43,8 +46,9 @@ export function inputKind(file: string): 'jsonl' | 'jsonl.gz' | 'txt' | null {
  * Input files under the given paths (folders recursively), sorted so that the
  * run is deterministic. A path that does not exist becomes a rejection.
  */
-export async function discoverFiles(paths: string[]): Promise<{ files: string[]; rejected: Rejection[] }> {
+export async function discoverFiles(paths: string[]): Promise<{ files: string[]; registries: string[]; rejected: Rejection[] }> {
   const files = new Set<string>();
+  const registries: string[] = [];
   const rejected: Rejection[] = [];
   const walk = async (p: string): Promise<void> => {
     let st;
@@ -60,14 +64,19 @@ export async function discoverFiles(paths: string[]): Promise<{ files: string[];
       for (const e of entries) {
         if (e.startsWith('.')) continue;
         const child = path.join(p, e);
+        if (e === OUTLET_REGISTRY) {
+          registries.push(child);
+          continue;
+        }
         const cst = await fsp.stat(child).catch(() => null);
         if (cst?.isDirectory() || inputKind(e)) await walk(child);
       }
-    } else if (inputKind(p)) files.add(p);
+    } else if (path.basename(p) === OUTLET_REGISTRY) registries.push(p);
+    else if (inputKind(p)) files.add(p);
     else rejected.push({ file: p, line: null, id: null, reason: `unsupported file type (expected ${INPUT_EXTENSIONS.join(', ')})` });
   };
   for (const p of paths) await walk(p);
-  return { files: [...files].sort(), rejected };
+  return { files: [...files].sort(), registries: registries.sort(), rejected };
 }
 
 class SizeCapError extends Error {}
@@ -173,16 +182,16 @@ const MONTHS: Record<string, number> = {
   january: 1, february: 2, march: 3, april: 4, may: 5, june: 6, july: 7, august: 8, september: 9, october: 10, november: 11, december: 12,
 };
 
-export function parsePublicationDate(line: string): string | null {
+export function parsePublicationDate(line: string): { iso: string; dayOnly: boolean } | null {
   const m = /(\d{1,2})(?:st|nd|rd|th)?,?\s+([A-Za-z]+),?\s+(\d{4})(?:\s+(\d{1,2}):(\d{2}))?/u.exec(line);
   if (m) {
     const month = MONTHS[m[2].toLowerCase()];
     if (!month) return null;
     const iso = `${m[3]}-${String(month).padStart(2, '0')}-${m[1].padStart(2, '0')}T${(m[4] ?? '00').padStart(2, '0')}:${m[5] ?? '00'}:00Z`;
-    return Number.isNaN(Date.parse(iso)) ? null : iso;
+    return Number.isNaN(Date.parse(iso)) ? null : { iso, dayOnly: m[4] === undefined };
   }
-  const iso = /(\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2})?)?)/u.exec(line);
-  if (iso && !Number.isNaN(Date.parse(iso[1]))) return iso[1].replace(' ', 'T');
+  const iso = /(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?))?/u.exec(line);
+  if (iso && !Number.isNaN(Date.parse(iso[1]))) return { iso: iso[2] ? `${iso[1]}T${iso[2]}` : iso[1], dayOnly: !iso[2] };
   return null;
 }
 
@@ -216,11 +225,17 @@ export async function* readTxt(file: string, limits: Limits): AsyncGenerator<Rea
   const text = content.slice(titleMatch ? titleMatch[0].length : 0);
   const data: Record<string, unknown> = { id, title, text };
   const dateLine = /^\s*تاريخ النشر\s*[:：]\s*(.+)$/mu.exec(text);
-  if (dateLine) data.published_at = parsePublicationDate(dateLine[1]);
+  if (dateLine) {
+    const parsed = parsePublicationDate(dateLine[1]);
+    data.published_at = parsed?.iso ?? null;
+    if (parsed?.dayOnly) data.date_precision = 'day';
+  }
   const credit = /^\s*المصدر\s*[:：]\s*(.+?)\s*$/mu.exec(text);
   if (credit) data.credit = credit[1];
-  // The outlet is the credited site when the file names one, else the folder the file sits in.
-  data.outlet = credit ? credit[1] : path.basename(path.dirname(file));
+  // Outlet: the id's prefix when the file is named outlet-NNN; else the credited site (the seeds' convention,
+  // where "المصدر:" names the publishing site); else the folder the file sits in.
+  const prefix = /^([^-\s]+)-./u.exec(id);
+  data.outlet = prefix ? prefix[1] : credit ? credit[1] : path.basename(path.dirname(file));
   yield { kind: 'record', record: { file, line: 1, data } };
 }
 

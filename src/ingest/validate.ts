@@ -17,6 +17,8 @@ export interface Article {
   published_at: string | null;
   /** Milliseconds since the epoch, NaN when unknown. */
   time: number;
+  /** True when only the day is known (a date without a time): it ties with any time that day. */
+  dayPrecision: boolean;
   title: string;
   text: string;
   /** Every input field, as read (null prototype). */
@@ -56,6 +58,7 @@ export function validateRecord(raw: RawRecord, limits: ValidationLimits): { arti
   const rawDate = Object.hasOwn(data, 'published_at') ? data.published_at : null;
   let published: string | null = null;
   let time = NaN;
+  let dayPrecision = false;
   if (typeof rawDate === 'string' && rawDate.trim() !== '') {
     // A timestamp without a zone is read as UTC, so the result does not depend on the machine's TZ.
     const zoneless = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(rawDate.trim());
@@ -63,6 +66,7 @@ export function validateRecord(raw: RawRecord, limits: ValidationLimits): { arti
     if (!Number.isNaN(t)) {
       published = rawDate;
       time = t;
+      dayPrecision = /^\d{4}-\d{2}-\d{2}$/.test(rawDate.trim()) || (typeof data.date_precision === 'string' && data.date_precision === 'day');
     }
   }
   return {
@@ -72,6 +76,7 @@ export function validateRecord(raw: RawRecord, limits: ValidationLimits): { arti
       url: Object.hasOwn(data, 'url') ? str(data.url) : '',
       published_at: published,
       time,
+      dayPrecision,
       title,
       text: textValue,
       fields: plainCopy(data),

@@ -81,6 +81,8 @@ const CREDIT_PATTERNS: RegExp[] = [
   /نقلا?ً?\s+عن\s+[^\n.،]{1,60}/u,
   /\((?:[^()\n]{1,30})\)\s*$/u,
   /^\s*\((?:[^()\n]{1,30})\)/u,
+  // A dateline tag: "الرياض (واس) -" or "النخيلة (ونا) —" at the start of a paragraph.
+  /^\s*[^\s()]{2,20}(?:\s[^\s()]{2,20})?\s*\([^()\n]{1,20}\)\s*[-–—]/u,
 ];
 
 /** Credit lines found in a paragraph of original text, as written (trimmed). */
@@ -91,7 +93,7 @@ export function creditLines(paragraph: string): string[] {
     if (!m) continue;
     const s = m[0].trim();
     // A parenthesised tag only counts when it names an agency or a source word (not every bracket is a credit).
-    if (s.startsWith('(') || s.endsWith(')')) {
+    if ((s.startsWith('(') || s.endsWith(')')) && !/[-–—]$/u.test(s)) {
       const toks = normalizeText(s).split(' ');
       if (agenciesInTokens(toks).length === 0 && !/وكال|متابعات|خاص/u.test(s)) continue;
     }

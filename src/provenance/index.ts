@@ -6,7 +6,7 @@
  * most complete text, then the id. The same order drives clustering, so the
  * origin is always the cluster's first member.
  */
-import type { Article } from '../ingest/index.js';
+import type { Article, OutletRegistry } from '../ingest/index.js';
 import type { DocSketch } from '../sketch/index.js';
 import { intersectionSize, unionAll } from '../sketch/shingle.js';
 import type { TextAnalysis } from '../text/analyze.js';
@@ -24,14 +24,14 @@ export interface OrderFacts {
 }
 
 /** How many other articles credit each article's outlet (by outlet id or name in a credit line). */
-export function creditCounts(articles: Article[], analyses: TextAnalysis[]): Int32Array {
+export function creditCounts(articles: Article[], analyses: TextAnalysis[], outlets: OutletRegistry): Int32Array {
   const byOutlet = new Map<string, number>();
   const outletKeys = new Map<string, string[]>();
   for (const a of articles) {
     if (outletKeys.has(a.outlet)) continue;
     const keys = [normalizeText(a.outlet)];
-    const name = (a.fields as Record<string, unknown>).outlet_name;
-    if (typeof name === 'string' && name.trim()) keys.push(normalizeText(name));
+    const info = outlets.get(a.outlet);
+    for (const name of [info?.name, ...(info?.short_names ?? [])]) if (name) keys.push(normalizeText(name));
     outletKeys.set(a.outlet, keys.filter((k) => k.length >= 2));
   }
   for (let i = 0; i < articles.length; i++) {
@@ -45,24 +45,32 @@ export function creditCounts(articles: Article[], analyses: TextAnalysis[]): Int
   return Int32Array.from(articles, (a) => byOutlet.get(a.outlet) ?? 0);
 }
 
-export function orderFacts(articles: Article[], analyses: TextAnalysis[], sketches: DocSketch[]): OrderFacts {
+export function orderFacts(articles: Article[], analyses: TextAnalysis[], sketches: DocSketch[], outlets: OutletRegistry): OrderFacts {
   return {
-    isAgency: Uint8Array.from(articles, (a) => (agencyOfOutlet(a.outlet) ? 1 : 0)),
-    credited: creditCounts(articles, analyses),
+    isAgency: Uint8Array.from(articles, (a) => (agencyOfOutlet(a.outlet) || outlets.get(a.outlet)?.kind === 'agency' ? 1 : 0)),
+    credited: creditCounts(articles, analyses, outlets),
     completeness: Int32Array.from(sketches, (s) => s.shingles.length),
   };
 }
 
-function compareTime(x: number, y: number): number {
-  const nx = Number.isNaN(x);
-  const ny = Number.isNaN(y);
+const DAY = 86_400_000;
+
+/**
+ * Publication order. Missing dates sort last. A date known only to the day
+ * ties with every time on that day: neither is known to be earlier, so the
+ * later rules (agency, credit, completeness) decide.
+ */
+function compareTime(x: Article, y: Article): number {
+  const nx = Number.isNaN(x.time);
+  const ny = Number.isNaN(y.time);
   if (nx || ny) return nx === ny ? 0 : nx ? 1 : -1;
-  return x - y;
+  if (x.dayPrecision || y.dayPrecision) return Math.floor(x.time / DAY) - Math.floor(y.time / DAY);
+  return x.time - y.time;
 }
 
 /** The rule that puts article x before article y (or null if they are the same by every rule). */
 export function decidingRule(x: number, y: number, articles: Article[], f: OrderFacts): OriginRule {
-  if (compareTime(articles[x].time, articles[y].time) !== 0) return 'earliest-published';
+  if (compareTime(articles[x], articles[y]) !== 0) return 'earliest-published';
   if (f.isAgency[x] !== f.isAgency[y]) return 'wire-agency-outlet';
   if (f.credited[x] !== f.credited[y]) return 'credited-by-others';
   if (f.completeness[x] !== f.completeness[y]) return 'most-complete';
@@ -73,7 +81,7 @@ export function originOrder(articles: Article[], f: OrderFacts): number[] {
   const idx = articles.map((_, i) => i);
   idx.sort(
     (x, y) =>
-      compareTime(articles[x].time, articles[y].time) ||
+      compareTime(articles[x], articles[y]) ||
       f.isAgency[y] - f.isAgency[x] ||
       f.credited[y] - f.credited[x] ||
       f.completeness[y] - f.completeness[x] ||
