@@ -49,7 +49,7 @@ export const SCHEMA = {
     permutations: { type: 'integer', default: 128, min: 8, max: 1024, doc: 'Hash functions per document signature (k).' },
   },
   lsh: {
-    threshold: { type: 'number', default: 0.5, min: 0.05, max: 0.99, doc: 'Jaccard similarity the banding is tuned for; (b, r) minimize the weighted error around it.' },
+    threshold: { type: 'number', default: 0.3, min: 0.05, max: 0.99, doc: 'Jaccard similarity the article banding is tuned for; (b, r) minimize the weighted error around it. Keep it at or below verify.jaccard.' },
     false_positive_weight: { type: 'number', default: 0.2, min: 0, max: 1, doc: 'Weight of false positives when choosing (b, r); verification removes them, so recall is favoured.' },
     false_negative_weight: { type: 'number', default: 0.8, min: 0, max: 1, doc: 'Weight of false negatives when choosing (b, r).' },
     max_bucket_size: { type: 'integer', default: 400, min: 2, max: 1_000_000, doc: 'A bucket bigger than this pairs each member with its first members only (no n^2 blow-up).' },

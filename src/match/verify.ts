@@ -127,8 +127,16 @@ export function verifyPair(
   const small = Math.min(sa.shingles.length, sb.shingles.length);
   const maxContainment = Math.max(sim.containmentAB, sim.containmentBA);
   // Very short texts are only near-duplicates when (almost) identical: a few shared shingles prove nothing.
-  const nearDup = small >= o.minShingles ? sim.jaccard >= o.jaccard || maxContainment >= o.containment : sim.jaccard >= 0.9;
   const passages = alignParagraphs(sa, sb, o.passageMinSimilarity);
+  let nearDup = small >= o.minShingles ? sim.jaccard >= o.jaccard || maxContainment >= o.containment : sim.jaccard >= 0.9;
+  const longIsA = sa.shingles.length >= sb.shingles.length;
+  if (nearDup && (longIsA ? sim.containmentAB : sim.containmentBA) < 0.5) {
+    // Most of the longer article is not shared: a trimmed copy still keeps its lead, while a short item
+    // that reappears as a later section of a roundup (which leads with another story) is a partial copy.
+    const long = longIsA ? sa : sb;
+    const lead = long.paragraphs[0]?.para;
+    nearDup = passages.some((p) => (longIsA ? p.aPara : p.bPara) === lead);
+  }
   const base = { a: i, b: j, jaccard: sim.jaccard, containmentAB: sim.containmentAB, containmentBA: sim.containmentBA, passages };
   if (nearDup) {
     const agreement = factAgreement(numberSet(analyses[i], contentParas(analyses[i])), numberSet(analyses[j], contentParas(analyses[j])));

@@ -27,14 +27,21 @@ function integrate(f: (x: number) => number, a: number, b: number, steps = 400):
   return sum * h;
 }
 
+/** False-positive and false-negative areas of (b, r) around a threshold. */
+export function bandAreas(threshold: number, bands: number, rows: number): { fp: number; fn: number } {
+  return {
+    fp: integrate((s) => candidateProbability(s, bands, rows), 0, threshold),
+    fn: integrate((s) => 1 - candidateProbability(s, bands, rows), threshold, 1),
+  };
+}
+
 export function chooseBands(threshold: number, permutations: number, fpWeight: number, fnWeight: number): BandParams {
   let best: BandParams | undefined;
   let bestErr = Infinity;
   for (let bands = 1; bands <= permutations; bands++) {
     const maxRows = Math.floor(permutations / bands);
     for (let rows = 1; rows <= maxRows; rows++) {
-      const fp = integrate((s) => candidateProbability(s, bands, rows), 0, threshold);
-      const fn = integrate((s) => 1 - candidateProbability(s, bands, rows), threshold, 1);
+      const { fp, fn } = bandAreas(threshold, bands, rows);
       const err = fpWeight * fp + fnWeight * fn;
       // Strict < keeps the first (fewest bands) of equal optima: deterministic.
       if (err < bestErr - 1e-12) {

@@ -1,0 +1,24 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+
+export const ROOT = path.resolve(__dirname, '..', '..');
+export const CLI = path.join(ROOT, 'dist', 'src', 'cli.js');
+export const SHARED = path.resolve(ROOT, '..', 'shared');
+
+/** Run the built CLI (npm test builds first). */
+export function neardup(args: string[], cwd = ROOT): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function tempDir(prefix = 'neardup-'): string {
+  return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export function readJsonl<T = Record<string, unknown>>(file: string): T[] {
+  const raw = file.endsWith('.gz') ? gunzipSync(readFileSync(file)).toString('utf8') : readFileSync(file, 'utf8');
+  return raw.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as T);
+}

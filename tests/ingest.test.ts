@@ -1,0 +1,120 @@
+import { mkdirSync, writeFileSync, chmodSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { neardup, readJsonl, tempDir } from './helpers/cli.js';
+
+const ARABIC = 'أعلنت وزارة الصحة اليوم عن إطلاق حملة وطنية للتطعيم ضد الإنفلونزا الموسمية تستمر شهرين في جميع المناطق';
+const rec = (id: unknown, extra: Record<string, unknown> = {}): string =>
+  JSON.stringify({ id, outlet: 'test', url: 'https://example.org/' + String(id), published_at: '2026-11-20T08:00:00Z', title: 'عنوان', text: ARABIC, ...extra });
+
+describe('ingest: bad input is rejected with a reason, the run goes on', () => {
+  const dir = tempDir();
+  const input = path.join(dir, 'in');
+  mkdirSync(input);
+  const lines = [
+    rec('ok-1'),
+    '{"id": "broken", "text": ',
+    JSON.stringify({ outlet: 'x', text: ARABIC }),
+    rec('ok-1'),
+    rec('empty', { text: '   ' }),
+    rec('english', { text: 'This article is written entirely in English and has no Arabic letters at all.' }),
+    rec('huge', { text: ARABIC + ' ' + 'ب'.repeat(5000) }),
+    rec('proto', { __proto__: { polluted: true }, constructor: 'نص', extra: { nested: 1 } }).replace('"id":"proto"', '"id":"proto","__proto__":{"polluted":true}'),
+    '[1,2,3]',
+  ];
+  writeFileSync(path.join(input, 'night.jsonl'), lines.join('\n') + '\n');
+  // Invalid UTF-8 bytes on a line of their own.
+  writeFileSync(path.join(input, 'bad-utf8.jsonl'), Buffer.concat([Buffer.from(rec('utf8-ok') + '\n'), Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d, 0x0a])]));
+  // A gzip file that inflates past the file cap.
+  writeFileSync(path.join(input, 'bomb.jsonl.gz'), gzipSync(Buffer.from((rec('gz-1') + '\n').repeat(400))));
+  // A corrupt gzip file.
+  writeFileSync(path.join(input, 'corrupt.jsonl.gz'), Buffer.from('this is not gzip data at all'));
+  // An unreadable file (permission denied unless running as root, so also a dangling link).
+  writeFileSync(path.join(input, 'good.txt'), 'عنوان الخبر\nتاريخ النشر: 17th, September 2023 GMT\n' + ARABIC + '\nالمصدر: بوابة الاختبار\n');
+  const unreadable = path.join(input, 'locked.jsonl');
+  writeFileSync(unreadable, rec('locked') + '\n');
+  chmodSync(unreadable, 0o000);
+  const out = path.join(dir, 'out');
+  const r = neardup(['run', '--input', input, path.join(dir, 'missing-folder'), '--output', out, '--quiet', '--set', 'ingest.max_record_bytes=4000', '--set', 'ingest.max_file_bytes=20000', '--set', 'report.html=false']);
+
+  it('completes with exit code 0', () => {
+    expect(r.stderr).not.toMatch(/failed/);
+    expect(r.code).toBe(0);
+  });
+
+  const rejected = readJsonl<{ file: string; line: number | null; id: string | null; reason: string }>(path.join(out, 'rejected.jsonl'));
+  const run = JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8'));
+  const reasonFor = (pred: (x: (typeof rejected)[number]) => boolean): string => rejected.find(pred)?.reason ?? '(not rejected)';
+
+  it('rejects a broken JSON line with file and line', () => {
+    expect(reasonFor((x) => x.file.endsWith('night.jsonl') && x.line === 2)).toMatch(/broken JSON/);
+  });
+  it('rejects a missing id', () => expect(reasonFor((x) => x.line === 3 && x.file.endsWith('night.jsonl'))).toMatch(/missing id/));
+  it('rejects a duplicate id, naming the first', () => expect(reasonFor((x) => x.line === 4)).toMatch(/duplicate id \(first seen at .*night.jsonl:1\)/));
+  it('rejects empty text', () => expect(reasonFor((x) => x.id === 'empty')).toMatch(/empty text/));
+  it('rejects text that is not Arabic', () => expect(reasonFor((x) => x.id === 'english')).toMatch(/not Arabic/));
+  it('rejects a record over the size cap', () => expect(reasonFor((x) => x.file.endsWith('night.jsonl') && x.line === 7)).toMatch(/size cap/));
+  it('rejects a JSON line that is not an object', () => expect(reasonFor((x) => x.line === 9)).toMatch(/not an object/));
+  it('rejects invalid UTF-8', () => expect(reasonFor((x) => x.file.endsWith('bad-utf8.jsonl') && x.line === 2)).toMatch(/invalid UTF-8/));
+  it('rejects a .gz that inflates past the cap', () => expect(reasonFor((x) => x.file.endsWith('bomb.jsonl.gz'))).toMatch(/inflates past the size cap/));
+  it('rejects a corrupt .gz file', () => expect(reasonFor((x) => x.file.endsWith('corrupt.jsonl.gz'))).toMatch(/unreadable file/));
+  it('rejects a missing input path', () => expect(reasonFor((x) => x.file.endsWith('missing-folder'))).toMatch(/unreadable path/));
+  it('rejects an unreadable file (when not root)', () => {
+    if (process.getuid?.() === 0) return; // root reads anything: nothing to reject
+    expect(reasonFor((x) => x.file.endsWith('locked.jsonl'))).toMatch(/unreadable file/);
+  });
+
+  it('accepts __proto__ and constructor keys as plain data, polluting nothing', () => {
+    const dedup = readJsonl(path.join(out, 'dedup.jsonl.gz'));
+    const proto = dedup.find((d) => d.id === 'proto');
+    expect(proto).toBeDefined();
+    expect(Object.hasOwn(proto as object, '__proto__')).toBe(true);
+    expect((proto as Record<string, unknown>).constructor).toBe('نص');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('accounts for every record: read = accepted + rejected', () => {
+    expect(run.counts.read).toBe(run.counts.accepted + run.counts.rejected);
+    expect(run.counts.rejected).toBe(rejected.length);
+    const dedup = readJsonl(path.join(out, 'dedup.jsonl.gz'));
+    const ids = dedup.map((d) => d.id);
+    expect(ids).toContain('ok-1');
+    expect(ids).toContain('utf8-ok');
+    expect(ids).toContain('good');
+  });
+
+  it('reads .txt articles: title, date line and credit line', () => {
+    const good = readJsonl(path.join(out, 'dedup.jsonl.gz')).find((d) => d.id === 'good') as Record<string, unknown>;
+    expect(good.title).toBe('عنوان الخبر');
+    expect(good.published_at).toBe('2023-09-17T00:00:00Z');
+    expect(good.credit).toBe('بوابة الاختبار');
+  });
+});
+
+describe('config and usage errors exit with code 2', () => {
+  it('names the key and what is allowed for a bad value', () => {
+    const r = neardup(['run', '--input', 'input', '--output', tempDir(), '--set', 'verify.jaccard=1.5']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/verify\.jaccard/);
+    expect(r.stderr).toMatch(/from 0 to 1/);
+  });
+  it('rejects an unknown config key in a file', () => {
+    const dir = tempDir();
+    const cfg = path.join(dir, 'c.json');
+    writeFileSync(cfg, JSON.stringify({ minhash: { permutation: 64 } }));
+    const r = neardup(['run', '--config', cfg, '--output', dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/unknown config key "minhash\.permutation"; allowed here: permutations/);
+  });
+  it('rejects an unknown option', () => {
+    const r = neardup(['run', '--no-such-option']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no-such-option/);
+  });
+  it('documents every option in --help', () => {
+    const r = neardup(['run', '--help']);
+    expect(r.code).toBe(0);
+    for (const opt of ['--input', '--output', '--config', '--set', '--quiet', '--log-format', 'verify.jaccard', 'minhash.permutations']) expect(r.stdout).toContain(opt);
+  });
+});

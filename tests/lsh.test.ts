@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { bandAreas, candidatePairs, candidateProbability, chooseBands, unpackPair } from '../src/sketch/lsh.js';
+
+describe('LSH parameter choice', () => {
+  it('chooses (b, r) with b*r <= k that minimize the weighted error, better than every alternative', () => {
+    const p = chooseBands(0.5, 128, 0.5, 0.5);
+    expect(p.bands * p.rows).toBeLessThanOrEqual(128);
+    // The S-curve's steep point sits near the threshold.
+    const knee = Math.pow(1 / p.bands, 1 / p.rows);
+    expect(knee).toBeGreaterThan(0.4);
+    expect(knee).toBeLessThan(0.65);
+    const err = 0.5 * p.falsePositive + 0.5 * p.falseNegative;
+    for (let b = 1; b <= 128; b++) {
+      for (let r = 1; b * r <= 128; r++) {
+        const { fp, fn } = bandAreas(0.5, b, r);
+        expect(0.5 * fp + 0.5 * fn).toBeGreaterThanOrEqual(err - 1e-12);
+      }
+    }
+  });
+
+  it('weights matter: favouring recall lowers the false-negative area', () => {
+    const balanced = chooseBands(0.5, 128, 0.5, 0.5);
+    const recall = chooseBands(0.5, 128, 0.1, 0.9);
+    expect(recall.falseNegative).toBeLessThan(balanced.falseNegative);
+    expect(candidateProbability(0.5, recall.bands, recall.rows)).toBeGreaterThan(candidateProbability(0.5, balanced.bands, balanced.rows));
+  });
+
+  it('a higher threshold moves the knee up', () => {
+    const lo = chooseBands(0.3, 128, 0.5, 0.5);
+    const hi = chooseBands(0.8, 128, 0.5, 0.5);
+    expect(Math.pow(1 / hi.bands, 1 / hi.rows)).toBeGreaterThan(Math.pow(1 / lo.bands, 1 / lo.rows));
+  });
+
+  it('proposes items that share a band and never pairs an item with itself', () => {
+    const k = 8;
+    const sigs = new Uint32Array([1, 2, 3, 4, 5, 6, 7, 8, /**/ 1, 2, 3, 4, 9, 9, 9, 9, /**/ 10, 11, 12, 13, 14, 15, 16, 17]);
+    const pairs = [...candidatePairs(sigs, 3, k, { bands: 2, rows: 4, falsePositive: 0, falseNegative: 0 }, 100)].map(unpackPair);
+    expect(pairs).toEqual([[0, 1]]);
+  });
+
+  it('caps oversized buckets but still links every member to an anchor', () => {
+    const k = 4;
+    const n = 50;
+    const sigs = new Uint32Array(n * k).fill(7);
+    const pairs = [...candidatePairs(sigs, n, k, { bands: 1, rows: 4, falsePositive: 0, falseNegative: 0 }, 3)].map(unpackPair);
+    const linked = new Set(pairs.flat());
+    expect(linked.size).toBe(n);
+    expect(pairs.length).toBeLessThan((n * (n - 1)) / 2);
+  });
+});

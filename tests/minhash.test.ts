@@ -1,0 +1,79 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initHashing, TokenHasher } from '../src/sketch/hash.js';
+import { MinHasher, estimateJaccard } from '../src/sketch/minhash.js';
+import { similarity, toSet } from '../src/sketch/shingle.js';
+
+/** A deterministic PRNG for the test sets (mulberry32). */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+beforeAll(async () => {
+  await initHashing();
+});
+
+describe('MinHash estimator', () => {
+  it('estimates Jaccard within the k-permutation bound over 1000 random set pairs', () => {
+    const k = 128;
+    const mh = new MinHasher(k, 12345);
+    const rand = rng(7);
+    let within2 = 0;
+    let within3 = 0;
+    let sumErr = 0;
+    const pairs = 1000;
+    for (let p = 0; p < pairs; p++) {
+      // Two sets drawn from a shared universe with a random overlap: Jaccard spread over (0, 1).
+      const size = 50 + Math.floor(rand() * 400);
+      const overlap = Math.floor(rand() * size);
+      const base = Math.floor(rand() * 0xffffffff);
+      const a: number[] = [];
+      const b: number[] = [];
+      for (let i = 0; i < size; i++) a.push((base + i * 2654435761) >>> 0);
+      for (let i = 0; i < overlap; i++) b.push(a[i]);
+      for (let i = overlap; i < size; i++) b.push((base + 7 + i * 40503 + 0x9e3779b9) >>> 0);
+      const sa = toSet(a);
+      const sb = toSet(b);
+      const j = similarity(sa, sb).jaccard;
+      const est = estimateJaccard(mh.sign(sa), mh.sign(sb));
+      const sd = Math.sqrt((j * (1 - j)) / k) || 1 / k;
+      const err = est - j;
+      sumErr += err;
+      if (Math.abs(err) <= 2 * sd + 1 / k) within2++;
+      if (Math.abs(err) <= 3 * sd + 1 / k) within3++;
+    }
+    // A binomial estimator: ~95% within 2 standard errors, ~99.7% within 3, and no bias.
+    expect(within2 / pairs).toBeGreaterThan(0.93);
+    expect(within3 / pairs).toBeGreaterThan(0.99);
+    expect(Math.abs(sumErr / pairs)).toBeLessThan(0.005);
+  });
+
+  it('uses independent permutations: neighbouring seeds share no hash function', () => {
+    const a = new MinHasher(128, 1).salts;
+    const b = new MinHasher(128, 2).salts;
+    const setA = new Set(a);
+    expect([...b].filter((x) => setA.has(x)).length).toBe(0);
+    expect(new Set(a).size).toBe(128);
+    // Seed 0 is a seed like any other.
+    expect([...new MinHasher(16, 0).salts]).not.toEqual([...new MinHasher(16, 1).salts]);
+  });
+
+  it('gives identical signatures to identical sets and 1.0 estimates', () => {
+    const mh = new MinHasher(64, 3);
+    const s = toSet([5, 9, 11, 300, 12345]);
+    expect(estimateJaccard(mh.sign(s), mh.sign(Uint32Array.from(s)))).toBe(1);
+  });
+
+  it('hashes tokens with seeded xxhash, the same on every call', () => {
+    const h1 = new TokenHasher(1);
+    const h2 = new TokenHasher(2);
+    expect(h1.hash('الرياض')).toBe(new TokenHasher(1).hash('الرياض'));
+    expect(h1.hash('الرياض')).not.toBe(h2.hash('الرياض'));
+  });
+});

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_NORMALIZE, normalizeText, tokenize, arabicLetterShare } from '../src/text/normalize.js';
+
+describe('Arabic normalization table', () => {
+  const cases: Array<[string, string, string]> = [
+    ['hamza alef forms fold to bare alef', 'أحمد إبراهيم آمنة ٱلله', 'احمد ابراهيم امنه الله'],
+    ['alef maqsura folds to yeh', 'مستشفى على', 'مستشفي علي'],
+    ['teh marbuta folds to heh', 'مدينة جميلة', 'مدينه جميله'],
+    ['Persian yeh and keheh fold', 'کیم یونغ کوریا', 'كيم يونغ كوريا'],
+    ['diacritics are stripped', 'مُحَمَّدٌ الْقُرْآنُ', 'محمد القران'],
+    ['superscript alef U+0670 is stripped', 'هٰذا', 'هذا'],
+    ['tatweel is stripped inside words', 'الـــوزراء', 'الوزراء'],
+    ['Arabic-Indic digits fold to ASCII', '٢٠٢٦ و١٥', '2026 و15'],
+    ['Persian digits fold to ASCII', '۱۲۳۴', '1234'],
+    ['zero-width and bidi controls vanish inside words', 'كو\u200Cريا \u200Fالشمالية\u061C', 'كوريا الشماليه'],
+    ['Arabic punctuation is removed', 'قال: «نعم»، ثم؛ لماذا؟ “هكذا” ″', 'قال نعم ثم لماذا هكذا'],
+    ['Latin is lowercased', 'KCNA Reuters', 'kcna reuters'],
+    ['NFKC unfolds presentation forms and lam-alef ligature', '\uFEFB\uFEE3 \uFE8D\uFEDF\uFEE0\uFEEA', 'لام الله'],
+  ];
+  for (const [name, input, expected] of cases) {
+    it(name, () => expect(normalizeText(input)).toBe(expected));
+  }
+
+  it('every step can be switched off', () => {
+    const off = { ...DEFAULT_NORMALIZE, fold_alef: false, fold_teh_marbuta: false, strip_diacritics: false };
+    expect(normalizeText('أَمانة', off)).toBe('أَمانة');
+  });
+
+  it('keeps offsets into the original text', () => {
+    const text = 'قالَ  الـوزير: «نعم»';
+    const t = tokenize(text);
+    expect(t.tokens).toEqual(['قال', 'الوزير', 'نعم']);
+    expect(text.slice(t.starts[1], t.ends[1])).toBe('الـوزير');
+    expect(text.slice(t.starts[0], t.ends[0])).toBe('قالَ');
+  });
+
+  it('tokenizes with Unicode classes, not ASCII \\w', () => {
+    expect(tokenize('السعودية2030 و COVID-19').tokens).toEqual(['السعوديه2030', 'و', 'covid', '19']);
+  });
+
+  it('punctuation becomes tokens when not removed', () => {
+    expect(tokenize('نعم، لا', { ...DEFAULT_NORMALIZE, remove_punctuation: false }).tokens).toEqual(['نعم', '،', 'لا']);
+  });
+
+  it('measures the share of Arabic letters', () => {
+    expect(arabicLetterShare('هذا نص عربي')).toBe(1);
+    expect(arabicLetterShare('This is English')).toBe(0);
+    expect(arabicLetterShare('12345 !!')).toBe(0);
+  });
+});
