@@ -43,20 +43,20 @@ export const SCHEMA = {
     cross_outlet_min_count: { type: 'integer', default: 12, min: 2, max: 1_000_000, doc: 'A paragraph seen in at least this many articles across outlets is furniture too.' },
   },
   shingle: {
-    size: { type: 'integer', default: 5, min: 1, max: 12, doc: 'Words per shingle (word n-gram size).' },
+    size: { type: 'integer', default: 3, min: 1, max: 12, doc: 'Words per shingle (word n-gram size).' },
   },
   minhash: {
     permutations: { type: 'integer', default: 128, min: 8, max: 1024, doc: 'Hash functions per document signature (k).' },
   },
   lsh: {
-    threshold: { type: 'number', default: 0.3, min: 0.05, max: 0.99, doc: 'Jaccard similarity the article banding is tuned for; (b, r) minimize the weighted error around it. Keep it at or below verify.jaccard.' },
+    threshold: { type: 'number', default: 0.2, min: 0.05, max: 0.99, doc: 'Jaccard similarity the article banding is tuned for; (b, r) minimize the weighted error around it. Keep it at or below verify.jaccard.' },
     false_positive_weight: { type: 'number', default: 0.2, min: 0, max: 1, doc: 'Weight of false positives when choosing (b, r); verification removes them, so recall is favoured.' },
     false_negative_weight: { type: 'number', default: 0.8, min: 0, max: 1, doc: 'Weight of false negatives when choosing (b, r).' },
     max_bucket_size: { type: 'integer', default: 400, min: 2, max: 1_000_000, doc: 'A bucket bigger than this pairs each member with its first members only (no n^2 blow-up).' },
   },
   verify: {
-    jaccard: { type: 'number', default: 0.5, min: 0, max: 1, doc: 'Near-duplicate when exact shingle Jaccard is at least this ...' },
-    containment: { type: 'number', default: 0.7, min: 0, max: 1, doc: '... or when the shorter article is at least this share contained in the longer one.' },
+    jaccard: { type: 'number', default: 0.25, min: 0, max: 1, doc: 'Near-duplicate when exact shingle Jaccard is at least this ...' },
+    containment: { type: 'number', default: 0.5, min: 0, max: 1, doc: '... or when the shorter article is at least this share contained in the longer one.' },
     min_shingles: { type: 'integer', default: 8, min: 1, max: 1_000_000, doc: 'Articles with fewer content shingles are only linked as exact copies.' },
     min_fact_agreement: { type: 'number', default: 0.5, min: 0, max: 1, doc: 'Share of the rarer side\'s specific tokens (numbers, rare words) the other must carry; below it a shared template is not a copy.' },
   },
@@ -65,8 +65,8 @@ export const SCHEMA = {
     min_tokens: { type: 'integer', default: 12, min: 3, max: 10_000, doc: 'Paragraphs shorter than this many words are not indexed as passages.' },
     permutations: { type: 'integer', default: 32, min: 8, max: 1024, doc: 'Hash functions per paragraph signature.' },
     threshold: { type: 'number', default: 0.5, min: 0.05, max: 0.99, doc: 'Jaccard the paragraph banding is tuned for.' },
-    min_similarity: { type: 'number', default: 0.6, min: 0, max: 1, doc: 'Two paragraphs align when the shorter is at least this share contained in the other.' },
-    min_shared_shingles: { type: 'integer', default: 12, min: 1, max: 1_000_000, doc: 'A partial link needs at least this many shared, non-common shingles.' },
+    min_similarity: { type: 'number', default: 0.5, min: 0, max: 1, doc: 'Two paragraphs align when the shorter is at least this share contained in the other.' },
+    min_shared_shingles: { type: 'integer', default: 10, min: 1, max: 1_000_000, doc: 'A partial link needs at least this many shared, non-common shingles.' },
     common_shingle_min_docs: { type: 'integer', default: 25, min: 2, max: 1_000_000_000, doc: 'A shingle in at least this many articles is a stock phrase (titles, formulas) and never counts toward a link.' },
   },
   report: {

@@ -50,10 +50,11 @@ export interface Rejected {
 
 /**
  * Align each content paragraph of A with the paragraph of B it shares most
- * with; keep alignments whose smaller side is at least `minSim` contained.
+ * with; keep alignments whose smaller side is at least `minSim` contained or
+ * that share at least `minShared` shingles.
  * One B paragraph aligns with at most one A paragraph (the best).
  */
-export function alignParagraphs(sa: DocSketch, sb: DocSketch, minSim: number): AlignedPassage[] {
+export function alignParagraphs(sa: DocSketch, sb: DocSketch, minSim: number, minShared: number): AlignedPassage[] {
   const where = new Map<number, number>();
   // A shingle that occurs in several B paragraphs points to the first; rare, and alignment stays a best-effort map.
   for (let q = sb.paragraphs.length - 1; q >= 0; q--) {
@@ -81,7 +82,8 @@ export function alignParagraphs(sa: DocSketch, sb: DocSketch, minSim: number): A
         bestShared = exact;
       }
     }
-    if (bestQ < 0 || bestSim < minSim) continue;
+    // Aligned when mostly shared, or when a long enough run is shared (one sentence kept from an edited paragraph).
+    if (bestQ < 0 || (bestSim < minSim && bestShared < minShared)) continue;
     const bPara = sb.paragraphs[bestQ].para;
     const prev = best.get(bPara);
     if (!prev || bestShared > prev.shared) best.set(bPara, { aPara: pa.para, bPara, shared: bestShared, similarity: bestSim });
@@ -92,7 +94,7 @@ export function alignParagraphs(sa: DocSketch, sb: DocSketch, minSim: number): A
 function numberSet(a: TextAnalysis, paras: Iterable<number>): Set<number> {
   const out = new Set<number>();
   for (const p of paras) {
-    for (let i = a.tokenStart[p]; i < a.tokenStart[p + 1]; i++) if (a.numberMask[i]) out.add(a.tokenHashes[i]);
+    for (let i = a.tokenStart[p]; i < a.tokenStart[p + 1]; i++) if (a.numberKeys[i]) out.add(a.numberKeys[i]);
   }
   return out;
 }
@@ -127,7 +129,7 @@ export function verifyPair(
   const small = Math.min(sa.shingles.length, sb.shingles.length);
   const maxContainment = Math.max(sim.containmentAB, sim.containmentBA);
   // Very short texts are only near-duplicates when (almost) identical: a few shared shingles prove nothing.
-  const passages = alignParagraphs(sa, sb, o.passageMinSimilarity);
+  const passages = alignParagraphs(sa, sb, o.passageMinSimilarity, o.passageMinShared);
   let nearDup = small >= o.minShingles ? sim.jaccard >= o.jaccard || maxContainment >= o.containment : sim.jaccard >= 0.9;
   const longIsA = sa.shingles.length >= sb.shingles.length;
   if (nearDup && (longIsA ? sim.containmentAB : sim.containmentBA) < 0.5) {

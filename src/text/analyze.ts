@@ -28,8 +28,12 @@ export interface TextAnalysis {
   tokenStart: Int32Array;
   /** 1 where a token belongs to a fixed quotation (never counts as shared text). */
   quoteMask: Uint8Array;
-  /** 1 where a token is a number (normalized digits): the facts a shared template fills in. */
-  numberMask: Uint8Array;
+  /**
+   * Per token: 0, or a non-zero key of the number the token starts (digits only, with
+   * "1,200" / "1.200" / "١٬٢٠٠" joined and unit letters like "2015م" dropped). Numbers are the
+   * facts a shared template fills in differently.
+   */
+  numberKeys: Uint32Array;
   titleHash: number;
   credits: string[];
   agencies: string[];
@@ -82,6 +86,26 @@ function maskQuotations(text: string, tokens: string[], starts: Int32Array, mask
   }
 }
 
+const DIGITS = /^\d+/;
+
+/** Fill number keys for one paragraph's tokens (see TextAnalysis.numberKeys). */
+function numberKeysOf(text: string, tokens: string[], starts: Int32Array, out: Uint32Array, offset: number, hasher: TokenHasher): void {
+  for (let i = 0; i < tokens.length; i++) {
+    const m = DIGITS.exec(tokens[i]);
+    if (!m) continue;
+    let digits = m[0];
+    const first = i;
+    // Join digit groups split by a thousands or decimal separator: "1,200", "4.2", "١٬٢٠٠".
+    while (i + 1 < tokens.length && /^\d+$/.test(tokens[i]) && /^\d+/.test(tokens[i + 1])) {
+      const gap = text.slice(starts[i] + tokens[i].length, starts[i + 1]);
+      if (!/^[,.٬٫،]$/u.test(gap)) break;
+      i++;
+      digits += (DIGITS.exec(tokens[i]) as RegExpExecArray)[0];
+    }
+    out[offset + first] = hasher.hash('#' + digits.replace(/^0+(?=\d)/, '')) || 1;
+  }
+}
+
 export interface AnalyzeOptions {
   normalize: NormalizeOptions;
   maxParagraphChars: number;
@@ -105,17 +129,14 @@ export function analyzeText(title: string, text: string, hasher: TokenHasher, op
   const tokenStart = new Int32Array(spans.length + 1);
   const quoteMask = new Uint8Array(total);
   const paragraphs: Paragraph[] = [];
-  const numberMask = new Uint8Array(total);
+  const numberKeys = new Uint32Array(total);
   const credits: string[] = [];
   let o = 0;
   for (let p = 0; p < spans.length; p++) {
     tokenStart[p] = o;
     const toks = paraTokens[p];
-    for (let i = 0; i < toks.length; i++) {
-      tokenHashes[o + i] = hasher.hash(toks[i]);
-      const c = toks[i].charCodeAt(0);
-      if (c >= 0x30 && c <= 0x39) numberMask[o + i] = 1;
-    }
+    for (let i = 0; i < toks.length; i++) tokenHashes[o + i] = hasher.hash(toks[i]);
+    numberKeysOf(text, toks, paraStarts[p], numberKeys, o, hasher);
     if (kinds[p] === null) {
       maskQuotations(text, toks, paraStarts[p], quoteMask, o);
     }
@@ -132,7 +153,7 @@ export function analyzeText(title: string, text: string, hasher: TokenHasher, op
     tokenHashes,
     tokenStart,
     quoteMask,
-    numberMask,
+    numberKeys,
     titleHash: hashSequence(hasher.hashAll(titleTokens), 0, titleTokens.length),
     credits: [...new Set(credits)],
     agencies,
