@@ -58,6 +58,7 @@ export const SCHEMA = {
     jaccard: { type: 'number', default: 0.25, min: 0, max: 1, doc: 'Near-duplicate when exact shingle Jaccard is at least this ...' },
     containment: { type: 'number', default: 0.5, min: 0, max: 1, doc: '... or when the shorter article is at least this share contained in the longer one.' },
     min_shingles: { type: 'integer', default: 8, min: 1, max: 1_000_000, doc: 'Articles with fewer content shingles are only linked as exact copies.' },
+    max_unshared_lead: { type: 'number', default: 0.3, min: 0, max: 1, doc: 'When most of the longer article is not shared, it is a near-duplicate only if at most this share of it comes before the shared text (else it is a roundup: partial).' },
     min_fact_agreement: { type: 'number', default: 0.5, min: 0, max: 1, doc: 'Share of the rarer side\'s specific tokens (numbers, rare words) the other must carry; below it a shared template is not a copy.' },
   },
   passages: {

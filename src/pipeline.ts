@@ -175,6 +175,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger): Pro
     containment: cfg.verify.containment,
     minShingles: cfg.verify.min_shingles,
     minFactAgreement: cfg.verify.min_fact_agreement,
+    maxLeadShare: cfg.verify.max_unshared_lead,
     passageMinSimilarity: cfg.passages.min_similarity,
     passageMinShared: cfg.passages.min_shared_shingles,
     passagesEnabled: cfg.passages.enabled,

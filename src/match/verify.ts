@@ -17,6 +17,8 @@ export interface VerifyOptions {
   containment: number;
   minShingles: number;
   minFactAgreement: number;
+  /** Containment-only links: the share of the longer text allowed before the shared part starts. */
+  maxLeadShare: number;
   passageMinSimilarity: number;
   passageMinShared: number;
   passagesEnabled: boolean;
@@ -133,11 +135,20 @@ export function verifyPair(
   let nearDup = small >= o.minShingles ? sim.jaccard >= o.jaccard || maxContainment >= o.containment : sim.jaccard >= 0.9;
   const longIsA = sa.shingles.length >= sb.shingles.length;
   if (nearDup && (longIsA ? sim.containmentAB : sim.containmentBA) < 0.5) {
-    // Most of the longer article is not shared: a trimmed copy still keeps its lead, while a short item
-    // that reappears as a later section of a roundup (which leads with another story) is a partial copy.
+    // Most of the longer article is not shared. A trimmed copy keeps the longer one's opening (perhaps with
+    // a reworded lead); a short item that reappears after another story in a roundup is a partial copy.
+    // So: how much of the longer text comes before its first shared paragraph?
     const long = longIsA ? sa : sb;
-    const lead = long.paragraphs[0]?.para;
-    nearDup = passages.some((p) => (longIsA ? p.aPara : p.bPara) === lead);
+    const aligned = new Set(passages.map((p) => (longIsA ? p.aPara : p.bPara)));
+    let before = 0;
+    let totalLen = 0;
+    let seen = false;
+    for (const p of long.paragraphs) {
+      if (aligned.has(p.para)) seen = true;
+      if (!seen) before += p.shingles.length;
+      totalLen += p.shingles.length;
+    }
+    nearDup = seen && before <= o.maxLeadShare * totalLen;
   }
   const base = { a: i, b: j, jaccard: sim.jaccard, containmentAB: sim.containmentAB, containmentBA: sim.containmentBA, passages };
   if (nearDup) {
