@@ -5,8 +5,13 @@ import { describe, expect, it } from 'vitest';
 import { neardup, readJsonl, tempDir } from './helpers/cli.js';
 
 const ARABIC = 'أعلنت وزارة الصحة اليوم عن إطلاق حملة وطنية للتطعيم ضد الإنفلونزا الموسمية تستمر شهرين في جميع المناطق';
+// Distinct texts, so that valid records are not near-duplicates of each other and all reach the feed.
+const TOPICS = ['افتتح المعرض الدولي للكتاب أبوابه للزوار', 'هطلت أمطار غزيرة على المرتفعات الجنوبية', 'فاز النادي الأهلي على منافسه بثلاثة أهداف',
+  'ارتفعت أسعار النفط في التعاملات الآسيوية', 'أطلقت الجامعة برنامجا جديدا للمنح الدراسية', 'تستضيف العاصمة مؤتمرا عن الطاقة المتجددة',
+  'أعلنت البلدية إغلاق الطريق الدائري مؤقتا', 'دشن المستشفى قسما جديدا لطب الأطفال'];
+let topic = 0;
 const rec = (id: unknown, extra: Record<string, unknown> = {}): string =>
-  JSON.stringify({ id, outlet: 'test', url: 'https://example.org/' + String(id), published_at: '2026-11-20T08:00:00Z', title: 'عنوان', text: ARABIC, ...extra });
+  JSON.stringify({ id, outlet: 'test', url: 'https://example.org/' + String(id), published_at: '2026-11-20T08:00:00Z', title: 'عنوان', text: `${TOPICS[topic++ % TOPICS.length]} في خبر رقم ${topic} من نشرة الاختبار`, ...extra });
 
 describe('ingest: bad input is rejected with a reason, the run goes on', () => {
   const dir = tempDir();
@@ -27,7 +32,7 @@ describe('ingest: bad input is rejected with a reason, the run goes on', () => {
   // Invalid UTF-8 bytes on a line of their own.
   writeFileSync(path.join(input, 'bad-utf8.jsonl'), Buffer.concat([Buffer.from(rec('utf8-ok') + '\n'), Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d, 0x0a])]));
   // A gzip file that inflates past the file cap.
-  writeFileSync(path.join(input, 'bomb.jsonl.gz'), gzipSync(Buffer.from((rec('gz-1') + '\n').repeat(400))));
+  writeFileSync(path.join(input, 'bomb.jsonl.gz'), gzipSync(Buffer.from(Array.from({ length: 400 }, (_, i) => JSON.stringify({ id: `gz-${i}`, outlet: 'gz', text: ARABIC })).join('\n'))));
   // A corrupt gzip file.
   writeFileSync(path.join(input, 'corrupt.jsonl.gz'), Buffer.from('this is not gzip data at all'));
   // An unreadable file (permission denied unless running as root, so also a dangling link).
@@ -51,13 +56,13 @@ describe('ingest: bad input is rejected with a reason, the run goes on', () => {
     expect(reasonFor((x) => x.file.endsWith('night.jsonl') && x.line === 2)).toMatch(/broken JSON/);
   });
   it('rejects a missing id', () => expect(reasonFor((x) => x.line === 3 && x.file.endsWith('night.jsonl'))).toMatch(/missing id/));
-  it('rejects a duplicate id, naming the first', () => expect(reasonFor((x) => x.line === 4)).toMatch(/duplicate id \(first seen at .*night.jsonl:1\)/));
+  it('rejects a duplicate id, naming the first', () => expect(reasonFor((x) => x.file.endsWith('night.jsonl') && x.line === 4)).toMatch(/duplicate id \(first seen at .*night.jsonl:1\)/));
   it('rejects empty text', () => expect(reasonFor((x) => x.id === 'empty')).toMatch(/empty text/));
   it('rejects text that is not Arabic', () => expect(reasonFor((x) => x.id === 'english')).toMatch(/not Arabic/));
   it('rejects a record over the size cap', () => expect(reasonFor((x) => x.file.endsWith('night.jsonl') && x.line === 7)).toMatch(/size cap/));
-  it('rejects a JSON line that is not an object', () => expect(reasonFor((x) => x.line === 9)).toMatch(/not an object/));
+  it('rejects a JSON line that is not an object', () => expect(reasonFor((x) => x.file.endsWith('night.jsonl') && x.line === 9)).toMatch(/not an object/));
   it('rejects invalid UTF-8', () => expect(reasonFor((x) => x.file.endsWith('bad-utf8.jsonl') && x.line === 2)).toMatch(/invalid UTF-8/));
-  it('rejects a .gz that inflates past the cap', () => expect(reasonFor((x) => x.file.endsWith('bomb.jsonl.gz'))).toMatch(/inflates past the size cap/));
+  it('rejects a .gz that inflates past the cap', () => expect(reasonFor((x) => x.file.endsWith('bomb.jsonl.gz') && /size cap/.test(x.reason))).toMatch(/inflates past the size cap/));
   it('rejects a corrupt .gz file', () => expect(reasonFor((x) => x.file.endsWith('corrupt.jsonl.gz'))).toMatch(/unreadable file/));
   it('rejects a missing input path', () => expect(reasonFor((x) => x.file.endsWith('missing-folder'))).toMatch(/unreadable path/));
   it('rejects an unreadable file (when not root)', () => {
@@ -108,9 +113,9 @@ describe('config and usage errors exit with code 2', () => {
     expect(r.stderr).toMatch(/unknown config key "minhash\.permutation"; allowed here: permutations/);
   });
   it('rejects an unknown option', () => {
-    const r = neardup(['run', '--no-such-option']);
+    const r = neardup(['run', '--bogus-flag']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/no-such-option/);
+    expect(r.stderr).toMatch(/bogus-flag/);
   });
   it('documents every option in --help', () => {
     const r = neardup(['run', '--help']);

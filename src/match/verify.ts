@@ -157,9 +157,11 @@ export function verifyPair(
     return { ...base, relation: 'near-duplicate' };
   }
   if (!o.passagesEnabled) return { reason: 'below-threshold' };
-  let shared = 0;
-  for (const p of passages) shared += p.shared;
-  if (shared < o.passageMinShared) return { reason: 'too-little-shared' };
+  // One substantial passage is needed: several short formula sentences ("sent a cable of congratulation
+  // ... wishing health and happiness") spread over a template do not add up to a copied passage.
+  let longest = 0;
+  for (const p of passages) longest = Math.max(longest, p.shared);
+  if (longest < o.passageMinShared) return { reason: 'too-little-shared' };
   // Facts are compared where the texts are aligned: the rest of two different stories may differ freely.
   const agreement = factAgreement(numberSet(analyses[i], passages.map((p) => p.aPara)), numberSet(analyses[j], passages.map((p) => p.bPara)));
   if (agreement < o.minFactAgreement) return { reason: 'template' };

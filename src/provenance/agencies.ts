@@ -58,7 +58,9 @@ for (const agency of AGENCIES) {
 export function agenciesInTokens(tokens: string[]): string[] {
   const found = new Set<string>();
   for (let i = 0; i < tokens.length; i++) {
-    const candidates = BY_FIRST_TOKEN.get(tokens[i]);
+    // A name may carry a one-letter proclitic: ورويترز, لوكالة, بحسب "وواس".
+    const first = tokens[i];
+    const candidates = BY_FIRST_TOKEN.get(first) ?? (/^[وبلف]/u.test(first) ? BY_FIRST_TOKEN.get(first.slice(1)) : undefined);
     if (!candidates) continue;
     for (const c of candidates) {
       if (found.has(c.agency.code) || i + c.tokens.length > tokens.length) continue;

@@ -26,7 +26,7 @@ export interface TextAnalysis {
   tokenHashes: Uint32Array;
   /** paragraph p owns tokens [tokenStart[p], tokenStart[p + 1]). */
   tokenStart: Int32Array;
-  /** 1 where a token belongs to a fixed quotation (never counts as shared text). */
+  /** 1 where a token belongs to a fixed quotation, formula or title (never counts as shared text). */
   quoteMask: Uint8Array;
   /**
    * Per token: 0, or a non-zero key of the number the token starts (digits only, with
@@ -47,8 +47,22 @@ const QUOTE_INTRO = ['قال تعالى', 'قوله تعالى', 'يقول تع�
 /** Stock religious formulas shared by unrelated articles (condolences, blessings). */
 const FORMULAS = ['إنا لله وإنا إليه راجعون', 'بسم الله الرحمن الرحيم', 'صلى الله عليه وسلم', 'لا حول ولا قوة إلا بالله', 'رحمه الله وأسكنه فسيح جناته',
   'تغمده الله بواسع رحمته', 'أسكنه فسيح جناته', 'وألهم أهله وذويه الصبر والسلوان', 'يا أيتها النفس المطمئنة ارجعي إلى ربك راضية مرضية فادخلي في عبادي وادخلي جنتي',
-  'كل عام وأنتم بخير', 'أعاده الله على الأمة الإسلامية باليمن والخير والبركات', 'حفظه الله', 'رضي الله عنه']
+  'كل عام وأنتم بخير', 'أعاده الله على الأمة الإسلامية باليمن والخير والبركات', 'حفظه الله', 'رضي الله عنه',
+  // Cable formulas: congratulations and condolences that differ only in names.
+  'برقية تهنئة', 'برقية عزاء ومواساة', 'أصدق التهاني وأطيب التمنيات', 'أصدق التهاني وأطيب الأمنيات', 'بموفور الصحة والسعادة', 'موفور الصحة والسعادة',
+  'بمزيد من التقدم والازدهار', 'المزيد من التقدم والازدهار', 'مزيدا من التقدم والازدهار', 'أحر التعازي وصادق المواساة', 'أصدق التعازي وصادق المواساة',
+  'بالمغفرة والرحمة', 'أن يتغمد الفقيد بواسع رحمته', 'ويسكنه فسيح جناته', 'بمناسبة ذكرى اليوم الوطني', 'بمناسبة اليوم الوطني', 'بمناسبة ذكرى استقلال']
   .map((s) => normalizeText(s).split(' '));
+/**
+ * Titles and honorifics: long, shared by every article about the same people, and never evidence of
+ * copying. Masked like quotations, so that two articles that share only "name + titles" are not linked.
+ */
+const TITLES = ['خادم الحرمين الشريفين', 'صاحب السمو الملكي', 'صاحب السمو', 'صاحب المعالي', 'صاحب الفضيلة', 'صاحبة السمو', 'سمو الأمير', 'سمو ولي العهد',
+  'ولي العهد', 'ولي ولي العهد', 'نائب رئيس مجلس الوزراء', 'النائب الثاني لرئيس مجلس الوزراء', 'النائب الأول لرئيس مجلس الوزراء', 'رئيس مجلس الوزراء',
+  'وزير الدفاع', 'وزير الداخلية', 'وزير الخارجية', 'رئيس الديوان الملكي', 'فخامة الرئيس', 'رئيس الجمهورية', 'أمير منطقة', 'نائب أمير منطقة',
+  'حفظه الله', 'يحفظه الله', 'أيده الله', 'رحمه الله', 'معالي', 'سمو', 'فخامة', 'سعادة', 'الملك', 'الأمير', 'الشيخ', 'الدكتور', 'المهندس', 'آل سعود', 'بن عبدالعزيز', 'بن عبد العزيز']
+  .map((s) => normalizeText(s).split(' '))
+  .sort((a, b) => b.length - a.length);
 
 function matchAt(tokens: string[], i: number, phrase: string[]): boolean {
   if (i + phrase.length > tokens.length) return false;
@@ -70,6 +84,9 @@ function maskQuotations(text: string, tokens: string[], starts: Int32Array, mask
   for (let i = 0; i < tokens.length; i++) {
     for (const f of FORMULAS) {
       if (matchAt(tokens, i, f)) for (let k = 0; k < f.length; k++) mask[offset + i + k] = 1;
+    }
+    for (const t of TITLES) {
+      if (matchAt(tokens, i, t)) for (let k = 0; k < t.length; k++) mask[offset + i + k] = 1;
     }
     for (const intro of QUOTE_INTRO) {
       if (!matchAt(tokens, i, intro)) continue;
