@@ -7,6 +7,7 @@
 import { createReadStream, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { createGunzip } from 'node:zlib';
+import { isUtf8 } from 'node:buffer';
 
 export interface Limits {
   maxRecordBytes: number;
@@ -119,14 +120,9 @@ async function* byteLines(stream: AsyncIterable<Buffer>, maxLine: number, maxTot
   else if (partLen > 0) yield Buffer.concat(parts, partLen);
 }
 
-const decoder = new TextDecoder('utf-8', { fatal: true });
-
+/** Strict UTF-8: invalid bytes make the record invalid instead of becoming U+FFFD. isUtf8 is a fast native check. */
 function decode(buf: Buffer): string | null {
-  try {
-    return decoder.decode(buf);
-  } catch {
-    return null;
-  }
+  return isUtf8(buf) ? buf.toString('utf8') : null;
 }
 
 function idOf(obj: unknown): string | null {

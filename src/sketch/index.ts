@@ -41,11 +41,29 @@ export function shingleParagraphs(a: TextAnalysis, n: number): ParagraphSet[] {
   return out;
 }
 
-/** Document frequency of shingles over a night, to find stock phrases. */
-export function shingleDocFrequency(sets: Uint32Array[]): Map<number, number> {
-  const df = new Map<number, number>();
-  for (const s of sets) for (let i = 0; i < s.length; i++) df.set(s[i], (df.get(s[i]) ?? 0) + 1);
-  return df;
+/**
+ * Shingles found in at least `minDocs` of the sets (each set counts a shingle once).
+ * Counting by one native sort of all hashes is several times faster than a Map of counts.
+ */
+export function frequentShingles(sets: Uint32Array[], minDocs: number): Set<number> {
+  let total = 0;
+  for (const s of sets) total += s.length;
+  const all = new Uint32Array(total);
+  let o = 0;
+  for (const s of sets) {
+    all.set(s, o);
+    o += s.length;
+  }
+  all.sort();
+  const out = new Set<number>();
+  let i = 0;
+  while (i < all.length) {
+    let j = i + 1;
+    while (j < all.length && all[j] === all[i]) j++;
+    if (j - i >= minDocs) out.add(all[i]);
+    i = j;
+  }
+  return out;
 }
 
 export function dropCommon(set: Uint32Array, common: Set<number>): Uint32Array {
@@ -67,9 +85,7 @@ export function dropCommon(set: Uint32Array, common: Set<number>): Uint32Array {
 export function sketchDocuments(analyses: TextAnalysis[], n: number, commonMinDocs: number): { sketches: DocSketch[]; common: Set<number> } {
   const paraSets = analyses.map((a) => shingleParagraphs(a, n));
   const docSets = paraSets.map((ps) => unionAll(ps.map((p) => p.shingles)));
-  const df = shingleDocFrequency(docSets);
-  const common = new Set<number>();
-  for (const [h, c] of df) if (c >= commonMinDocs) common.add(h);
+  const common = frequentShingles(docSets, commonMinDocs);
   const sketches = docSets.map((set, i) => ({
     shingles: dropCommon(set, common),
     paragraphs: paraSets[i].map((p) => ({ para: p.para, shingles: dropCommon(p.shingles, common) })).filter((p) => p.shingles.length > 0),

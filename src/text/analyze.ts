@@ -70,25 +70,34 @@ function matchAt(tokens: string[], i: number, phrase: string[]): boolean {
   return true;
 }
 
-/** Mask tokens of fixed quotations within one paragraph. */
-function maskQuotations(text: string, tokens: string[], starts: Int32Array, mask: Uint8Array, offset: number): void {
-  // Quran ornate brackets ﴿ … ﴾ (and the plain-bracket variant some sites use after a marker).
-  const bracket = /﴿[^﴾]*﴾?/gu;
-  let m: RegExpExecArray | null;
-  const ranges: Array<[number, number]> = [];
-  while ((m = bracket.exec(text)) !== null) ranges.push([m.index, m.index + m[0].length]);
-  for (let i = 0; i < tokens.length; i++) {
-    const s = starts[i];
-    for (const [a, b] of ranges) if (s >= a && s < b) mask[offset + i] = 1;
+/** Phrases indexed by their first token: one Map lookup per token instead of a scan of every phrase. */
+function indexByFirst(phrases: string[][]): Map<string, string[][]> {
+  const m = new Map<string, string[][]>();
+  for (const p of phrases) {
+    const list = m.get(p[0]) ?? [];
+    list.push(p);
+    m.set(p[0], list);
+  }
+  return m;
+}
+const MASKED = indexByFirst([...FORMULAS, ...TITLES]);
+const INTROS = indexByFirst(QUOTE_INTRO);
+
+/** Mask tokens of fixed quotations, formulas and titles within one paragraph, text[from, to). */
+function maskQuotations(text: string, from: number, to: number, tokens: string[], starts: Int32Array, mask: Uint8Array, offset: number): void {
+  // Quran verses in ornate brackets ﴿ … ﴾.
+  let open = text.indexOf('﴿', from);
+  while (open >= 0 && open < to) {
+    let close = text.indexOf('﴾', open);
+    if (close < 0 || close > to) close = to;
+    for (let i = 0; i < tokens.length; i++) if (starts[i] >= open && starts[i] < close) mask[offset + i] = 1;
+    open = text.indexOf('﴿', close);
   }
   for (let i = 0; i < tokens.length; i++) {
-    for (const f of FORMULAS) {
+    for (const f of MASKED.get(tokens[i]) ?? []) {
       if (matchAt(tokens, i, f)) for (let k = 0; k < f.length; k++) mask[offset + i + k] = 1;
     }
-    for (const t of TITLES) {
-      if (matchAt(tokens, i, t)) for (let k = 0; k < t.length; k++) mask[offset + i + k] = 1;
-    }
-    for (const intro of QUOTE_INTRO) {
+    for (const intro of INTROS.get(tokens[i]) ?? []) {
       if (!matchAt(tokens, i, intro)) continue;
       // The quotation runs to the end of the sentence, at most 60 words.
       const after = i + intro.length;
@@ -155,7 +164,7 @@ export function analyzeText(title: string, text: string, hasher: TokenHasher, op
     for (let i = 0; i < toks.length; i++) tokenHashes[o + i] = hasher.hash(toks[i]);
     numberKeysOf(text, toks, paraStarts[p], numberKeys, o, hasher);
     if (kinds[p] === null) {
-      maskQuotations(text, toks, paraStarts[p], quoteMask, o);
+      maskQuotations(text, spans[p].start, spans[p].end, toks, paraStarts[p], quoteMask, o);
     }
     credits.push(...creditLines(rawParas[p]));
     paragraphs.push({ start: spans[p].start, end: spans[p].end, hash: hashSequence(tokenHashes, o, o + toks.length), tokenCount: toks.length, kind: kinds[p] });

@@ -78,11 +78,18 @@ interface Table {
 }
 
 const tableCache = new Map<string, Table>();
+const tableByObject = new WeakMap<NormalizeOptions, Table>();
 
 function tableFor(o: NormalizeOptions): Table {
+  // Options objects are reused for every call: look up by identity first, by value second.
+  const byObject = tableByObject.get(o);
+  if (byObject) return byObject;
   const key = JSON.stringify(o);
   const cached = tableCache.get(key);
-  if (cached) return cached;
+  if (cached) {
+    tableByObject.set(o, cached);
+    return cached;
+  }
   const single = new Int32Array(65536).fill(-1);
   const multi = new Map<number, string>();
   for (let c = 0; c < 65536; c++) {
@@ -104,6 +111,7 @@ function tableFor(o: NormalizeOptions): Table {
   }
   const t = { single, multi, options: o };
   tableCache.set(key, t);
+  tableByObject.set(o, t);
   return t;
 }
 

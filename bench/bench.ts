@@ -1,0 +1,168 @@
+/**
+ * `npm run bench`: the whole pipeline over the 7 dev days, beside a floor
+ * measured in the same run (reading, gunzipping and JSON-parsing the same
+ * files), plus the MinHash core against the npm `minhash` package on the
+ * same sets, and LSH recall against an exact all-pairs pass on a sample.
+ *
+ *   npm run bench [-- --input DIR --sample N --workers W]
+ */
+import { spawnSync } from 'node:child_process';
+import { createReadStream, existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { createGunzip } from 'node:zlib';
+import { defaultConfig } from '../src/config.js';
+import { initHashing, TokenHasher } from '../src/sketch/hash.js';
+import { MinHasher, estimateJaccard } from '../src/sketch/minhash.js';
+import { candidatePairs, chooseBands, unpackPair } from '../src/sketch/lsh.js';
+import { shingleParagraphs } from '../src/sketch/index.js';
+import { similarity, unionAll } from '../src/sketch/shingle.js';
+import { analyzeText } from '../src/text/analyze.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '..', '..');
+const args = process.argv.slice(2);
+const arg = (name: string, dflt: string): string => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 && args[i + 1] ? args[i + 1] : dflt;
+};
+const input = path.resolve(root, arg('input', '../shared/corpora/saudinewsnet'));
+const sampleSize = Number(arg('sample', '3000'));
+const workers = arg('workers', '0');
+
+function seconds(t0: bigint): number {
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+async function floor(files: string[]): Promise<{ seconds: number; records: number }> {
+  const t0 = process.hrtime.bigint();
+  let records = 0;
+  for (const f of files) {
+    const stream = f.endsWith('.gz') ? createReadStream(f).pipe(createGunzip()) : createReadStream(f);
+    for await (const line of readline.createInterface({ input: stream, crlfDelay: Infinity })) {
+      if (!line) continue;
+      JSON.parse(line);
+      records++;
+    }
+  }
+  return { seconds: seconds(t0), records };
+}
+
+function table(rows: Array<Array<string | number>>): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => String(r[c]).length)));
+  return rows.map((r) => '| ' + r.map((x, c) => String(x).padEnd(widths[c])).join(' | ') + ' |').join('\n');
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(input)) {
+    console.error(`bench: ${input} not found (the dev corpus lives in ../shared/corpora/saudinewsnet)`);
+    process.exitCode = 2;
+    return;
+  }
+  const files = readdirSync(input).filter((f) => f.endsWith('.jsonl.gz') || f.endsWith('.jsonl')).sort().map((f) => path.join(input, f));
+  console.log(`bench: ${files.length} files in ${input}, ${os.cpus().length} cores, node ${process.version}`);
+
+  // 1. The floor: read and JSON-parse the same files.
+  const fl = await floor(files);
+  console.log(`floor: read + gunzip + JSON.parse of ${fl.records} records in ${fl.seconds.toFixed(2)}s`);
+
+  // 2. The whole pipeline, as a user runs it (separate process: its own peak RSS).
+  const out = mkdtempSync(path.join(os.tmpdir(), 'neardup-bench-'));
+  const cli = path.join(root, 'dist', 'src', 'cli.js');
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, [cli, 'run', '--input', input, '--output', out, '--quiet', '--set', `workers=${workers}`], { encoding: 'utf8', cwd: root });
+  const wall = seconds(t0);
+  if (r.status !== 0) {
+    console.error(r.stderr);
+    throw new Error(`pipeline failed with exit code ${r.status}`);
+  }
+  const run = JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8'));
+  const accepted = run.counts.accepted as number;
+  const rows: Array<Array<string | number>> = [['stage', 'seconds', 'items', 'items/s']];
+  for (const s of run.stages as Array<{ stage: string; seconds: number; items: number }>) rows.push([s.stage, s.seconds.toFixed(2), s.items, s.seconds > 0 ? Math.round(s.items / s.seconds) : '-']);
+  rows.push(['whole run (process wall)', wall.toFixed(2), accepted, Math.round(accepted / wall)]);
+  console.log('\n' + table(rows));
+  console.log(`\npipeline: ${accepted} articles in ${wall.toFixed(2)}s = ${Math.round(accepted / wall)} docs/s; peak RSS ${run.peak_rss_mb} MB; ${(wall / fl.seconds).toFixed(1)}x the floor (${fl.seconds.toFixed(2)}s)`);
+  console.log(`datasketch reference (issue #6, same machine): 20.2s document-level only -> neardup is ${(20.2 / wall).toFixed(2)}x faster end to end`);
+
+  // 3. MinHash core vs the npm `minhash` package, on the same shingle sets.
+  await initHashing();
+  const cfg = defaultConfig();
+  const hasher = new TokenHasher(cfg.seed);
+  const sets: Uint32Array[] = [];
+  for (const f of files.slice(0, 2)) {
+    const stream = f.endsWith('.gz') ? createReadStream(f).pipe(createGunzip()) : createReadStream(f);
+    for await (const line of readline.createInterface({ input: stream, crlfDelay: Infinity })) {
+      if (!line || sets.length >= sampleSize) continue;
+      const d = JSON.parse(line) as { title?: string; text?: string };
+      if (!d.text) continue;
+      const a = analyzeText(d.title ?? '', d.text, hasher, { normalize: cfg.normalize, maxParagraphChars: cfg.segment.max_paragraph_chars, boilerplateRules: true });
+      const s = unionAll(shingleParagraphs(a, cfg.shingle.size).map((p) => p.shingles));
+      if (s.length > 0) sets.push(s);
+    }
+  }
+  const k = cfg.minhash.permutations;
+  const mh = new MinHasher(k, cfg.seed);
+  let t = process.hrtime.bigint();
+  const ours = sets.map((s) => mh.sign(s));
+  const oursSec = seconds(t);
+  const require = createRequire(import.meta.url);
+  const { Minhash } = require('minhash') as { Minhash: new (c: { numPerm: number; seed: number }) => { update(s: string): void; jaccard(o: unknown): number } };
+  const compareCount = Math.min(sets.length, 1000);
+  t = process.hrtime.bigint();
+  const theirs = sets.slice(0, compareCount).map((s) => {
+    const m = new Minhash({ numPerm: k, seed: 7 });
+    for (let i = 0; i < s.length; i++) m.update(String(s[i]));
+    return m;
+  });
+  const theirsSec = seconds(t);
+  // Estimation error against exact Jaccard on pairs with real overlap (neighbours in a sorted-by-size list are cheap and varied).
+  let errOurs = 0;
+  let errTheirs = 0;
+  let n = 0;
+  for (let i = 0; i + 1 < compareCount; i++) {
+    for (let j = i + 1; j < Math.min(compareCount, i + 40); j++) {
+      const exact = similarity(sets[i], sets[j]).jaccard;
+      if (exact === 0 && (i + j) % 20 !== 0) continue;
+      errOurs += Math.abs(estimateJaccard(ours[i], ours[j]) - exact);
+      errTheirs += Math.abs(theirs[i].jaccard(theirs[j]) - exact);
+      n++;
+    }
+  }
+  console.log(`\nMinHash, k=${k}: neardup ${Math.round(sets.length / oursSec)} sets/s (${sets.length} sets, 1 core); npm minhash ${Math.round(compareCount / theirsSec)} sets/s (${compareCount} sets); ${((compareCount / theirsSec) > 0 ? (sets.length / oursSec) / (compareCount / theirsSec) : 0).toFixed(1)}x`);
+  console.log(`mean |estimate - exact Jaccard| over ${n} pairs: neardup ${(errOurs / n).toFixed(4)}, npm minhash ${(errTheirs / n).toFixed(4)} (expected for k=${k}: <= ${(0.5 / Math.sqrt(k)).toFixed(4)})`);
+
+  // 4. LSH recall against exact all-pairs on the sample, at the configured threshold.
+  const threshold = cfg.lsh.threshold;
+  const sigs = new Uint32Array(sets.length * k);
+  ours.forEach((s, i) => sigs.set(s, i * k));
+  const bands = chooseBands(threshold, k, cfg.lsh.false_positive_weight, cfg.lsh.false_negative_weight);
+  const cand = new Set(Array.from(candidatePairs(sigs, sets.length, k, bands, cfg.lsh.max_bucket_size), (p) => unpackPair(p).join(':')));
+  const post = new Map<number, number[]>();
+  sets.forEach((s, i) => s.forEach((h) => {
+    const l = post.get(h);
+    if (l) l.push(i);
+    else post.set(h, [i]);
+  }));
+  let exactPairs = 0;
+  let found = 0;
+  for (let i = 0; i < sets.length; i++) {
+    const seen = new Set<number>();
+    for (const h of sets[i]) for (const j of post.get(h) ?? []) if (j > i) seen.add(j);
+    for (const j of seen) {
+      if (similarity(sets[i], sets[j]).jaccard >= threshold) {
+        exactPairs++;
+        if (cand.has(`${i}:${j}`)) found++;
+      }
+    }
+  }
+  console.log(`LSH b=${bands.bands} r=${bands.rows}: recall of exact pairs at Jaccard >= ${threshold} on a ${sets.length}-article sample: ${found}/${exactPairs} = ${(found / Math.max(1, exactPairs)).toFixed(4)}`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});
