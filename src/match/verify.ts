@@ -102,7 +102,7 @@ function numberSet(a: TextAnalysis, paras: Iterable<number>): Set<number> {
 }
 
 /**
- * Share of the facts (numbers) that agree, when both sides bring at least two
+ * Share of the facts (numbers) that agree, when both sides bring at least three
  * numbers of their own; 1 when there is no such conflict. A trimmed copy
  * lacks some numbers on one side only, so it is never penalised.
  */
@@ -111,7 +111,7 @@ export function factAgreement(na: Set<number>, nb: Set<number>): number {
   for (const x of na) if (nb.has(x)) shared++;
   const onlyA = na.size - shared;
   const onlyB = nb.size - shared;
-  if (onlyA < 2 || onlyB < 2) return 1;
+  if (onlyA < 3 || onlyB < 3) return 1;
   return shared / Math.min(na.size, nb.size);
 }
 
@@ -151,8 +151,12 @@ export function verifyPair(
     nearDup = seen && before <= o.maxLeadShare * totalLen;
   }
   const base = { a: i, b: j, jaccard: sim.jaccard, containmentAB: sim.containmentAB, containmentBA: sim.containmentBA, passages };
+  // Facts are compared where the texts correspond (the aligned paragraphs): sections only one side carries
+  // may hold other numbers legitimately. Without any alignment, the whole texts are compared.
+  const agreement = passages.length
+    ? factAgreement(numberSet(analyses[i], passages.map((p) => p.aPara)), numberSet(analyses[j], passages.map((p) => p.bPara)))
+    : factAgreement(numberSet(analyses[i], contentParas(analyses[i])), numberSet(analyses[j], contentParas(analyses[j])));
   if (nearDup) {
-    const agreement = factAgreement(numberSet(analyses[i], contentParas(analyses[i])), numberSet(analyses[j], contentParas(analyses[j])));
     if (agreement < o.minFactAgreement) return { reason: 'template' };
     return { ...base, relation: 'near-duplicate' };
   }
@@ -162,8 +166,6 @@ export function verifyPair(
   let longest = 0;
   for (const p of passages) longest = Math.max(longest, p.shared);
   if (longest < o.passageMinShared) return { reason: 'too-little-shared' };
-  // Facts are compared where the texts are aligned: the rest of two different stories may differ freely.
-  const agreement = factAgreement(numberSet(analyses[i], passages.map((p) => p.aPara)), numberSet(analyses[j], passages.map((p) => p.bPara)));
   if (agreement < o.minFactAgreement) return { reason: 'template' };
   return { ...base, relation: 'partial' };
 }
