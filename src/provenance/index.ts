@@ -102,6 +102,8 @@ export interface MemberProvenance {
   added: Array<{ start: number; end: number }>;
   /** Origin paragraphs the member does not carry: [start, end) offsets in the origin. */
   dropped: Array<{ start: number; end: number }>;
+  /** Paragraphs shared with the origin: offsets in the member and in the origin. */
+  aligned: Array<{ start: number; end: number; origin_start: number; origin_end: number; similarity: number }>;
   credits: string[];
   agencies: string[];
 }
@@ -169,6 +171,14 @@ export function clusterProvenance(
       share_from_others: set.length ? round(fromOthers / set.length) : 0,
       added: m === origin ? [] : spans(m, content(m).filter((p) => !alignedM.has(p))),
       dropped: m === origin ? [] : spans(origin, content(origin).filter((p) => !alignedO.has(p))),
+      aligned: pair
+        ? pair.passages.map((p) => {
+            const [mp, op] = mIsA ? [p.aPara, p.bPara] : [p.bPara, p.aPara];
+            const M = analyses[m].paragraphs[mp];
+            const O = analyses[origin].paragraphs[op];
+            return { start: M.start, end: M.end, origin_start: O.start, origin_end: O.end, similarity: round(p.similarity) };
+          }).sort((x, y) => x.start - y.start)
+        : [],
       credits: analyses[m].credits,
       agencies: analyses[m].agencies,
     };

@@ -8,8 +8,48 @@
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { writeText } from './writers.js';
-import { REPORT_CSS, REPORT_JS } from './assets.js';
+import { normalizeText } from '../text/normalize.js';
+
+/** The page's own style and script live beside the sources (src/report/assets), found from dist/ or src/. */
+function assetDir(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  for (const dir of [path.join(here, 'assets'), path.join(here, '..', '..', '..', 'src', 'report', 'assets')]) {
+    try {
+      readFileSync(path.join(dir, 'report.js'));
+      return dir;
+    } catch {
+      /* next candidate */
+    }
+  }
+  throw new Error('report assets (report.js, report.css) not found');
+}
+
+let assets: { css: string; js: string } | undefined;
+function loadAssets(): { css: string; js: string } {
+  if (assets) return assets;
+  const dir = assetDir();
+  // The Arabic font (Noto Naskh Arabic, OFL) is inlined so the report needs no network.
+  const require = createRequire(import.meta.url);
+  const font = readFileSync(require.resolve('@fontsource/noto-naskh-arabic/files/noto-naskh-arabic-arabic-400-normal.woff2')).toString('base64');
+  const css = readFileSync(path.join(dir, 'report.css'), 'utf8').replace('FONT_DATA_URI', `data:font/woff2;base64,${font}`);
+  assets = { css, js: readFileSync(path.join(dir, 'report.js'), 'utf8') };
+  return assets;
+}
+
+/** Normalized search text per cluster: every member's title and outlet, so that spelling variants match. */
+function searchKeys(report: Record<string, unknown>): Record<string, string> {
+  const titles = new Map<string, string>();
+  for (const a of (report.articles as Array<{ id: string; title: string }>) ?? []) titles.set(a.id, a.title);
+  const out: Record<string, string> = {};
+  for (const c of (report.clusters as Array<{ cluster_id: string; members: Array<{ id: string; outlet: string }> }>) ?? []) {
+    out[c.cluster_id] = normalizeText(c.members.map((m) => `${titles.get(m.id) ?? ''} ${m.outlet}`).join(' '));
+  }
+  return out;
+}
 
 /** Escape for embedding JSON inside <script type="application/json">: no "</script>", no "<!--". */
 export function jsonForScript(value: unknown): string {
@@ -43,7 +83,8 @@ export async function buildHtmlReport(outputDir: string): Promise<string> {
   } catch {
     run = null;
   }
-  const data = jsonForScript({ report, rejected, run });
+  const data = jsonForScript({ report, rejected, run, search: searchKeys(report) });
+  const { css: REPORT_CSS, js: REPORT_JS } = loadAssets();
   const csp = [
     "default-src 'none'",
     `style-src 'sha256-${sha256(REPORT_CSS)}'`,
