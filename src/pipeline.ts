@@ -328,6 +328,9 @@ export async function run(opts: RunOptions): Promise<RunResult> {
   summary.counts.dedup_articles = dedupCount;
   const result: RunResult = { ...res, outputDir };
   logger.stage('write', `pairs.jsonl, clusters.jsonl, dedup.jsonl.gz (${dedupCount} articles), rejected.jsonl, report.json in ${writeSeconds.toFixed(2)}s`);
+  summary.inputs = opts.inputs;
+  // run.json first (the report reads the run's seed and bands from it), completed below.
+  await writeJson(path.join(outputDir, 'run.json'), summary);
   if (opts.afterOutputs) {
     const th = timer();
     await opts.afterOutputs(result);
@@ -337,7 +340,6 @@ export async function run(opts: RunOptions): Promise<RunResult> {
   summary.wall_seconds = round(wallSeconds);
   summary.docs_per_second = Math.round(articles.length / wallSeconds);
   summary.peak_rss_mb = Math.round(process.resourceUsage().maxRSS / 1024);
-  summary.inputs = opts.inputs;
   await writeJson(path.join(outputDir, 'run.json'), summary);
   logger.stage('done', `${articles.length} articles (${summary.docs_per_second} docs/s), peak RSS ${summary.peak_rss_mb} MB; b=${(summary.lsh as { bands: number }).bands} r=${(summary.lsh as { rows: number }).rows}, seed ${cfg.seed}`);
   return result;

@@ -33,10 +33,11 @@
   function fmtTime(s) { return s ? String(s).replace('T', ' ').replace(/:\d\d(\.\d+)?Z?$/, '').replace(/Z$/, '') : 'no date'; }
   function fmtLag(sec) {
     if (sec === null || sec === undefined) return '';
-    var m = Math.round(sec / 60);
-    if (Math.abs(m) < 60) return '+' + m + 'm';
+    var sign = sec < 0 ? '−' : '+';
+    var m = Math.round(Math.abs(sec) / 60);
+    if (m < 60) return sign + m + 'm';
     var h = Math.floor(m / 60);
-    return h < 48 ? '+' + h + 'h ' + (m % 60) + 'm' : '+' + Math.round(h / 24) + 'd';
+    return h < 48 ? sign + h + 'h ' + (m % 60) + 'm' : sign + Math.round(h / 24) + 'd';
   }
 
   // ---- the same folding as neardup's normalizer, for search ---------------
