@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createGunzip } from 'node:zlib';
 import { defaultConfig } from '../src/config.js';
 import { initHashing, TokenHasher } from '../src/sketch/hash.js';
@@ -88,6 +88,9 @@ async function main(): Promise<void> {
   console.log(`\npipeline: ${accepted} articles in ${wall.toFixed(2)}s = ${Math.round(accepted / wall)} docs/s; peak RSS ${run.peak_rss_mb} MB; ${(wall / fl.seconds).toFixed(1)}x the floor (${fl.seconds.toFixed(2)}s)`);
   console.log(`datasketch reference (issue #6, same machine): 20.2s document-level only -> neardup is ${(20.2 / wall).toFixed(2)}x faster end to end`);
 
+  // 2b. The report: time to first usable render in headless Chromium (when installed).
+  await reportRender(path.join(out, 'report.html'));
+
   // 3. MinHash core vs the npm `minhash` package, on the same shingle sets.
   await initHashing();
   const cfg = defaultConfig();
@@ -160,6 +163,36 @@ async function main(): Promise<void> {
     }
   }
   console.log(`LSH b=${bands.bands} r=${bands.rows}: recall of exact pairs at Jaccard >= ${threshold} on a ${sets.length}-article sample: ${found}/${exactPairs} = ${(found / Math.max(1, exactPairs)).toFixed(4)}`);
+}
+
+async function reportRender(file: string): Promise<void> {
+  const chromiumPath = '/usr/bin/chromium';
+  const size = (readFileSync(file).length / 1e6).toFixed(1);
+  if (!existsSync(chromiumPath)) {
+    console.log(`report.html: ${size} MB (no ${chromiumPath}: render time not measured)`);
+    return;
+  }
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'] });
+  try {
+    const page = await browser.newPage();
+    const times: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const t0 = Date.now();
+      await page.goto(pathToFileURL(file).href);
+      await page.waitForSelector('body[data-ready="true"]');
+      times.push(Date.now() - t0);
+    }
+    // Usable means: the list of clusters is rendered and searchable.
+    const t1 = Date.now();
+    await page.evaluate("location.hash = 'clusters'");
+    await page.waitForSelector('#cluster-list li');
+    const listMs = Date.now() - t1;
+    times.sort((a, b) => a - b);
+    console.log(`report.html: ${size} MB; first usable render (overview) median ${times[1]} ms of 3 loads; cluster list ${listMs} ms more`);
+  } finally {
+    await browser.close();
+  }
 }
 
 main().catch((e) => {

@@ -50,7 +50,7 @@ async function main(): Promise<number> {
           outputDir: path.resolve(argv.output),
           config,
           logger,
-          afterOutputs: config.report.html ? async (r) => void (await buildHtmlReport(r.outputDir)) : undefined,
+          afterOutputs: config.report.html ? async (r, report) => void (await buildHtmlReport(r.outputDir, report)) : undefined,
         });
       },
     )

@@ -26,8 +26,8 @@ export interface RunOptions {
   outputDir: string;
   config: Config;
   logger: Logger;
-  /** Called after the JSON outputs are written; the HTML report hooks in here. */
-  afterOutputs?: (result: RunResult) => Promise<void>;
+  /** Called after the JSON outputs are written (with report.json's content); the HTML report hooks in here. */
+  afterOutputs?: (result: RunResult, report: Record<string, unknown>) => Promise<void>;
 }
 
 export interface StageStat {
@@ -288,7 +288,8 @@ export async function run(opts: RunOptions): Promise<RunResult> {
   pairRows.sort((m, n) => (m.a as string).localeCompare(n.a as string, 'en') || (m.b as string).localeCompare(n.b as string, 'en'));
   // Plain code-unit order, not locale order: the same on every machine.
   pairRows.sort((m, n) => cmp(m.a as string, n.a as string) || cmp(m.b as string, n.b as string));
-  await writeJsonl(path.join(outputDir, 'pairs.jsonl'), pairRows);
+  // The writes run together: gzip works on libuv's threads while the main thread serializes the rest.
+  const writes: Array<Promise<unknown>> = [writeJsonl(path.join(outputDir, 'pairs.jsonl'), pairRows)];
 
   const clusterRow = (c: Cluster, kind: 'near-duplicate' | 'story'): Record<string, unknown> => ({
     cluster_id: kind === 'story' ? storyId(articles, c) : nearDuplicateId(articles, c),
@@ -298,7 +299,7 @@ export async function run(opts: RunOptions): Promise<RunResult> {
     outlets: [...new Set(c.members.map((m) => articles[m].outlet))].sort(cmp),
   });
   const clusterRows = [...nearDuplicateClusters.map((c) => clusterRow(c, 'near-duplicate')), ...storyClusters.map((c) => clusterRow(c, 'story'))];
-  await writeJsonl(path.join(outputDir, 'clusters.jsonl'), clusterRows);
+  writes.push(writeJsonl(path.join(outputDir, 'clusters.jsonl'), clusterRows));
 
   // Deduplicated feed: canonicals and singletons, in input order, each once.
   const clusterOf = new Map<number, Cluster>();
@@ -318,9 +319,12 @@ export async function run(opts: RunOptions): Promise<RunResult> {
       };
     }
   };
-  const dedupCount = await writeJsonl(path.join(outputDir, 'dedup.jsonl.gz'), dedupRows(), true);
-  await writeJsonl(path.join(outputDir, 'rejected.jsonl'), res.rejected);
-  await writeJson(path.join(outputDir, 'report.json'), reportJson(res));
+  const dedupWrite = writeJsonl(path.join(outputDir, 'dedup.jsonl.gz'), dedupRows(), true);
+  writes.push(writeJsonl(path.join(outputDir, 'rejected.jsonl'), res.rejected));
+  const report = reportJson(res);
+  writes.push(writeJson(path.join(outputDir, 'report.json'), report, false));
+  await Promise.all(writes);
+  const dedupCount = await dedupWrite;
   const writeSeconds = t();
 
   const summary = res.summary as Record<string, unknown> & { stages: StageStat[]; counts: Record<string, unknown> };
@@ -333,7 +337,7 @@ export async function run(opts: RunOptions): Promise<RunResult> {
   await writeJson(path.join(outputDir, 'run.json'), summary);
   if (opts.afterOutputs) {
     const th = timer();
-    await opts.afterOutputs(result);
+    await opts.afterOutputs(result, report);
     summary.stages.push({ stage: 'html', seconds: round(th()), items: res.provenance.length, per_second: 0 });
   }
   const wallSeconds = wall();

@@ -68,11 +68,12 @@ async function readJsonl(file: string): Promise<unknown[]> {
   }
 }
 
-export async function buildHtmlReport(outputDir: string): Promise<string> {
+/** Build report.html from the outputs in `outputDir`; a run passes report.json's content to skip re-reading it. */
+export async function buildHtmlReport(outputDir: string, preloaded?: Record<string, unknown>): Promise<string> {
   const reportFile = path.join(outputDir, 'report.json');
   let report: Record<string, unknown>;
   try {
-    report = JSON.parse(await fsp.readFile(reportFile, 'utf8')) as Record<string, unknown>;
+    report = preloaded ?? (JSON.parse(await fsp.readFile(reportFile, 'utf8')) as Record<string, unknown>);
   } catch (e) {
     throw new Error(`cannot rebuild the report: ${reportFile} is missing or unreadable (${(e as Error).message}); run "neardup run" first`);
   }

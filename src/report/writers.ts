@@ -22,7 +22,8 @@ export async function writeJsonl(file: string, rows: Iterable<unknown>, gzip = f
   const tmp = tempName(file);
   const out = createWriteStream(tmp);
   // Fixed compression level and no file name/mtime in the gzip header: byte-identical output run after run.
-  const gz = gzip ? createGzip({ level: 6 }) : null;
+  // Level 1: a third of level 6's time for ~15% more bytes; the feed is read by machines.
+  const gz = gzip ? createGzip({ level: 1, chunkSize: 1 << 16 }) : null;
   const sink: NodeJS.WritableStream = gz ?? out;
   if (gz) gz.pipe(out);
   let n = 0;
@@ -55,6 +56,7 @@ export async function writeText(file: string, text: string): Promise<void> {
   await fsp.rename(tmp, file);
 }
 
-export async function writeJson(file: string, value: unknown): Promise<void> {
-  await writeText(file, JSON.stringify(value, null, 2) + '\n');
+/** Pretty JSON for small files people read (run.json); compact for large ones (report.json). */
+export async function writeJson(file: string, value: unknown, pretty = true): Promise<void> {
+  await writeText(file, (pretty ? JSON.stringify(value, null, 2) : JSON.stringify(value)) + '\n');
 }
