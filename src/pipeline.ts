@@ -9,12 +9,12 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Config } from './config.js';
 import { ingest, type Article, type Rejection } from './ingest/index.js';
-import { analyzeText, type TextAnalysis } from './text/analyze.js';
+import type { TextAnalysis } from './text/analyze.js';
 import { TemplateProfile } from './text/boilerplate.js';
-import { initHashing, TokenHasher } from './sketch/hash.js';
-import { MinHasher } from './sketch/minhash.js';
+import { initHashing } from './sketch/hash.js';
 import { candidatePairs, chooseBands, unpackPair, type BandParams } from './sketch/lsh.js';
-import { signAll, sketchDocuments, type DocSketch } from './sketch/index.js';
+import { shingleParagraphs, sketchDocuments, type DocSketch } from './sketch/index.js';
+import { WorkerPool, workerCount } from './util/workers.js';
 import { isVerified, verifyPair, type VerifiedPair } from './match/verify.js';
 import { clusterWithoutChaining, type Cluster } from './match/cluster.js';
 import { clusterProvenance, orderFacts, originOrder, round, type ClusterProvenance } from './provenance/index.js';
@@ -92,159 +92,167 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger): Pro
 
   // Analyse: paragraphs, tokens, rule-based boilerplate, quotations, credits.
   t = timer();
-  const hasher = new TokenHasher(cfg.seed);
-  const aopts = { normalize: cfg.normalize, maxParagraphChars: cfg.segment.max_paragraph_chars, boilerplateRules: cfg.boilerplate.rules };
-  const analyses: TextAnalysis[] = new Array(articles.length);
-  for (let i = 0; i < articles.length; i++) {
-    analyses[i] = analyzeText(articles[i].title, articles[i].text, hasher, aopts);
-    if ((i & 255) === 0) logger.progress('analyze', i, articles.length);
-  }
-  stage('analyze', t(), articles.length, `${articles.length} articles segmented and normalized`);
+  const pool = new WorkerPool(workerCount(cfg.workers));
+  try {
+    const aopts = { normalize: cfg.normalize, maxParagraphChars: cfg.segment.max_paragraph_chars, boilerplateRules: cfg.boilerplate.rules };
+    logger.progress('analyze', 0, articles.length);
+    const analyses: TextAnalysis[] = await pool.map('analyze', articles.map((a) => ({ title: a.title, text: a.text })), { options: aopts, seed: cfg.seed });
+    stage('analyze', t(), articles.length, `${articles.length} articles segmented and normalized (${pool.size} workers)`);
 
-  // Learn outlet templates, then flag them.
-  t = timer();
-  const profile = new TemplateProfile();
-  for (let i = 0; i < articles.length; i++) {
-    const a = analyses[i];
-    profile.add(articles[i].outlet, a.titleHash, a.paragraphs.filter((p) => p.kind === null && p.tokenCount > 0).map((p) => p.hash));
-  }
-  const boilerplateCounts: Record<string, number> = {};
-  let paragraphsTotal = 0;
-  for (let i = 0; i < articles.length; i++) {
-    for (const p of analyses[i].paragraphs) {
-      paragraphsTotal++;
-      if (p.kind === null && profile.isTemplate(articles[i].outlet, p.hash, p.tokenCount, cfg.boilerplate.outlet_template_min_count, cfg.boilerplate.cross_outlet_min_count, cfg.passages.min_tokens)) p.kind = 'template';
-      if (p.kind !== null) boilerplateCounts[p.kind] = (boilerplateCounts[p.kind] ?? 0) + 1;
-    }
-  }
-  const boilerplateTotal = Object.values(boilerplateCounts).reduce((x, y) => x + y, 0);
-  stage('boilerplate', t(), paragraphsTotal, `${boilerplateTotal} of ${paragraphsTotal} paragraphs flagged`);
-
-  // Shingle; stock phrases are shingles in more articles than one story is copied to.
-  t = timer();
-  const outlets = new Set(articles.map((a) => a.outlet)).size;
-  const commonMinDocs = Math.max(cfg.passages.common_shingle_min_docs, 2 * outlets);
-  const { sketches, common } = sketchDocuments(analyses, cfg.shingle.size, commonMinDocs);
-  stage('shingle', t(), articles.length, `${sketches.reduce((s, x) => s + x.shingles.length, 0)} shingles, ${common.size} stock phrases dropped`);
-
-  // Sign and band the articles.
-  t = timer();
-  const docHasher = new MinHasher(cfg.minhash.permutations, cfg.seed);
-  const docSigs = signAll(sketches.map((s) => s.shingles), docHasher);
-  stage('signatures', t(), articles.length, `${articles.length} signatures of ${cfg.minhash.permutations} permutations`);
-
-  t = timer();
-  const docBands: BandParams = chooseBands(cfg.lsh.threshold, cfg.minhash.permutations, cfg.lsh.false_positive_weight, cfg.lsh.false_negative_weight);
-  const emptyDoc = Uint8Array.from(sketches, (s) => (s.shingles.length === 0 ? 1 : 0));
-  const docCandidates = candidatePairs(docSigs, articles.length, cfg.minhash.permutations, docBands, cfg.lsh.max_bucket_size, emptyDoc);
-  const candidateKeys = new Set<number>(docCandidates);
-  stage('lsh', t(), articles.length, `b=${docBands.bands} r=${docBands.rows}: ${docCandidates.length} article candidates`);
-
-  // Passage index: paragraphs long enough to be a passage, signed and banded on their own.
-  let passageBands: BandParams | null = null;
-  let passageCandidateCount = 0;
-  if (cfg.passages.enabled) {
+    // Learn outlet templates, then flag them.
     t = timer();
-    const owner: number[] = [];
-    const sets: Uint32Array[] = [];
+    const profile = new TemplateProfile();
     for (let i = 0; i < articles.length; i++) {
-      for (const p of sketches[i].paragraphs) {
-        if (analyses[i].paragraphs[p.para].tokenCount < cfg.passages.min_tokens) continue;
-        owner.push(i);
-        sets.push(p.shingles);
+      const a = analyses[i];
+      profile.add(articles[i].outlet, a.titleHash, a.paragraphs.filter((p) => p.kind === null && p.tokenCount > 0).map((p) => p.hash));
+    }
+    const boilerplateCounts: Record<string, number> = {};
+    let paragraphsTotal = 0;
+    for (let i = 0; i < articles.length; i++) {
+      for (const p of analyses[i].paragraphs) {
+        paragraphsTotal++;
+        if (p.kind === null && profile.isTemplate(articles[i].outlet, p.hash, p.tokenCount, cfg.boilerplate.outlet_template_min_count, cfg.boilerplate.cross_outlet_min_count, cfg.passages.min_tokens)) p.kind = 'template';
+        if (p.kind !== null) boilerplateCounts[p.kind] = (boilerplateCounts[p.kind] ?? 0) + 1;
       }
     }
-    const passageHasher = new MinHasher(cfg.passages.permutations, cfg.seed ^ 0x70617373);
-    const sigs = signAll(sets, passageHasher);
-    passageBands = chooseBands(cfg.passages.threshold, cfg.passages.permutations, cfg.lsh.false_positive_weight, cfg.lsh.false_negative_weight);
-    const pc = candidatePairs(sigs, sets.length, cfg.passages.permutations, passageBands, cfg.lsh.max_bucket_size, undefined, (x, y) => owner[x] === owner[y]);
-    for (const packed of pc) {
-      const [x, y] = unpackPair(packed);
-      const a = Math.min(owner[x], owner[y]);
-      const b = Math.max(owner[x], owner[y]);
-      candidateKeys.add(a * 2 ** 21 + b);
+    const boilerplateTotal = Object.values(boilerplateCounts).reduce((x, y) => x + y, 0);
+    stage('boilerplate', t(), paragraphsTotal, `${boilerplateTotal} of ${paragraphsTotal} paragraphs flagged`);
+
+    // Shingle; stock phrases are shingles in more articles than one story is copied to.
+    t = timer();
+    const outlets = new Set(articles.map((a) => a.outlet)).size;
+    const commonMinDocs = Math.max(cfg.passages.common_shingle_min_docs, 2 * outlets);
+    // In-process: shingling is cheaper than copying the analyses to a worker and back.
+    const paraSets = analyses.map((a) => shingleParagraphs(a, cfg.shingle.size));
+    const { sketches, common } = sketchDocuments(paraSets, commonMinDocs);
+    stage('shingle', t(), articles.length, `${sketches.reduce((s, x) => s + x.shingles.length, 0)} shingles, ${common.size} stock phrases dropped`);
+
+    // Sign and band the articles.
+    t = timer();
+    const docSigs = flatten(await pool.map('sign', sketches.map((s) => s.shingles), { permutations: cfg.minhash.permutations, seed: cfg.seed }), cfg.minhash.permutations);
+    stage('signatures', t(), articles.length, `${articles.length} signatures of ${cfg.minhash.permutations} permutations`);
+
+    t = timer();
+    const docBands: BandParams = chooseBands(cfg.lsh.threshold, cfg.minhash.permutations, cfg.lsh.false_positive_weight, cfg.lsh.false_negative_weight);
+    const emptyDoc = Uint8Array.from(sketches, (s) => (s.shingles.length === 0 ? 1 : 0));
+    const docCandidates = candidatePairs(docSigs, articles.length, cfg.minhash.permutations, docBands, cfg.lsh.max_bucket_size, emptyDoc);
+    const candidateKeys = new Set<number>(docCandidates);
+    stage('lsh', t(), articles.length, `b=${docBands.bands} r=${docBands.rows}: ${docCandidates.length} article candidates`);
+
+    // Passage index: paragraphs long enough to be a passage, signed and banded on their own.
+    let passageBands: BandParams | null = null;
+    let passageCandidateCount = 0;
+    if (cfg.passages.enabled) {
+      t = timer();
+      const owner: number[] = [];
+      const sets: Uint32Array[] = [];
+      for (let i = 0; i < articles.length; i++) {
+        for (const p of sketches[i].paragraphs) {
+          if (analyses[i].paragraphs[p.para].tokenCount < cfg.passages.min_tokens) continue;
+          owner.push(i);
+          sets.push(p.shingles);
+        }
+      }
+      const sigs = flatten(await pool.map('sign', sets, { permutations: cfg.passages.permutations, seed: (cfg.seed ^ 0x70617373) >>> 0 }), cfg.passages.permutations);
+      passageBands = chooseBands(cfg.passages.threshold, cfg.passages.permutations, cfg.lsh.false_positive_weight, cfg.lsh.false_negative_weight);
+      const pc = candidatePairs(sigs, sets.length, cfg.passages.permutations, passageBands, cfg.lsh.max_bucket_size, undefined, (x, y) => owner[x] === owner[y]);
+      for (const packed of pc) {
+        const [x, y] = unpackPair(packed);
+        const a = Math.min(owner[x], owner[y]);
+        const b = Math.max(owner[x], owner[y]);
+        candidateKeys.add(a * 2 ** 21 + b);
+      }
+      passageCandidateCount = pc.length;
+      stage('passages', t(), sets.length, `${sets.length} passages indexed, b=${passageBands.bands} r=${passageBands.rows}: ${pc.length} passage candidates`);
     }
-    passageCandidateCount = pc.length;
-    stage('passages', t(), sets.length, `${sets.length} passages indexed, b=${passageBands.bands} r=${passageBands.rows}: ${pc.length} passage candidates`);
+
+    // Verify every candidate exactly.
+    t = timer();
+    const vopts = {
+      jaccard: cfg.verify.jaccard,
+      containment: cfg.verify.containment,
+      minShingles: cfg.verify.min_shingles,
+      minFactAgreement: cfg.verify.min_fact_agreement,
+      maxLeadShare: cfg.verify.max_unshared_lead,
+      passageMinSimilarity: cfg.passages.min_similarity,
+      passageMinShared: cfg.passages.min_shared_shingles,
+      passagesEnabled: cfg.passages.enabled,
+    };
+    const candidates = Float64Array.from(candidateKeys).sort();
+    const pairs: VerifiedPair[] = [];
+    const rejectedReasons: Record<string, number> = {};
+    for (let c = 0; c < candidates.length; c++) {
+      const [i, j] = unpackPair(candidates[c]);
+      const r = verifyPair(i, j, analyses, sketches, vopts);
+      if (isVerified(r)) pairs.push(r);
+      else rejectedReasons[r.reason] = (rejectedReasons[r.reason] ?? 0) + 1;
+      if ((c & 1023) === 0) logger.progress('verify', c, candidates.length);
+    }
+    const nearCount = pairs.filter((p) => p.relation === 'near-duplicate').length;
+    stage('verify', t(), candidates.length, `${candidates.length} candidates: ${nearCount} near-duplicate, ${pairs.length - nearCount} partial`);
+
+    // Cluster, without chaining.
+    t = timer();
+    const facts = orderFacts(articles, analyses, sketches, ing.outlets);
+    const storyOrder = originOrder(articles, facts);
+    // Near-duplicate canonical: earliest, ties to the most complete text (agency and credit do not enter).
+    const plainFacts = { ...facts, isAgency: new Uint8Array(articles.length), credited: new Int32Array(articles.length) };
+    const canonicalOrder = originOrder(articles, plainFacts);
+    const nearEdges = pairs.filter((p) => p.relation === 'near-duplicate').map((p): [number, number] => [p.a, p.b]);
+    const nearDuplicateClusters = clusterWithoutChaining(articles.length, nearEdges, canonicalOrder);
+    const storyClusters = clusterWithoutChaining(articles.length, pairs.map((p): [number, number] => [p.a, p.b]), storyOrder);
+    stage('cluster', t(), pairs.length, `${nearDuplicateClusters.length} near-duplicate clusters, ${storyClusters.length} stories`);
+
+    // Provenance.
+    t = timer();
+    const byKey = new Map(pairs.map((p) => [pairKey(p.a, p.b), p]));
+    const provenance: ClusterProvenance[] = [
+      ...nearDuplicateClusters.map((c) => clusterProvenance(nearDuplicateId(articles, c), 'near-duplicate', c, articles, analyses, sketches, byKey, plainFacts)),
+      ...storyClusters.map((c) => clusterProvenance(storyId(articles, c), 'story', c, articles, analyses, sketches, byKey, facts)),
+    ];
+    stage('provenance', t(), provenance.length, `${provenance.length} clusters traced`);
+
+    const summary = {
+      neardup_version: packageVersion(),
+      node_version: process.version,
+      seed: cfg.seed,
+      lsh: { bands: docBands.bands, rows: docBands.rows, threshold: cfg.lsh.threshold, false_positive_area: round(docBands.falsePositive), false_negative_area: round(docBands.falseNegative) },
+      passage_lsh: passageBands ? { bands: passageBands.bands, rows: passageBands.rows, threshold: cfg.passages.threshold } : null,
+      counts: {
+        files: ing.files,
+        read: ing.read,
+        accepted: articles.length,
+        rejected: rejected.length,
+        blank_lines: ing.blankLines,
+        paragraphs: paragraphsTotal,
+        boilerplate_paragraphs: boilerplateCounts,
+        stock_phrase_shingles: common.size,
+        stock_phrase_min_docs: commonMinDocs,
+        article_candidates: docCandidates.length,
+        passage_candidates: passageCandidateCount,
+        candidates_verified: candidates.length,
+        candidates_not_linked: rejectedReasons,
+        near_duplicate_pairs: nearCount,
+        partial_pairs: pairs.length - nearCount,
+        near_duplicate_clusters: nearDuplicateClusters.length,
+        story_clusters: storyClusters.length,
+        articles_in_near_duplicate_clusters: nearDuplicateClusters.reduce((s, c) => s + c.members.length, 0),
+      },
+      stages,
+      detect_seconds: round(total()),
+      config: cfg,
+    };
+    return { articles, analyses, sketches, rejected, pairs, nearDuplicateClusters, storyClusters, provenance, summary };
+  } finally {
+    await pool.close();
   }
+}
 
-  // Verify every candidate exactly.
-  t = timer();
-  const vopts = {
-    jaccard: cfg.verify.jaccard,
-    containment: cfg.verify.containment,
-    minShingles: cfg.verify.min_shingles,
-    minFactAgreement: cfg.verify.min_fact_agreement,
-    maxLeadShare: cfg.verify.max_unshared_lead,
-    passageMinSimilarity: cfg.passages.min_similarity,
-    passageMinShared: cfg.passages.min_shared_shingles,
-    passagesEnabled: cfg.passages.enabled,
-  };
-  const candidates = Float64Array.from(candidateKeys).sort();
-  const pairs: VerifiedPair[] = [];
-  const rejectedReasons: Record<string, number> = {};
-  for (let c = 0; c < candidates.length; c++) {
-    const [i, j] = unpackPair(candidates[c]);
-    const r = verifyPair(i, j, analyses, sketches, vopts);
-    if (isVerified(r)) pairs.push(r);
-    else rejectedReasons[r.reason] = (rejectedReasons[r.reason] ?? 0) + 1;
-    if ((c & 1023) === 0) logger.progress('verify', c, candidates.length);
-  }
-  const nearCount = pairs.filter((p) => p.relation === 'near-duplicate').length;
-  stage('verify', t(), candidates.length, `${candidates.length} candidates: ${nearCount} near-duplicate, ${pairs.length - nearCount} partial`);
-
-  // Cluster, without chaining.
-  t = timer();
-  const facts = orderFacts(articles, analyses, sketches, ing.outlets);
-  const storyOrder = originOrder(articles, facts);
-  // Near-duplicate canonical: earliest, ties to the most complete text (agency and credit do not enter).
-  const plainFacts = { ...facts, isAgency: new Uint8Array(articles.length), credited: new Int32Array(articles.length) };
-  const canonicalOrder = originOrder(articles, plainFacts);
-  const nearEdges = pairs.filter((p) => p.relation === 'near-duplicate').map((p): [number, number] => [p.a, p.b]);
-  const nearDuplicateClusters = clusterWithoutChaining(articles.length, nearEdges, canonicalOrder);
-  const storyClusters = clusterWithoutChaining(articles.length, pairs.map((p): [number, number] => [p.a, p.b]), storyOrder);
-  stage('cluster', t(), pairs.length, `${nearDuplicateClusters.length} near-duplicate clusters, ${storyClusters.length} stories`);
-
-  // Provenance.
-  t = timer();
-  const byKey = new Map(pairs.map((p) => [pairKey(p.a, p.b), p]));
-  const provenance: ClusterProvenance[] = [
-    ...nearDuplicateClusters.map((c) => clusterProvenance(nearDuplicateId(articles, c), 'near-duplicate', c, articles, analyses, sketches, byKey, plainFacts)),
-    ...storyClusters.map((c) => clusterProvenance(storyId(articles, c), 'story', c, articles, analyses, sketches, byKey, facts)),
-  ];
-  stage('provenance', t(), provenance.length, `${provenance.length} clusters traced`);
-
-  const summary = {
-    neardup_version: packageVersion(),
-    node_version: process.version,
-    seed: cfg.seed,
-    lsh: { bands: docBands.bands, rows: docBands.rows, threshold: cfg.lsh.threshold, false_positive_area: round(docBands.falsePositive), false_negative_area: round(docBands.falseNegative) },
-    passage_lsh: passageBands ? { bands: passageBands.bands, rows: passageBands.rows, threshold: cfg.passages.threshold } : null,
-    counts: {
-      files: ing.files,
-      read: ing.read,
-      accepted: articles.length,
-      rejected: rejected.length,
-      blank_lines: ing.blankLines,
-      paragraphs: paragraphsTotal,
-      boilerplate_paragraphs: boilerplateCounts,
-      stock_phrase_shingles: common.size,
-      stock_phrase_min_docs: commonMinDocs,
-      article_candidates: docCandidates.length,
-      passage_candidates: passageCandidateCount,
-      candidates_verified: candidates.length,
-      candidates_not_linked: rejectedReasons,
-      near_duplicate_pairs: nearCount,
-      partial_pairs: pairs.length - nearCount,
-      near_duplicate_clusters: nearDuplicateClusters.length,
-      story_clusters: storyClusters.length,
-      articles_in_near_duplicate_clusters: nearDuplicateClusters.reduce((s, c) => s + c.members.length, 0),
-    },
-    stages,
-    detect_seconds: round(total()),
-    config: cfg,
-  };
-  return { articles, analyses, sketches, rejected, pairs, nearDuplicateClusters, storyClusters, provenance, summary };
+/** Signatures back to back in one array, as the LSH expects. */
+function flatten(sigs: Uint32Array[], k: number): Uint32Array {
+  const out = new Uint32Array(sigs.length * k);
+  sigs.forEach((s, i) => out.set(s, i * k));
+  return out;
 }
 
 export function nearDuplicateId(articles: Article[], c: Cluster): string {

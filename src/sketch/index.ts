@@ -78,12 +78,11 @@ export function dropCommon(set: Uint32Array, common: Set<number>): Uint32Array {
 }
 
 /**
- * Build every article's sketch. `commonMinDocs` is the document frequency
+ * Build every article's sketch from its paragraph sets. `commonMinDocs` is the document frequency
  * from which a shingle is a stock phrase; the caller raises it to at least
  * twice the number of outlets, since one story cannot be copied more often.
  */
-export function sketchDocuments(analyses: TextAnalysis[], n: number, commonMinDocs: number): { sketches: DocSketch[]; common: Set<number> } {
-  const paraSets = analyses.map((a) => shingleParagraphs(a, n));
+export function sketchDocuments(paraSets: ParagraphSet[][], commonMinDocs: number): { sketches: DocSketch[]; common: Set<number> } {
   const docSets = paraSets.map((ps) => unionAll(ps.map((p) => p.shingles)));
   const common = frequentShingles(docSets, commonMinDocs);
   const sketches = docSets.map((set, i) => ({

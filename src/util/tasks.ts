@@ -1,0 +1,34 @@
+/**
+ * The tasks a worker can run: the per-article CPU work of the pipeline, as
+ * pure functions of (items, shared parameters). Used in-process too.
+ */
+import { analyzeText, type AnalyzeOptions, type TextAnalysis } from '../text/analyze.js';
+import { initHashing, TokenHasher } from '../sketch/hash.js';
+import { MinHasher } from '../sketch/minhash.js';
+
+interface Tasks {
+  analyze: { items: Array<{ title: string; text: string }>; shared: { options: AnalyzeOptions; seed: number }; output: TextAnalysis[] };
+  sign: { items: Uint32Array[]; shared: { permutations: number; seed: number }; output: Uint32Array[] };
+}
+
+export type TaskName = keyof Tasks;
+export type TaskInput<T extends TaskName> = { items: Tasks[T]['items']; shared: Tasks[T]['shared'] };
+export type TaskOutput<T extends TaskName> = Tasks[T]['output'];
+
+export async function runTask<T extends TaskName>(task: T, input: TaskInput<T>): Promise<TaskOutput<T>> {
+  await initHashing();
+  switch (task) {
+    case 'analyze': {
+      const { items, shared } = input as TaskInput<'analyze'>;
+      const hasher = new TokenHasher(shared.seed);
+      return items.map((a) => analyzeText(a.title, a.text, hasher, shared.options)) as TaskOutput<T>;
+    }
+    case 'sign': {
+      const { items, shared } = input as TaskInput<'sign'>;
+      const mh = new MinHasher(shared.permutations, shared.seed);
+      return items.map((s) => mh.sign(s)) as TaskOutput<T>;
+    }
+    default:
+      throw new Error(`unknown task ${String(task)}`);
+  }
+}
