@@ -368,7 +368,7 @@ export function reportJson(res: Omit<RunResult, 'outputDir'>): Record<string, un
   for (const c of res.storyClusters) for (const m of c.members) inCluster.add(m);
   for (const c of res.nearDuplicateClusters) for (const m of c.members) inCluster.add(m);
   return {
-    summary: res.summary.counts,
+    summary: { ...(res.summary.counts as Record<string, unknown>) },
     clusters: provenance,
     // Articles that belong to a cluster, with paragraph offsets and flags, so the report can show them side by side.
     articles: [...inCluster].sort((x, y) => x - y).map((i) => ({
