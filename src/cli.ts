@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The neardup command line: parse, call the pipeline, set the exit code.
- * Exit codes: 0 done, 1 failure, 2 bad usage or config.
+ * Exit codes: 0 done, 1 failure, 2 bad usage or config (or an incompatible index), 3 another run holds the lock.
  */
 import path from 'node:path';
 import { existsSync } from 'node:fs';
@@ -12,8 +12,11 @@ import { run, packageVersion } from './pipeline.js';
 import { Logger, type LogFormat } from './util/log.js';
 import { evaluate } from './eval.js';
 import { buildHtmlReport } from './report/html.js';
+import { acquireLock, LockHeldError } from './store/lock.js';
+import { SqliteStore } from './store/sqlite.js';
+import { IncompatibleIndexError } from './store/index.js';
 
-export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+export const EXIT = { ok: 0, failure: 1, usage: 2, locked: 3 } as const;
 
 class UsageError extends Error {}
 
@@ -41,13 +44,17 @@ async function main(): Promise<number> {
         y
           .option('input', { type: 'string', array: true, default: ['input'], describe: 'Input files or folders (.txt, .jsonl, .jsonl.gz; folders recursively)' })
           .option('output', { type: 'string', default: 'output', describe: 'Output folder (created on demand)' })
+          .option('state', { type: 'string', describe: 'Folder of the persistent index (default: config state.dir, "state")' })
+          .option('standalone', { type: 'boolean', default: false, describe: 'Stand-alone run: do not read or update the persistent index' })
           .epilogue(`Config keys (set in the config file or with --set):\n${configKeys}`),
       async (argv) => {
         const logger = new Logger(argv.quiet, argv['log-format'] as LogFormat);
         const config = configFrom(argv);
+        const useIndex = config.state.enabled && !argv.standalone;
         await run({
           inputs: argv.input,
           outputDir: path.resolve(argv.output),
+          state: useIndex ? { dir: path.resolve(argv.state ?? config.state.dir), windowDays: config.state.window_days } : undefined,
           config,
           logger,
           afterOutputs: config.report.html ? async (r, report) => void (await buildHtmlReport(r.outputDir, report)) : undefined,
@@ -76,7 +83,42 @@ async function main(): Promise<number> {
         await buildHtmlReport(path.resolve(argv.output));
       },
     )
-    .demandCommand(1, 'Give a command: run, eval or report (see --help)')
+    .command(
+      'gc',
+      'Remove indexed articles published more than N days before the newest one, with everything that belongs to them',
+      (y) => y.option('keep-days', { type: 'number', demandOption: true, describe: 'Days of history to keep' }).option('state', { type: 'string', describe: 'Index folder (default: config state.dir)' }),
+      async (argv) => {
+        const config = configFrom(argv);
+        if (!Number.isFinite(argv['keep-days']) || argv['keep-days'] < 0) throw new UsageError('--keep-days must be a number of days, 0 or more');
+        const dir = path.resolve(argv.state ?? config.state.dir);
+        const release = acquireLock(dir);
+        const store = new SqliteStore(dir);
+        try {
+          const newest = store.stats().newest;
+          const cutoff = (newest ? Date.parse(newest) : Date.now()) - argv['keep-days'] * 86_400_000;
+          const removed = store.gc(cutoff);
+          process.stdout.write(`removed ${removed} articles published before ${new Date(cutoff).toISOString()}\n`);
+        } finally {
+          store.close();
+          release();
+        }
+      },
+    )
+    .command(
+      'stats',
+      "Print the persistent index's size and counts",
+      (y) => y.option('state', { type: 'string', describe: 'Index folder (default: config state.dir)' }),
+      async (argv) => {
+        const config = configFrom(argv);
+        const store = new SqliteStore(path.resolve(argv.state ?? config.state.dir));
+        try {
+          process.stdout.write(JSON.stringify(store.stats(), null, 2) + '\n');
+        } finally {
+          store.close();
+        }
+      },
+    )
+    .demandCommand(1, 'Give a command: run, eval, report, gc or stats (see --help)')
     .strict()
     .version(packageVersion())
     .help()
@@ -89,7 +131,10 @@ async function main(): Promise<number> {
     await parser.parseAsync();
   } catch (e) {
     const logger = new Logger(true, 'text');
-    if (e instanceof UsageError || e instanceof ConfigError) {
+    if (e instanceof LockHeldError) {
+      logger.error(e.message);
+      exitCode = EXIT.locked;
+    } else if (e instanceof UsageError || e instanceof ConfigError || e instanceof IncompatibleIndexError) {
       logger.error(e.message);
       if (e instanceof UsageError) process.stderr.write('Run neardup --help for usage.\n');
       exitCode = EXIT.usage;

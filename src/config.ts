@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 type LeafSpec =
   | { type: 'integer'; default: number; min: number; max: number; doc: string }
   | { type: 'number'; default: number; min: number; max: number; doc: string }
-  | { type: 'boolean'; default: boolean; doc: string };
+  | { type: 'boolean'; default: boolean; doc: string }
+  | { type: 'string'; default: string; doc: string };
 
 /** The schema is nested sections of leaves; the shape of Config mirrors it. */
 export const SCHEMA = {
@@ -73,9 +74,14 @@ export const SCHEMA = {
   report: {
     html: { type: 'boolean', default: true, doc: 'Write report.html.' },
   },
+  state: {
+    enabled: { type: 'boolean', default: true, doc: 'Keep a persistent index and match each night against earlier nights (false: a stand-alone run).' },
+    dir: { type: 'string', default: 'state', doc: 'Folder of the persistent index (also --state DIR).' },
+    window_days: { type: 'integer', default: 7, min: 0, max: 3650, doc: 'Match tonight against indexed articles published up to this many days before or after it.' },
+  },
 } as const satisfies Record<string, unknown>;
 
-type LeafValue<S> = S extends { type: 'boolean' } ? boolean : S extends { type: 'integer' | 'number' } ? number : never;
+type LeafValue<S> = S extends { type: 'boolean' } ? boolean : S extends { type: 'integer' | 'number' } ? number : S extends { type: 'string' } ? string : never;
 type ConfigOf<S> = { -readonly [K in keyof S]: S[K] extends { type: string } ? LeafValue<S[K]> : ConfigOf<S[K]> };
 export type Config = ConfigOf<typeof SCHEMA>;
 
@@ -112,10 +118,15 @@ export function listKeys(node: Record<string, unknown> = SCHEMA, prefix = ''): A
 }
 
 function allowed(spec: LeafSpec): string {
+  if (spec.type === 'string') return 'a non-empty string';
   return spec.type === 'boolean' ? 'true or false' : `${spec.type === 'integer' ? 'an integer' : 'a number'} from ${spec.min} to ${spec.max}`;
 }
 
-function checkLeaf(key: string, spec: LeafSpec, value: unknown): boolean | number {
+function checkLeaf(key: string, spec: LeafSpec, value: unknown): boolean | number | string {
+  if (spec.type === 'string') {
+    if (typeof value !== 'string' || value.trim() === '') throw new ConfigError(`config key "${key}": got ${JSON.stringify(value)}, allowed: ${allowed(spec)}`);
+    return value;
+  }
   if (spec.type === 'boolean') {
     if (typeof value !== 'boolean') throw new ConfigError(`config key "${key}": got ${JSON.stringify(value)}, allowed: ${allowed(spec)}`);
     return value;
@@ -163,7 +174,7 @@ export function applyOverride(cfg: Config, assignment: string): Config {
   if (!spec) throw new ConfigError(`--set: unknown config key "${key}"; allowed: ${listKeys().map(([k]) => k).join(', ')}`);
   let value: unknown = raw;
   if (spec.type === 'boolean') value = raw === 'true' ? true : raw === 'false' ? false : raw;
-  else if (raw !== '' && !Number.isNaN(Number(raw))) value = Number(raw);
+  else if (spec.type !== 'string' && raw !== '' && !Number.isNaN(Number(raw))) value = Number(raw);
   const patch: Record<string, unknown> = {};
   const parts = key.split('.');
   let node = patch;

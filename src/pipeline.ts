@@ -5,15 +5,19 @@
  * for run.json; the stages themselves know nothing of files or terminals.
  */
 import path from 'node:path';
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Config } from './config.js';
 import { ingest, type Article, type Rejection } from './ingest/index.js';
 import type { TextAnalysis } from './text/analyze.js';
 import { TemplateProfile } from './text/boilerplate.js';
 import { initHashing } from './sketch/hash.js';
-import { candidatePairs, chooseBands, unpackPair, type BandParams } from './sketch/lsh.js';
-import { shingleParagraphs, sketchDocuments, type DocSketch } from './sketch/index.js';
+import { bandKey, candidatePairs, chooseBands, unpackPair, type BandParams } from './sketch/lsh.js';
+import type { IndexStore, NightDoc } from './store/index.js';
+import { SqliteStore } from './store/sqlite.js';
+import { acquireLock } from './store/lock.js';
+import { shingleParagraphs, sketchDocuments, sketchWith, type DocSketch } from './sketch/index.js';
 import { WorkerPool, workerCount } from './util/workers.js';
 import { isVerified, verifyPair, type VerifiedPair } from './match/verify.js';
 import { clusterWithoutChaining, type Cluster } from './match/cluster.js';
@@ -24,6 +28,8 @@ import { Logger } from './util/log.js';
 export interface RunOptions {
   inputs: string[];
   outputDir: string;
+  /** The persistent index for nightly runs (absent: a stand-alone run). */
+  state?: { dir: string; windowDays: number };
   config: Config;
   logger: Logger;
   /** Called after the JSON outputs are written (with report.json's content); the HTML report hooks in here. */
@@ -48,6 +54,13 @@ export interface RunResult {
   provenance: ClusterProvenance[];
   summary: Record<string, unknown>;
   outputDir: string;
+  /** Tonight's articles are articles[0, tonight); the rest were loaded from the index. */
+  night: {
+    tonight: number;
+    historyLoaded: number;
+    tonightBands: Array<{ docKeys: Uint32Array; passageKeys: Uint32Array }>;
+    tonightParagraphs: Array<{ outlet: string; hash: number; title: number }>;
+  };
 }
 
 export function packageVersion(): string {
@@ -70,7 +83,13 @@ function timer(): () => number {
 const pairKey = (a: number, b: number): string => (a < b ? `${a}:${b}` : `${b}:${a}`);
 
 /** The whole detection, without writing anything: used by `run` and by `eval`. */
-export async function detect(inputs: string[], cfg: Config, logger: Logger): Promise<Omit<RunResult, 'outputDir'>> {
+/** Earlier nights, for a run against the persistent index. */
+export interface HistoryOptions {
+  store: IndexStore;
+  windowDays: number;
+}
+
+export async function detect(inputs: string[], cfg: Config, logger: Logger, history?: HistoryOptions): Promise<Omit<RunResult, 'outputDir'>> {
   const stages: StageStat[] = [];
   const stage = (name: string, seconds: number, items: number, message: string): void => {
     stages.push({ stage: name, seconds: round(seconds), items, per_second: seconds > 0 ? Math.round(items / seconds) : items });
@@ -102,9 +121,16 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger): Pro
     // Learn outlet templates, then flag them.
     t = timer();
     const profile = new TemplateProfile();
+    const tonightParagraphs: Array<{ outlet: string; hash: number; title: number }> = [];
+    if (history) {
+      // Earlier nights' paragraphs count toward each outlet's templates.
+      for (const r of history.store.outletParagraphs([...new Set(articles.map((a) => a.outlet))].sort())) profile.add(r.outlet, r.title, [r.hash]);
+    }
     for (let i = 0; i < articles.length; i++) {
       const a = analyses[i];
-      profile.add(articles[i].outlet, a.titleHash, a.paragraphs.filter((p) => p.kind === null && p.tokenCount > 0).map((p) => p.hash));
+      const hashes = a.paragraphs.filter((p) => p.kind === null && p.tokenCount > 0).map((p) => p.hash);
+      profile.add(articles[i].outlet, a.titleHash, hashes);
+      for (const h of new Set(hashes)) tonightParagraphs.push({ outlet: articles[i].outlet, hash: h, title: a.titleHash });
     }
     const boilerplateCounts: Record<string, number> = {};
     let paragraphsTotal = 0;
@@ -129,32 +155,104 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger): Pro
 
     // Sign and band the articles.
     t = timer();
-    const docSigs = flatten(await pool.map('sign', sketches.map((s) => s.shingles), { permutations: cfg.minhash.permutations, seed: cfg.seed }), cfg.minhash.permutations);
+    let docSigs = flatten(await pool.map('sign', sketches.map((s) => s.shingles), { permutations: cfg.minhash.permutations, seed: cfg.seed }), cfg.minhash.permutations);
     stage('signatures', t(), articles.length, `${articles.length} signatures of ${cfg.minhash.permutations} permutations`);
 
-    t = timer();
-    const docBands: BandParams = chooseBands(cfg.lsh.threshold, cfg.minhash.permutations, cfg.lsh.false_positive_weight, cfg.lsh.false_negative_weight);
-    const emptyDoc = Uint8Array.from(sketches, (s) => (s.shingles.length === 0 ? 1 : 0));
-    const docCandidates = candidatePairs(docSigs, articles.length, cfg.minhash.permutations, docBands, cfg.lsh.max_bucket_size, emptyDoc);
-    const candidateKeys = new Set<number>(docCandidates);
-    stage('lsh', t(), articles.length, `b=${docBands.bands} r=${docBands.rows}: ${docCandidates.length} article candidates`);
-
-    // Passage index: paragraphs long enough to be a passage, signed and banded on their own.
-    let passageBands: BandParams | null = null;
-    let passageCandidateCount = 0;
-    if (cfg.passages.enabled) {
-      t = timer();
+    const k = cfg.minhash.permutations;
+    const docBands: BandParams = chooseBands(cfg.lsh.threshold, k, cfg.lsh.false_positive_weight, cfg.lsh.false_negative_weight);
+    const passageBands: BandParams = chooseBands(cfg.passages.threshold, cfg.passages.permutations, cfg.lsh.false_positive_weight, cfg.lsh.false_negative_weight);
+    const passageSeed = (cfg.seed ^ 0x70617373) >>> 0;
+    const passageSets = (from: number, to: number): { owner: number[]; sets: Uint32Array[] } => {
       const owner: number[] = [];
       const sets: Uint32Array[] = [];
-      for (let i = 0; i < articles.length; i++) {
+      for (let i = from; i < to; i++) {
         for (const p of sketches[i].paragraphs) {
           if (analyses[i].paragraphs[p.para].tokenCount < cfg.passages.min_tokens) continue;
           owner.push(i);
           sets.push(p.shingles);
         }
       }
-      const sigs = flatten(await pool.map('sign', sets, { permutations: cfg.passages.permutations, seed: (cfg.seed ^ 0x70617373) >>> 0 }), cfg.passages.permutations);
-      passageBands = chooseBands(cfg.passages.threshold, cfg.passages.permutations, cfg.lsh.false_positive_weight, cfg.lsh.false_negative_weight);
+      return { owner, sets };
+    };
+    const tonightCount = articles.length;
+    const tonightPassages = cfg.passages.enabled ? passageSets(0, tonightCount) : { owner: [], sets: [] };
+    let passageSigs = cfg.passages.enabled
+      ? flatten(await pool.map('sign', tonightPassages.sets, { permutations: cfg.passages.permutations, seed: passageSeed }), cfg.passages.permutations)
+      : new Uint32Array(0);
+    const bandKeysOf = (doc: number): { docKeys: Uint32Array; passageKeys: Uint32Array } => {
+      const docKeys = sketches[doc].shingles.length ? Uint32Array.from({ length: docBands.bands }, (_, b) => bandKey(docSigs, doc * k, b, docBands.rows)) : new Uint32Array(0);
+      const pk: number[] = [];
+      tonightPassages.owner.forEach((o, x) => {
+        if (o === doc) for (let b = 0; b < passageBands.bands; b++) pk.push(bandKey(passageSigs, x * cfg.passages.permutations, b, passageBands.rows));
+      });
+      return { docKeys, passageKeys: Uint32Array.from(pk) };
+    };
+    const tonightBands = history ? articles.map((_, i) => bandKeysOf(i)) : [];
+
+    // Earlier nights: stored articles that share a band with tonight, within the window, and the rest of their stories.
+    let historyLoaded = 0;
+    if (history) {
+      t = timer();
+      const tonightIds = new Set(articles.map((a) => a.id));
+      const times = articles.map((a) => a.time).filter((x) => !Number.isNaN(x));
+      const day = 86_400_000;
+      const since = (times.length ? Math.min(...times) : Date.now()) - history.windowDays * day;
+      const until = (times.length ? Math.max(...times) : Date.now()) + history.windowDays * day;
+      const concat = (xs: Uint32Array[]): Uint32Array => {
+        const out = new Uint32Array(xs.reduce((n, x) => n + x.length, 0));
+        let o = 0;
+        for (const x of xs) {
+          out.set(x, o);
+          o += x.length;
+        }
+        return out;
+      };
+      const matched = history.store.matchBands(concat(tonightBands.map((b) => b.docKeys)), concat(tonightBands.map((b) => b.passageKeys)), since, until, tonightIds);
+      // Articles that shared a paragraph which only tonight turned out to be an outlet template: their links may go.
+      const newTemplates = new Map<string, number[]>();
+      for (let i = 0; i < tonightCount; i++) {
+        for (const p of analyses[i].paragraphs) {
+          if (p.kind !== 'template') continue;
+          const list = newTemplates.get(articles[i].outlet) ?? [];
+          list.push(p.hash);
+          newTemplates.set(articles[i].outlet, list);
+        }
+      }
+      for (const [outlet, hashes] of [...newTemplates].sort((x, y) => cmp(x[0], y[0]))) matched.push(...history.store.withParagraphs(outlet, hashes, tonightIds));
+      matched.splice(0, matched.length, ...[...new Set(matched)].sort(cmp));
+      const first = history.store.load(matched);
+      const more = history.store.storyMembers(first.map((d) => d.storyId).filter((x): x is string => Boolean(x)), new Set([...tonightIds, ...matched]));
+      const loaded = first.concat(history.store.load(more)).sort((x, y) => cmp(x.article.id, y.article.id));
+      for (const d of loaded) {
+        // Earlier articles are judged by tonight's knowledge: templates learned since, tonight's stock phrases.
+        for (const p of d.analysis.paragraphs) {
+          if (p.kind === null && profile.isTemplate(d.article.outlet, p.hash, p.tokenCount, cfg.boilerplate.outlet_template_min_count, cfg.boilerplate.cross_outlet_min_count, cfg.passages.min_tokens)) p.kind = 'template';
+        }
+        articles.push({ ...d.article, index: articles.length });
+        analyses.push(d.analysis);
+        sketches.push(sketchWith(shingleParagraphs(d.analysis, cfg.shingle.size), common));
+      }
+      historyLoaded = loaded.length;
+      const histSigs = await pool.map('sign', sketches.slice(tonightCount).map((x) => x.shingles), { permutations: k, seed: cfg.seed });
+      docSigs = concatSigs(docSigs, histSigs, k);
+      stage('history', t(), historyLoaded, `${matched.length} earlier articles matched, ${historyLoaded} loaded with their stories (window ${history.windowDays} days)`);
+    }
+
+    t = timer();
+    const emptyDoc = Uint8Array.from(sketches, (s) => (s.shingles.length === 0 ? 1 : 0));
+    const docCandidates = candidatePairs(docSigs, articles.length, cfg.minhash.permutations, docBands, cfg.lsh.max_bucket_size, emptyDoc);
+    const candidateKeys = new Set<number>(docCandidates);
+    stage('lsh', t(), articles.length, `b=${docBands.bands} r=${docBands.rows}: ${docCandidates.length} article candidates`);
+
+    // Passage index: paragraphs long enough to be a passage, signed and banded on their own.
+    let passageCandidateCount = 0;
+    if (cfg.passages.enabled) {
+      t = timer();
+      const hist = passageSets(tonightCount, articles.length);
+      const owner = tonightPassages.owner.concat(hist.owner);
+      const sets = tonightPassages.sets.concat(hist.sets);
+      if (hist.sets.length) passageSigs = concatSigs(passageSigs, await pool.map('sign', hist.sets, { permutations: cfg.passages.permutations, seed: passageSeed }), cfg.passages.permutations);
+      const sigs = passageSigs;
       const pc = candidatePairs(sigs, sets.length, cfg.passages.permutations, passageBands, cfg.lsh.max_bucket_size, undefined, (x, y) => owner[x] === owner[y]);
       for (const packed of pc) {
         const [x, y] = unpackPair(packed);
@@ -178,6 +276,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger): Pro
       passageMinShared: cfg.passages.min_shared_shingles,
       passagesEnabled: cfg.passages.enabled,
     };
+    // Pairs of two earlier articles are verified again (the loaded set is small): their stories are reclustered whole.
     const candidates = Float64Array.from(candidateKeys).sort();
     const pairs: VerifiedPair[] = [];
     const rejectedReasons: Record<string, number> = {};
@@ -217,11 +316,12 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger): Pro
       node_version: process.version,
       seed: cfg.seed,
       lsh: { bands: docBands.bands, rows: docBands.rows, threshold: cfg.lsh.threshold, false_positive_area: round(docBands.falsePositive), false_negative_area: round(docBands.falseNegative) },
-      passage_lsh: passageBands ? { bands: passageBands.bands, rows: passageBands.rows, threshold: cfg.passages.threshold } : null,
+      passage_lsh: cfg.passages.enabled ? { bands: passageBands.bands, rows: passageBands.rows, threshold: cfg.passages.threshold } : null,
       counts: {
         files: ing.files,
         read: ing.read,
-        accepted: articles.length,
+        accepted: tonightCount,
+        earlier_articles_loaded: historyLoaded,
         rejected: rejected.length,
         blank_lines: ing.blankLines,
         paragraphs: paragraphsTotal,
@@ -242,10 +342,18 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger): Pro
       detect_seconds: round(total()),
       config: cfg,
     };
-    return { articles, analyses, sketches, rejected, pairs, nearDuplicateClusters, storyClusters, provenance, summary };
+    const night = { tonight: tonightCount, historyLoaded, tonightBands, tonightParagraphs };
+    return { articles, analyses, sketches, rejected, pairs, nearDuplicateClusters, storyClusters, provenance, summary, night };
   } finally {
     await pool.close();
   }
+}
+
+function concatSigs(flat: Uint32Array, more: Uint32Array[], k: number): Uint32Array {
+  const out = new Uint32Array(flat.length + more.length * k);
+  out.set(flat);
+  more.forEach((s, i) => out.set(s, flat.length + i * k));
+  return out;
 }
 
 /** Signatures back to back in one array, as the LSH expects. */
@@ -285,15 +393,69 @@ export function pairRecord(p: VerifiedPair, articles: Article[], analyses: TextA
   };
 }
 
+/** What signatures depend on: an index built with other values cannot be matched against. */
+export function signatureFingerprint(cfg: Config): Record<string, unknown> {
+  return {
+    seed: cfg.seed,
+    shingle_size: cfg.shingle.size,
+    permutations: cfg.minhash.permutations,
+    passage_permutations: cfg.passages.permutations,
+    lsh: [cfg.lsh.threshold, cfg.lsh.false_positive_weight, cfg.lsh.false_negative_weight],
+    passage_lsh: cfg.passages.threshold,
+    normalize: cfg.normalize,
+  };
+}
+
+/** A night is named by its input paths, so re-running the same files is the same night. */
+export function nightIdOf(inputs: string[]): string {
+  return createHash('sha256').update(JSON.stringify(inputs.map((p) => path.resolve(p)).sort())).digest('hex').slice(0, 16);
+}
+
 export async function run(opts: RunOptions): Promise<RunResult> {
   const { config: cfg, logger, outputDir } = opts;
   const wall = timer();
-  const res = await detect(opts.inputs, cfg, logger);
+  let store: IndexStore | undefined;
+  let release: (() => void) | undefined;
+  if (opts.state) {
+    mkdirSync(opts.state.dir, { recursive: true });
+    release = acquireLock(opts.state.dir, (info) => logger.info(`recovered a stale lock left by pid ${info.pid} (started ${info.started})`, { event_kind: 'stale-lock', pid: info.pid }));
+  }
+  try {
+    if (opts.state) {
+      store = new SqliteStore(opts.state.dir);
+      store.checkFingerprint(signatureFingerprint(cfg));
+    }
+    return await runNight(opts, wall, store);
+  } finally {
+    store?.close();
+    release?.();
+  }
+}
+
+async function runNight(opts: RunOptions, wall: () => number, store: IndexStore | undefined): Promise<RunResult> {
+  const { config: cfg, logger, outputDir } = opts;
+  const full = await detect(opts.inputs, cfg, logger, store && opts.state ? { store, windowDays: opts.state.windowDays } : undefined);
+  const tonight = full.night.tonight;
+  const isTonight = (i: number): boolean => i < tonight;
+  // Outputs are about tonight: its pairs, the clusters it created or grew, its own articles in the feed.
+  const keep = (c: Cluster): boolean => c.members.some(isTonight);
+  const keptIds = new Set<string>();
+  const res = {
+    ...full,
+    pairs: full.pairs.filter((p) => isTonight(p.a) || isTonight(p.b)),
+    nearDuplicateClusters: full.nearDuplicateClusters.filter(keep),
+    storyClusters: full.storyClusters.filter(keep),
+  };
+  for (const c of res.nearDuplicateClusters) keptIds.add(nearDuplicateId(full.articles, c));
+  for (const c of res.storyClusters) keptIds.add(storyId(full.articles, c));
+  res.provenance = full.provenance.filter((p) => keptIds.has(p.cluster_id));
+  const nightId = nightIdOf(opts.inputs);
+  const firstNight = store ? store.firstNights(full.articles.map((a) => a.id)) : new Map<string, string>();
+  const statusOf = (c: Cluster): string => (c.members.every((m) => (firstNight.get(full.articles[m].id) ?? nightId) === nightId) ? 'new' : 'grown');
   const { articles, analyses, pairs, nearDuplicateClusters, storyClusters } = res;
 
   const t = timer();
   const pairRows = pairs.map((p) => pairRecord(p, articles, analyses));
-  pairRows.sort((m, n) => (m.a as string).localeCompare(n.a as string, 'en') || (m.b as string).localeCompare(n.b as string, 'en'));
   // Plain code-unit order, not locale order: the same on every machine.
   pairRows.sort((m, n) => cmp(m.a as string, n.a as string) || cmp(m.b as string, n.b as string));
   // The writes run together: gzip works on libuv's threads while the main thread serializes the rest.
@@ -305,6 +467,7 @@ export async function run(opts: RunOptions): Promise<RunResult> {
     canonical: articles[c.canonical].id,
     members: c.members.map((m) => articles[m].id),
     outlets: [...new Set(c.members.map((m) => articles[m].outlet))].sort(cmp),
+    ...(store ? { status: statusOf(c) } : {}),
   });
   const clusterRows = [...nearDuplicateClusters.map((c) => clusterRow(c, 'near-duplicate')), ...storyClusters.map((c) => clusterRow(c, 'story'))];
   writes.push(writeJsonl(path.join(outputDir, 'clusters.jsonl'), clusterRows));
@@ -315,7 +478,7 @@ export async function run(opts: RunOptions): Promise<RunResult> {
   const storyOf = new Map<number, Cluster>();
   for (const c of storyClusters) for (const m of c.members) storyOf.set(m, c);
   const dedupRows = function* (): Generator<Record<string, unknown>> {
-    for (const a of articles) {
+    for (const a of articles.slice(0, tonight)) {
       const c = clusterOf.get(a.index);
       if (c && c.canonical !== a.index) continue;
       const s = storyOf.get(a.index);
@@ -339,6 +502,52 @@ export async function run(opts: RunOptions): Promise<RunResult> {
   summary.stages.push({ stage: 'write', seconds: round(writeSeconds), items: pairRows.length + clusterRows.length + dedupCount, per_second: 0 });
   summary.counts.dedup_articles = dedupCount;
   const result: RunResult = { ...res, outputDir };
+  if (store) {
+    // Commit the night: tonight's articles (new or changed) with what later nights need, and the
+    // cluster and story of every article reclustered tonight. One transaction.
+    const ts = timer();
+    const known = store.textHashes(articles.slice(0, tonight).map((a) => a.id));
+    const ndOf = new Map<number, string>();
+    for (const c of full.nearDuplicateClusters) for (const m of c.members) ndOf.set(m, nearDuplicateId(full.articles, c));
+    const stOf = new Map<number, string>();
+    for (const c of full.storyClusters) for (const m of c.members) stOf.set(m, storyId(full.articles, c));
+    let added = 0;
+    let changed = 0;
+    const docs: NightDoc[] = [];
+    for (let i = 0; i < tonight; i++) {
+      const a = full.articles[i];
+      const textHash = createHash('sha256').update(JSON.stringify(a.fields)).digest('hex');
+      const before = known.get(a.id);
+      if (before === undefined) added++;
+      else if (before !== textHash) changed++;
+      const { index: _index, ...article } = a;
+      void _index;
+      docs.push({
+        article,
+        analysis: full.analyses[i],
+        sketch: full.sketches[i],
+        textHash,
+        docBands: full.night.tonightBands[i].docKeys,
+        passageBands: full.night.tonightBands[i].passageKeys,
+        clusterId: ndOf.get(i) ?? null,
+        storyId: stOf.get(i) ?? null,
+      });
+    }
+    const memberships = full.articles.slice(tonight).map((a) => ({ id: a.id, clusterId: ndOf.get(a.index) ?? null, storyId: stOf.get(a.index) ?? null }));
+    const nightCounts = {
+      night_id: nightId,
+      added,
+      updated: changed,
+      unchanged: tonight - added - changed,
+      earlier_articles_matched: full.night.historyLoaded,
+      clusters_new: clusterRows.filter((r) => r.status === 'new').length,
+      clusters_grown: clusterRows.filter((r) => r.status === 'grown').length,
+    };
+    summary.index = { path: opts.state?.dir, window_days: opts.state?.windowDays, ...nightCounts };
+    store.commitNight({ nightId, docs, memberships, outletParagraphs: full.night.tonightParagraphs, summary: { ...nightCounts, inputs: opts.inputs, config: cfg } });
+    summary.stages.push({ stage: 'index', seconds: round(ts()), items: docs.length, per_second: 0 });
+    logger.stage('index', `${added} added, ${changed} updated, ${tonight - added - changed} unchanged; ${nightCounts.clusters_new} new clusters, ${nightCounts.clusters_grown} grown`);
+  }
   logger.stage('write', `pairs.jsonl, clusters.jsonl, dedup.jsonl.gz (${dedupCount} articles), rejected.jsonl, report.json in ${writeSeconds.toFixed(2)}s`);
   summary.inputs = opts.inputs;
   // run.json first (the report reads the run's seed and bands from it), completed below.
@@ -350,10 +559,10 @@ export async function run(opts: RunOptions): Promise<RunResult> {
   }
   const wallSeconds = wall();
   summary.wall_seconds = round(wallSeconds);
-  summary.docs_per_second = Math.round(articles.length / wallSeconds);
+  summary.docs_per_second = Math.round(tonight / wallSeconds);
   summary.peak_rss_mb = Math.round(process.resourceUsage().maxRSS / 1024);
   await writeJson(path.join(outputDir, 'run.json'), summary);
-  logger.stage('done', `${articles.length} articles (${summary.docs_per_second} docs/s), peak RSS ${summary.peak_rss_mb} MB; b=${(summary.lsh as { bands: number }).bands} r=${(summary.lsh as { rows: number }).rows}, seed ${cfg.seed}`);
+  logger.stage('done', `${tonight} articles (${summary.docs_per_second} docs/s), peak RSS ${summary.peak_rss_mb} MB; b=${(summary.lsh as { bands: number }).bands} r=${(summary.lsh as { rows: number }).rows}, seed ${cfg.seed}`);
   return result;
 }
 

@@ -85,11 +85,16 @@ export function dropCommon(set: Uint32Array, common: Set<number>): Uint32Array {
 export function sketchDocuments(paraSets: ParagraphSet[][], commonMinDocs: number): { sketches: DocSketch[]; common: Set<number> } {
   const docSets = paraSets.map((ps) => unionAll(ps.map((p) => p.shingles)));
   const common = frequentShingles(docSets, commonMinDocs);
-  const sketches = docSets.map((set, i) => ({
-    shingles: dropCommon(set, common),
-    paragraphs: paraSets[i].map((p) => ({ para: p.para, shingles: dropCommon(p.shingles, common) })).filter((p) => p.shingles.length > 0),
-  }));
+  const sketches = docSets.map((set, i) => sketchWith(paraSets[i], common, set));
   return { sketches, common };
+}
+
+/** One article's sketch given the night's stock phrases (the union is passed when already computed). */
+export function sketchWith(paraSets: ParagraphSet[], common: Set<number>, union = unionAll(paraSets.map((p) => p.shingles))): DocSketch {
+  return {
+    shingles: dropCommon(union, common),
+    paragraphs: paraSets.map((p) => ({ para: p.para, shingles: dropCommon(p.shingles, common) })).filter((p) => p.shingles.length > 0),
+  };
 }
 
 /** Signatures of many sets, back to back in one array (k values each). */

@@ -1,0 +1,73 @@
+/**
+ * The persistent index behind nightly runs. Stages talk to this interface
+ * only; SqliteStore implements it on one embedded file, and a server-backed
+ * store can implement it later without touching the stages.
+ */
+import type { Article } from '../ingest/index.js';
+import type { DocSketch } from '../sketch/index.js';
+import type { TextAnalysis } from '../text/analyze.js';
+
+/** A document as kept between nights: what matching, verification and provenance need. */
+export interface StoredDoc {
+  article: Omit<Article, 'index'>;
+  analysis: TextAnalysis;
+  sketch: DocSketch;
+  storyId?: string | null;
+}
+
+export interface NightDoc extends StoredDoc {
+  textHash: string;
+  /** Band keys of the article signature and of its passages (for later nights' lookups). */
+  docBands: Uint32Array;
+  passageBands: Uint32Array;
+  clusterId: string | null;
+  storyId: string | null;
+}
+
+export interface StoreStats {
+  path: string;
+  bytes: number;
+  documents: number;
+  article_bands: number;
+  passage_bands: number;
+  template_paragraphs: number;
+  runs: number;
+  oldest: string | null;
+  newest: string | null;
+}
+
+export class IncompatibleIndexError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'IncompatibleIndexError';
+  }
+}
+
+export interface IndexStore {
+  /** Refuse (IncompatibleIndexError) when the index was built with other signatures; record them on a new index. */
+  checkFingerprint(fingerprint: Record<string, unknown>): void;
+  /** Stored text hashes of these ids (absent ids are new). */
+  textHashes(ids: string[]): Map<string, string>;
+  /** Ids of stored documents (not in `exclude`) sharing a band key with tonight, published within [sinceMs, untilMs] or undated. */
+  matchBands(docKeys: Uint32Array, passageKeys: Uint32Array, sinceMs: number, untilMs: number, exclude: Set<string>): string[];
+  /** Ids of stored articles of `outlet` with a content paragraph among `hashes` (a template learned tonight may unlink them). */
+  withParagraphs(outlet: string, hashes: number[], exclude: Set<string>): string[];
+  /** Ids of the stored members of the given stories (so a story is always reclustered whole). */
+  storyMembers(storyIds: string[], exclude: Set<string>): string[];
+  load(ids: string[]): StoredDoc[];
+  /** Paragraph hashes seen per outlet, with the title they were seen under (outlet template learning). */
+  outletParagraphs(outlets: string[]): Array<{ outlet: string; hash: number; title: number }>;
+  /** Everything a night adds or changes, in one transaction. */
+  commitNight(night: {
+    nightId: string;
+    docs: NightDoc[];
+    memberships: Array<{ id: string; clusterId: string | null; storyId: string | null }>;
+    outletParagraphs: Array<{ outlet: string; hash: number; title: number }>;
+    summary: Record<string, unknown>;
+  }): void;
+  /** Earliest night each id was first stored in (absent for new ids). */
+  firstNights(ids: string[]): Map<string, string>;
+  gc(olderThanMs: number): number;
+  stats(): StoreStats;
+  close(): void;
+}

@@ -1,0 +1,236 @@
+/**
+ * IndexStore on SQLite (better-sqlite3): one file, WAL journal, every night
+ * committed in one transaction, so a run killed at any moment leaves the
+ * index as it was before the night or with the whole night in it.
+ * Analyses and sketches are stored as V8-serialized blobs (typed arrays stay
+ * binary); band keys live in indexed tables for the next nights' lookups.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import v8 from 'node:v8';
+import { IncompatibleIndexError, type IndexStore, type NightDoc, type StoredDoc, type StoreStats } from './index.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS docs (
+  n INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  outlet TEXT NOT NULL,
+  time REAL,
+  text_hash TEXT NOT NULL,
+  first_night TEXT NOT NULL,
+  cluster_id TEXT,
+  story_id TEXT,
+  article BLOB NOT NULL,
+  analysis BLOB NOT NULL,
+  sketch BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS docs_story ON docs(story_id);
+CREATE INDEX IF NOT EXISTS docs_time ON docs(time);
+CREATE TABLE IF NOT EXISTS doc_bands (key INTEGER NOT NULL, n INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS doc_bands_key ON doc_bands(key);
+CREATE INDEX IF NOT EXISTS doc_bands_n ON doc_bands(n);
+CREATE TABLE IF NOT EXISTS passage_bands (key INTEGER NOT NULL, n INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS passage_bands_key ON passage_bands(key);
+CREATE INDEX IF NOT EXISTS passage_bands_n ON passage_bands(n);
+CREATE TABLE IF NOT EXISTS doc_paragraphs (hash INTEGER NOT NULL, n INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS doc_paragraphs_hash ON doc_paragraphs(hash);
+CREATE INDEX IF NOT EXISTS doc_paragraphs_n ON doc_paragraphs(n);
+CREATE TABLE IF NOT EXISTS outlet_paragraphs (outlet TEXT NOT NULL, hash INTEGER NOT NULL, title INTEGER NOT NULL, PRIMARY KEY (outlet, hash, title)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS runs (run INTEGER PRIMARY KEY, night TEXT NOT NULL, finished TEXT NOT NULL, summary TEXT NOT NULL);
+`;
+
+const ser = (v: unknown): Buffer => v8.serialize(v);
+const de = <T>(b: Buffer): T => v8.deserialize(b) as T;
+
+export class SqliteStore implements IndexStore {
+  private db: Database.Database;
+  readonly file: string;
+
+  constructor(dir: string) {
+    mkdirSync(dir, { recursive: true });
+    this.file = path.join(dir, 'index.sqlite');
+    this.db = new Database(this.file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.exec(SCHEMA);
+  }
+
+  checkFingerprint(fingerprint: Record<string, unknown>): void {
+    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get('fingerprint') as { value: string } | undefined;
+    const wanted = JSON.stringify(fingerprint);
+    if (!row) {
+      this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)').run('fingerprint', wanted);
+      return;
+    }
+    if (row.value === wanted) return;
+    const had = JSON.parse(row.value) as Record<string, unknown>;
+    const diffs = Object.keys({ ...had, ...fingerprint })
+      .filter((k) => JSON.stringify(had[k]) !== JSON.stringify(fingerprint[k]))
+      .map((k) => `${k}: index has ${JSON.stringify(had[k])}, this run ${JSON.stringify(fingerprint[k])}`);
+    throw new IncompatibleIndexError(`the index at ${this.file} was built with other signatures and cannot be mixed with this run (${diffs.join('; ')}); use the same settings or another --state folder`);
+  }
+
+  textHashes(ids: string[]): Map<string, string> {
+    const out = new Map<string, string>();
+    const q = this.db.prepare('SELECT text_hash FROM docs WHERE id = ?');
+    for (const id of ids) {
+      const r = q.get(id) as { text_hash: string } | undefined;
+      if (r) out.set(id, r.text_hash);
+    }
+    return out;
+  }
+
+  firstNights(ids: string[]): Map<string, string> {
+    const out = new Map<string, string>();
+    const q = this.db.prepare('SELECT first_night FROM docs WHERE id = ?');
+    for (const id of ids) {
+      const r = q.get(id) as { first_night: string } | undefined;
+      if (r) out.set(id, r.first_night);
+    }
+    return out;
+  }
+
+  matchBands(docKeys: Uint32Array, passageKeys: Uint32Array, sinceMs: number, untilMs: number, exclude: Set<string>): string[] {
+    // Tonight's keys go into temporary tables; one indexed join per kind finds the stored documents.
+    this.db.exec('CREATE TEMP TABLE IF NOT EXISTS q_doc (key INTEGER); CREATE TEMP TABLE IF NOT EXISTS q_pas (key INTEGER); DELETE FROM q_doc; DELETE FROM q_pas;');
+    const fill = this.db.transaction((table: string, keys: Uint32Array) => {
+      const ins = this.db.prepare(`INSERT INTO ${table} (key) VALUES (?)`);
+      for (const k of new Set(keys)) ins.run(k);
+    });
+    fill('q_doc', docKeys);
+    fill('q_pas', passageKeys);
+    const rows = this.db
+      .prepare(
+        `SELECT DISTINCT d.id FROM docs d WHERE d.n IN (
+           SELECT b.n FROM doc_bands b JOIN q_doc q ON q.key = b.key
+           UNION SELECT p.n FROM passage_bands p JOIN q_pas q ON q.key = p.key)
+         AND (d.time IS NULL OR (d.time >= ? AND d.time <= ?)) ORDER BY d.id`,
+      )
+      .all(sinceMs, untilMs) as Array<{ id: string }>;
+    return rows.map((r) => r.id).filter((id) => !exclude.has(id));
+  }
+
+  withParagraphs(outlet: string, hashes: number[], exclude: Set<string>): string[] {
+    const q = this.db.prepare('SELECT d.id FROM doc_paragraphs p JOIN docs d ON d.n = p.n WHERE p.hash = ? AND d.outlet = ?');
+    const out = new Set<string>();
+    for (const h of new Set(hashes)) for (const r of q.all(h, outlet) as Array<{ id: string }>) if (!exclude.has(r.id)) out.add(r.id);
+    return [...out].sort();
+  }
+
+  storyMembers(storyIds: string[], exclude: Set<string>): string[] {
+    const q = this.db.prepare('SELECT id FROM docs WHERE story_id = ? ORDER BY id');
+    const out = new Set<string>();
+    for (const s of new Set(storyIds)) for (const r of q.all(s) as Array<{ id: string }>) if (!exclude.has(r.id)) out.add(r.id);
+    return [...out].sort();
+  }
+
+  load(ids: string[]): StoredDoc[] {
+    const q = this.db.prepare('SELECT article, analysis, sketch, story_id FROM docs WHERE id = ?');
+    const out: StoredDoc[] = [];
+    for (const id of ids) {
+      const r = q.get(id) as { article: Buffer; analysis: Buffer; sketch: Buffer; story_id: string | null } | undefined;
+      if (!r) continue;
+      out.push({ article: de(r.article), analysis: de(r.analysis), sketch: de(r.sketch), storyId: r.story_id });
+    }
+    return out;
+  }
+
+  outletParagraphs(outlets: string[]): Array<{ outlet: string; hash: number; title: number }> {
+    const q = this.db.prepare('SELECT outlet, hash, title FROM outlet_paragraphs WHERE outlet = ? ORDER BY hash, title');
+    return outlets.flatMap((o) => q.all(o) as Array<{ outlet: string; hash: number; title: number }>);
+  }
+
+  commitNight(night: Parameters<IndexStore['commitNight']>[0]): void {
+    const upsert = this.db.prepare(
+      `INSERT INTO docs (id, outlet, time, text_hash, first_night, cluster_id, story_id, article, analysis, sketch)
+       VALUES (@id, @outlet, @time, @text_hash, @night, @cluster_id, @story_id, @article, @analysis, @sketch)
+       ON CONFLICT(id) DO UPDATE SET outlet = excluded.outlet, time = excluded.time, text_hash = excluded.text_hash,
+         cluster_id = excluded.cluster_id, story_id = excluded.story_id, article = excluded.article,
+         analysis = excluded.analysis, sketch = excluded.sketch`,
+    );
+    const nOf = this.db.prepare('SELECT n FROM docs WHERE id = ?');
+    const delDocBands = this.db.prepare('DELETE FROM doc_bands WHERE n = ?');
+    const delPasBands = this.db.prepare('DELETE FROM passage_bands WHERE n = ?');
+    const delParas = this.db.prepare('DELETE FROM doc_paragraphs WHERE n = ?');
+    const insPara = this.db.prepare('INSERT INTO doc_paragraphs (hash, n) VALUES (?, ?)');
+    const insDocBand = this.db.prepare('INSERT INTO doc_bands (key, n) VALUES (?, ?)');
+    const insPasBand = this.db.prepare('INSERT INTO passage_bands (key, n) VALUES (?, ?)');
+    const member = this.db.prepare('UPDATE docs SET cluster_id = ?, story_id = ? WHERE id = ?');
+    const para = this.db.prepare('INSERT OR IGNORE INTO outlet_paragraphs (outlet, hash, title) VALUES (?, ?, ?)');
+    const run = this.db.prepare('INSERT INTO runs (night, finished, summary) VALUES (?, ?, ?)');
+    this.db.transaction(() => {
+      for (const d of night.docs) {
+        upsert.run({
+          id: d.article.id,
+          outlet: d.article.outlet,
+          time: Number.isNaN(d.article.time) ? null : d.article.time,
+          text_hash: d.textHash,
+          night: night.nightId,
+          cluster_id: d.clusterId,
+          story_id: d.storyId,
+          article: ser(d.article),
+          analysis: ser(d.analysis),
+          sketch: ser(d.sketch),
+        });
+        const { n } = nOf.get(d.article.id) as { n: number };
+        delDocBands.run(n);
+        delPasBands.run(n);
+        delParas.run(n);
+        for (const k of new Set(d.docBands)) insDocBand.run(k, n);
+        for (const h of new Set(d.analysis.paragraphs.filter((p) => p.kind === null && p.tokenCount > 0).map((p) => p.hash))) insPara.run(h, n);
+        for (const k of new Set(d.passageBands)) insPasBand.run(k, n);
+      }
+      for (const m of night.memberships) member.run(m.clusterId, m.storyId, m.id);
+      for (const p of night.outletParagraphs) para.run(p.outlet, p.hash, p.title);
+      run.run(night.nightId, new Date().toISOString(), JSON.stringify(night.summary));
+    })();
+  }
+
+  gc(olderThanMs: number): number {
+    return this.db.transaction(() => {
+      const old = this.db.prepare('SELECT n FROM docs WHERE time IS NOT NULL AND time < ?').all(olderThanMs) as Array<{ n: number }>;
+      const delD = this.db.prepare('DELETE FROM doc_bands WHERE n = ?');
+      const delP = this.db.prepare('DELETE FROM passage_bands WHERE n = ?');
+      const delQ = this.db.prepare('DELETE FROM doc_paragraphs WHERE n = ?');
+      const del = this.db.prepare('DELETE FROM docs WHERE n = ?');
+      for (const { n } of old) {
+        delD.run(n);
+        delP.run(n);
+        delQ.run(n);
+        del.run(n);
+      }
+      return old.length;
+    })();
+  }
+
+  stats(): StoreStats {
+    const one = (sql: string): number => (this.db.prepare(sql).get() as { c: number }).c;
+    const range = this.db.prepare('SELECT MIN(time) lo, MAX(time) hi FROM docs').get() as { lo: number | null; hi: number | null };
+    this.db.pragma('wal_checkpoint(PASSIVE)');
+    let bytes = 0;
+    for (const f of [this.file, `${this.file}-wal`]) {
+      try {
+        bytes += statSync(f).size;
+      } catch {
+        /* no WAL file */
+      }
+    }
+    return {
+      path: this.file,
+      bytes,
+      documents: one('SELECT COUNT(*) c FROM docs'),
+      article_bands: one('SELECT COUNT(*) c FROM doc_bands'),
+      passage_bands: one('SELECT COUNT(*) c FROM passage_bands'),
+      template_paragraphs: one('SELECT COUNT(*) c FROM outlet_paragraphs'),
+      runs: one('SELECT COUNT(*) c FROM runs'),
+      oldest: range.lo === null ? null : new Date(range.lo).toISOString(),
+      newest: range.hi === null ? null : new Date(range.hi).toISOString(),
+    };
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
