@@ -1,0 +1,184 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { CLI, neardup, readJsonl, ROOT, tempDir } from './helpers/cli.js';
+
+/** The sample night split into three nights by publication day (the .txt files are dated the 20th). */
+function splitNights(): string[] {
+  const dir = tempDir('nights-');
+  const rows = readJsonl<{ published_at: string }>(path.join(ROOT, 'input', 'night.jsonl'));
+  const days = [...new Set(rows.map((r) => r.published_at.slice(0, 10)))].sort();
+  return days.map((day) => {
+    const d = path.join(dir, day);
+    mkdirSync(d, { recursive: true });
+    writeFileSync(path.join(d, 'night.jsonl'), rows.filter((r) => r.published_at.startsWith(day)).map((r) => JSON.stringify(r)).join('\n') + '\n');
+    copyFileSync(path.join(ROOT, 'input', 'outlets.json'), path.join(d, 'outlets.json'));
+    if (day === '2026-11-20') {
+      mkdirSync(path.join(d, 'txt'));
+      for (const f of readdirSync(path.join(ROOT, 'input', 'txt'))) copyFileSync(path.join(ROOT, 'input', 'txt', f), path.join(d, 'txt', f));
+    }
+    return d;
+  });
+}
+
+/** Clusters as the index holds them: cluster or story id -> sorted member ids. */
+function indexedClusters(state: string): Record<string, string[]> {
+  const db = new Database(path.join(state, 'index.sqlite'), { readonly: true });
+  const out: Record<string, string[]> = {};
+  for (const r of db.prepare('SELECT id, cluster_id, story_id FROM docs ORDER BY id').all() as Array<{ id: string; cluster_id: string | null; story_id: string | null }>) {
+    for (const c of [r.cluster_id, r.story_id]) if (c) (out[c] ??= []).push(r.id);
+  }
+  db.close();
+  return out;
+}
+
+function oneRunClusters(out: string): Record<string, string[]> {
+  const res: Record<string, string[]> = {};
+  for (const c of readJsonl<{ cluster_id: string; members: string[] }>(path.join(out, 'clusters.jsonl'))) res[c.cluster_id] = [...c.members].sort();
+  return res;
+}
+
+describe('nightly runs against the persistent index', () => {
+  let nights: string[] = [];
+  let oneRun: Record<string, string[]> = {};
+  beforeAll(() => {
+    nights = splitNights();
+    const out = tempDir();
+    expect(neardup(['run', '--input', path.join(ROOT, 'input'), '--output', out, '--quiet']).code).toBe(0);
+    oneRun = oneRunClusters(out);
+  });
+
+  it('one night at a time gives the same clusters as one run over everything', () => {
+    const state = tempDir('state-');
+    for (const n of nights) {
+      const r = neardup(['run', '--input', n, '--output', path.join(state, 'out-' + path.basename(n)), '--state', state, '--quiet']);
+      expect(r.code, r.stderr).toBe(0);
+    }
+    expect(indexedClusters(state)).toEqual(oneRun);
+    // The last night's outputs show the story that began earlier as grown, keeping its id and origin.
+    const last = readJsonl<{ cluster_id: string; status: string; canonical: string }>(path.join(state, 'out-2026-11-20', 'clusters.jsonl'));
+    expect(last.every((c) => c.status === 'new' || c.status === 'grown')).toBe(true);
+  });
+
+  it('keeps a story id and origin when a later night adds copies', () => {
+    const state = tempDir('state-');
+    const dir = tempDir('grow-');
+    const rows = readJsonl<Record<string, string>>(path.join(ROOT, 'input', 'night.jsonl'));
+    const origin = rows.find((r) => r.id === 'wna-002') as Record<string, string>;
+    const copy = rows.find((r) => r.id === 'khaleej-001') as Record<string, string>;
+    mkdirSync(path.join(dir, 'n1'));
+    mkdirSync(path.join(dir, 'n2'));
+    writeFileSync(path.join(dir, 'n1', 'a.jsonl'), JSON.stringify(origin) + '\n');
+    writeFileSync(path.join(dir, 'n2', 'b.jsonl'), JSON.stringify({ ...copy, published_at: '2026-11-21T08:00:00Z' }) + '\n');
+    expect(neardup(['run', '--input', path.join(dir, 'n1'), '--output', path.join(dir, 'o1'), '--state', state, '--quiet']).code).toBe(0);
+    expect(neardup(['run', '--input', path.join(dir, 'n2'), '--output', path.join(dir, 'o2'), '--state', state, '--quiet']).code).toBe(0);
+    const clusters = readJsonl<{ cluster_id: string; kind: string; canonical: string; members: string[]; status: string }>(path.join(dir, 'o2', 'clusters.jsonl'));
+    const story = clusters.find((c) => c.kind === 'story');
+    expect(story).toMatchObject({ cluster_id: 'story:wna-002', canonical: 'wna-002', status: 'grown' });
+    expect(story?.members.sort()).toEqual(['khaleej-001', 'wna-002']);
+    // The feed carries only tonight's articles: the copy is a duplicate of an earlier canonical.
+    expect(readJsonl(path.join(dir, 'o2', 'dedup.jsonl.gz'))).toEqual([]);
+    const run = JSON.parse(readFileSync(path.join(dir, 'o2', 'run.json'), 'utf8'));
+    expect(run.index).toMatchObject({ added: 1, updated: 0, earlier_articles_matched: 1, clusters_grown: 2 });
+  });
+
+  it('is idempotent: re-running a night adds nothing and gives identical outputs', () => {
+    const state = tempDir('state-');
+    const o1 = path.join(state, 'o1');
+    const o2 = path.join(state, 'o2');
+    expect(neardup(['run', '--input', path.join(ROOT, 'input'), '--output', o1, '--state', state, '--quiet']).code).toBe(0);
+    expect(neardup(['run', '--input', path.join(ROOT, 'input'), '--output', o2, '--state', state, '--quiet']).code).toBe(0);
+    for (const f of ['pairs.jsonl', 'clusters.jsonl', 'dedup.jsonl.gz']) expect(readFileSync(path.join(o2, f)).equals(readFileSync(path.join(o1, f))), f).toBe(true);
+    const run = JSON.parse(readFileSync(path.join(o2, 'run.json'), 'utf8'));
+    expect(run.index).toMatchObject({ added: 0, updated: 0, unchanged: run.counts.accepted });
+    const stats = JSON.parse(neardup(['stats', '--state', state]).stdout);
+    expect(stats.documents).toBe(run.counts.accepted);
+    expect(stats.runs).toBe(2);
+  });
+
+  it('updates an article re-sent with changed text instead of duplicating it', () => {
+    const state = tempDir('state-');
+    const dir = tempDir('resend-');
+    const rows = readJsonl<Record<string, string>>(path.join(ROOT, 'input', 'night.jsonl')).slice(0, 3);
+    writeFileSync(path.join(dir, 'a.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    expect(neardup(['run', '--input', path.join(dir, 'a.jsonl'), '--output', path.join(dir, 'o1'), '--state', state, '--quiet']).code).toBe(0);
+    writeFileSync(path.join(dir, 'b.jsonl'), JSON.stringify({ ...rows[0], text: rows[0].text + '\nوأضاف المصدر أن التفاصيل الكاملة ستعلن في مؤتمر صحفي يعقد مساء الغد في مقر الوزارة.' }) + '\n');
+    expect(neardup(['run', '--input', path.join(dir, 'b.jsonl'), '--output', path.join(dir, 'o2'), '--state', state, '--quiet']).code).toBe(0);
+    const run = JSON.parse(readFileSync(path.join(dir, 'o2', 'run.json'), 'utf8'));
+    expect(run.index).toMatchObject({ added: 0, updated: 1 });
+    expect(JSON.parse(neardup(['stats', '--state', state]).stdout).documents).toBe(3);
+  });
+
+  it('refuses to mix signatures made with another seed or shingle size (exit 2)', () => {
+    const state = tempDir('state-');
+    expect(neardup(['run', '--input', path.join(ROOT, 'input', 'txt'), '--output', path.join(state, 'o'), '--state', state, '--quiet']).code).toBe(0);
+    const r = neardup(['run', '--input', path.join(ROOT, 'input', 'txt'), '--output', path.join(state, 'o'), '--state', state, '--quiet', '--set', 'shingle.size=4']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/shingle_size: index has 3, this run 4/);
+  });
+
+  it('refuses a concurrent run with exit code 3', () => {
+    const state = tempDir('state-');
+    // A live process holds the lock: this test's own pid.
+    writeFileSync(path.join(state, 'LOCK'), JSON.stringify({ pid: process.pid, host: os.hostname(), started: new Date().toISOString() }));
+    const r = neardup(['run', '--input', path.join(ROOT, 'input', 'txt'), '--output', path.join(state, 'o'), '--state', state, '--quiet']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/another neardup run \(pid \d+/);
+  });
+
+  it('recovers a stale lock left by a crashed run', () => {
+    const state = tempDir('state-');
+    const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid as number;
+    writeFileSync(path.join(state, 'LOCK'), JSON.stringify({ pid: dead, host: os.hostname(), started: '2026-01-01T00:00:00Z' }));
+    const r = neardup(['run', '--input', path.join(ROOT, 'input', 'txt'), '--output', path.join(state, 'o'), '--state', state, '--log-format', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/"event_kind":"stale-lock"/);
+    expect(existsSync(path.join(state, 'LOCK'))).toBe(false);
+  });
+
+  it('survives SIGKILL at random moments (20 times), then completes the night as if never interrupted', async () => {
+    const state = tempDir('state-');
+    const out = path.join(state, 'out');
+    let killed = 0;
+    for (let i = 0; i < 20; i++) {
+      const child = spawn(process.execPath, [CLI, 'run', '--input', path.join(ROOT, 'input'), '--output', out, '--state', state, '--quiet'], { stdio: 'ignore' });
+      // Random points across start-up, detection, writing and the index commit.
+      const delay = 50 + Math.floor(Math.random() * 900);
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const timer = setTimeout(() => {
+        if (child.kill('SIGKILL')) killed++;
+      }, delay);
+      await exited;
+      clearTimeout(timer);
+      // No output is ever half-written under its final name.
+      for (const f of ['pairs.jsonl', 'clusters.jsonl']) if (existsSync(path.join(out, f))) readJsonl(path.join(out, f));
+    }
+    expect(killed).toBeGreaterThan(0);
+    const r = neardup(['run', '--input', path.join(ROOT, 'input'), '--output', out, '--state', state, '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const cleanState = tempDir('state-');
+    const cleanOut = path.join(cleanState, 'out');
+    expect(neardup(['run', '--input', path.join(ROOT, 'input'), '--output', cleanOut, '--state', cleanState, '--quiet']).code).toBe(0);
+    for (const f of ['pairs.jsonl', 'clusters.jsonl', 'dedup.jsonl.gz']) expect(readFileSync(path.join(out, f)).equals(readFileSync(path.join(cleanOut, f))), f).toBe(true);
+    expect(indexedClusters(state)).toEqual(indexedClusters(cleanState));
+  }, 180_000);
+
+  it('gc removes old articles with everything that belongs to them', () => {
+    const state = tempDir('state-');
+    expect(neardup(['run', '--input', path.join(ROOT, 'input'), '--output', path.join(state, 'o'), '--state', state, '--quiet']).code).toBe(0);
+    const before = JSON.parse(neardup(['stats', '--state', state]).stdout);
+    // The newest article is from 2026-11-20 15:00: keeping 1 day drops what was published before 2026-11-19 15:00.
+    const rows = readJsonl<{ published_at: string }>(path.join(ROOT, 'input', 'night.jsonl'));
+    const old = rows.filter((r) => Date.parse(r.published_at) < Date.parse('2026-11-19T15:00:00Z')).length;
+    expect(old).toBe(3);
+    const g = neardup(['gc', '--keep-days', '1', '--state', state]);
+    expect(g.code, g.stderr).toBe(0);
+    expect(g.stdout).toMatch(new RegExp(`removed ${old} articles`));
+    const after = JSON.parse(neardup(['stats', '--state', state]).stdout);
+    expect(after.documents).toBe(before.documents - old);
+    expect(after.article_bands).toBeLessThan(before.article_bands);
+  });
+});
