@@ -73,7 +73,7 @@ async function main(): Promise<void> {
   const out = mkdtempSync(path.join(os.tmpdir(), 'neardup-bench-'));
   const cli = path.join(root, 'dist', 'src', 'cli.js');
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(process.execPath, [cli, 'run', '--input', input, '--output', out, '--quiet', '--set', `workers=${workers}`], { encoding: 'utf8', cwd: root });
+  const r = spawnSync(process.execPath, [cli, 'run', '--input', input, '--output', out, '--quiet', '--standalone', '--set', `workers=${workers}`], { encoding: 'utf8', cwd: root });
   const wall = seconds(t0);
   if (r.status !== 0) {
     console.error(r.stderr);
@@ -90,6 +90,10 @@ async function main(): Promise<void> {
 
   // 2b. The report: time to first usable render in headless Chromium (when installed).
   await reportRender(path.join(out, 'report.html'));
+
+  // 2c. Nightly: the 7 days one night at a time against the index; night 7 (six indexed) against night 1 alone,
+  // and the index's clusters against the one-run clusters above.
+  nightly(files, cli, out);
 
   // 3. MinHash core vs the npm `minhash` package, on the same shingle sets.
   await initHashing();
@@ -163,6 +167,42 @@ async function main(): Promise<void> {
     }
   }
   console.log(`LSH b=${bands.bands} r=${bands.rows}: recall of exact pairs at Jaccard >= ${threshold} on a ${sets.length}-article sample: ${found}/${exactPairs} = ${(found / Math.max(1, exactPairs)).toFixed(4)}`);
+}
+
+function nightly(files: string[], cli: string, oneRunOut: string): void {
+  const state = mkdtempSync(path.join(os.tmpdir(), 'neardup-bench-state-'));
+  const rows: Array<Array<string | number>> = [['night', 'articles', 'earlier matched', 'seconds', 'docs/s', 'peak RSS MB']];
+  for (const f of files) {
+    const nightOut = path.join(state, 'out-' + path.basename(f));
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(process.execPath, [cli, 'run', '--input', f, '--output', nightOut, '--state', state, '--quiet', '--set', 'report.html=false'], { encoding: 'utf8', cwd: root });
+    const sec = seconds(t0);
+    if (r.status !== 0) throw new Error(`nightly run of ${f} failed: ${r.stderr}`);
+    const run = JSON.parse(readFileSync(path.join(nightOut, 'run.json'), 'utf8'));
+    rows.push([path.basename(f), run.counts.accepted, run.index.earlier_articles_matched, sec.toFixed(2), Math.round(run.counts.accepted / sec), run.peak_rss_mb]);
+  }
+  console.log('\nnightly, one file a night against the index (window 7 days):\n' + table(rows));
+  // Cluster agreement: the index after night 7 against the single run over all days.
+  const require = createRequire(import.meta.url);
+  const Database = require('better-sqlite3') as typeof import('better-sqlite3');
+  const db = new Database(path.join(state, 'index.sqlite'), { readonly: true });
+  const indexed = new Map<string, string[]>();
+  for (const r of db.prepare('SELECT id, cluster_id, story_id FROM docs').all() as Array<{ id: string; cluster_id: string | null; story_id: string | null }>) {
+    for (const c of [r.cluster_id, r.story_id]) if (c) indexed.set(c, [...(indexed.get(c) ?? []), r.id]);
+  }
+  db.close();
+  const one = new Map<string, string[]>();
+  for (const l of readFileSync(path.join(oneRunOut, 'clusters.jsonl'), 'utf8').split('\n').filter(Boolean)) {
+    const c = JSON.parse(l) as { cluster_id: string; members: string[] };
+    one.set(c.cluster_id, c.members);
+  }
+  const key = (m: string[]): string => [...m].sort().join(' ');
+  const oneSet = new Set([...one.values()].map(key));
+  const same = [...indexed.values()].filter((m) => oneSet.has(key(m))).length;
+  console.log(`clusters: ${indexed.size} in the index after 7 nights, ${one.size} in one run over all 7 days; ${same} identical (${((100 * same) / Math.max(1, one.size)).toFixed(1)}% of the one-run clusters)`);
+  const first = rows[1];
+  const last = rows[rows.length - 1];
+  console.log(`night 1 alone: ${first[3]}s for ${first[1]} articles (${first[4]} docs/s); night 7 with six nights indexed: ${last[3]}s for ${last[1]} articles (${last[4]} docs/s)`);
 }
 
 async function reportRender(file: string): Promise<void> {

@@ -13,6 +13,7 @@ import { ingest, type Article, type Rejection } from './ingest/index.js';
 import type { TextAnalysis } from './text/analyze.js';
 import { TemplateProfile } from './text/boilerplate.js';
 import { initHashing } from './sketch/hash.js';
+import { estimateJaccard } from './sketch/minhash.js';
 import { bandKey, candidatePairs, chooseBands, unpackPair, type BandParams } from './sketch/lsh.js';
 import type { IndexStore, NightDoc } from './store/index.js';
 import { SqliteStore } from './store/sqlite.js';
@@ -60,6 +61,7 @@ export interface RunResult {
     historyLoaded: number;
     tonightBands: Array<{ docKeys: Uint32Array; passageKeys: Uint32Array }>;
     tonightParagraphs: Array<{ outlet: string; hash: number; title: number }>;
+    tonightSigs: Uint32Array;
   };
 }
 
@@ -207,7 +209,16 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
         }
         return out;
       };
-      const matched = history.store.matchBands(concat(tonightBands.map((b) => b.docKeys)), concat(tonightBands.map((b) => b.passageKeys)), since, until, tonightIds);
+      // Article-band matches are checked against the stored signature first: with few rows per band, chance
+      // collisions are common, and an estimate costs far less than loading and verifying the article.
+      const keys: Array<{ t: number; key: number }> = [];
+      tonightBands.forEach((b, t) => b.docKeys.forEach((key) => keys.push({ t, key })));
+      const minEstimate = cfg.lsh.threshold / 2;
+      const matched: string[] = [];
+      for (const m of history.store.matchArticleBands(keys, since, until, tonightIds)) {
+        if (estimateJaccard(m.signature, docSigs.subarray(m.t * k, (m.t + 1) * k)) >= minEstimate) matched.push(m.id);
+      }
+      matched.push(...history.store.matchPassageBands(concat(tonightBands.map((b) => b.passageKeys)), since, until, tonightIds));
       // Articles that shared a paragraph which only tonight turned out to be an outlet template: their links may go.
       const newTemplates = new Map<string, number[]>();
       for (let i = 0; i < tonightCount; i++) {
@@ -342,7 +353,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       detect_seconds: round(total()),
       config: cfg,
     };
-    const night = { tonight: tonightCount, historyLoaded, tonightBands, tonightParagraphs };
+    const night = { tonight: tonightCount, historyLoaded, tonightBands, tonightParagraphs, tonightSigs: docSigs.subarray(0, tonightCount * k) };
     return { articles, analyses, sketches, rejected, pairs, nearDuplicateClusters, storyClusters, provenance, summary, night };
   } finally {
     await pool.close();
@@ -525,8 +536,8 @@ async function runNight(opts: RunOptions, wall: () => number, store: IndexStore 
       docs.push({
         article,
         analysis: full.analyses[i],
-        sketch: full.sketches[i],
         textHash,
+        signature: full.night.tonightSigs.subarray(i * cfg.minhash.permutations, (i + 1) * cfg.minhash.permutations).slice(),
         docBands: full.night.tonightBands[i].docKeys,
         passageBands: full.night.tonightBands[i].passageKeys,
         clusterId: ndOf.get(i) ?? null,

@@ -4,19 +4,20 @@
  * store can implement it later without touching the stages.
  */
 import type { Article } from '../ingest/index.js';
-import type { DocSketch } from '../sketch/index.js';
 import type { TextAnalysis } from '../text/analyze.js';
 
 /** A document as kept between nights: what matching, verification and provenance need. */
 export interface StoredDoc {
   article: Omit<Article, 'index'>;
+  /** The analysis (paragraphs, flags, token hashes): shingle sets are rebuilt from it with the current night's rules. */
   analysis: TextAnalysis;
-  sketch: DocSketch;
   storyId?: string | null;
 }
 
 export interface NightDoc extends StoredDoc {
   textHash: string;
+  /** The article's MinHash signature, for cheap estimates before a full load. */
+  signature: Uint32Array;
   /** Band keys of the article signature and of its passages (for later nights' lookups). */
   docBands: Uint32Array;
   passageBands: Uint32Array;
@@ -48,8 +49,13 @@ export interface IndexStore {
   checkFingerprint(fingerprint: Record<string, unknown>): void;
   /** Stored text hashes of these ids (absent ids are new). */
   textHashes(ids: string[]): Map<string, string>;
-  /** Ids of stored documents (not in `exclude`) sharing a band key with tonight, published within [sinceMs, untilMs] or undated. */
-  matchBands(docKeys: Uint32Array, passageKeys: Uint32Array, sinceMs: number, untilMs: number, exclude: Set<string>): string[];
+  /**
+   * Stored articles (not in `exclude`, published within [sinceMs, untilMs] or undated) sharing an article band with
+   * tonight's article `t`, with their signatures so the caller can estimate similarity before loading them.
+   */
+  matchArticleBands(keys: Array<{ t: number; key: number }>, sinceMs: number, untilMs: number, exclude: Set<string>): Array<{ t: number; id: string; signature: Uint32Array }>;
+  /** Ids of stored articles sharing a passage band with tonight (same window and exclusions). */
+  matchPassageBands(keys: Uint32Array, sinceMs: number, untilMs: number, exclude: Set<string>): string[];
   /** Ids of stored articles of `outlet` with a content paragraph among `hashes` (a template learned tonight may unlink them). */
   withParagraphs(outlet: string, hashes: number[], exclude: Set<string>): string[];
   /** Ids of the stored members of the given stories (so a story is always reclustered whole). */

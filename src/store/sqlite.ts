@@ -24,7 +24,7 @@ CREATE TABLE IF NOT EXISTS docs (
   story_id TEXT,
   article BLOB NOT NULL,
   analysis BLOB NOT NULL,
-  sketch BLOB NOT NULL
+  signature BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS docs_story ON docs(story_id);
 CREATE INDEX IF NOT EXISTS docs_time ON docs(time);
@@ -92,21 +92,34 @@ export class SqliteStore implements IndexStore {
     return out;
   }
 
-  matchBands(docKeys: Uint32Array, passageKeys: Uint32Array, sinceMs: number, untilMs: number, exclude: Set<string>): string[] {
-    // Tonight's keys go into temporary tables; one indexed join per kind finds the stored documents.
-    this.db.exec('CREATE TEMP TABLE IF NOT EXISTS q_doc (key INTEGER); CREATE TEMP TABLE IF NOT EXISTS q_pas (key INTEGER); DELETE FROM q_doc; DELETE FROM q_pas;');
-    const fill = this.db.transaction((table: string, keys: Uint32Array) => {
-      const ins = this.db.prepare(`INSERT INTO ${table} (key) VALUES (?)`);
-      for (const k of new Set(keys)) ins.run(k);
-    });
-    fill('q_doc', docKeys);
-    fill('q_pas', passageKeys);
+  matchArticleBands(keys: Array<{ t: number; key: number }>, sinceMs: number, untilMs: number, exclude: Set<string>): Array<{ t: number; id: string; signature: Uint32Array }> {
+    // Tonight's keys go into a temporary table; one indexed join finds the stored articles.
+    this.db.exec('CREATE TEMP TABLE IF NOT EXISTS q_doc (key INTEGER, t INTEGER); DELETE FROM q_doc;');
+    const ins = this.db.prepare('INSERT INTO q_doc (key, t) VALUES (?, ?)');
+    this.db.transaction(() => {
+      for (const k of keys) ins.run(k.key, k.t);
+    })();
     const rows = this.db
       .prepare(
-        `SELECT DISTINCT d.id FROM docs d WHERE d.n IN (
-           SELECT b.n FROM doc_bands b JOIN q_doc q ON q.key = b.key
-           UNION SELECT p.n FROM passage_bands p JOIN q_pas q ON q.key = p.key)
-         AND (d.time IS NULL OR (d.time >= ? AND d.time <= ?)) ORDER BY d.id`,
+        `SELECT DISTINCT q.t AS t, d.id AS id, d.signature AS signature FROM q_doc q JOIN doc_bands b ON b.key = q.key JOIN docs d ON d.n = b.n
+         WHERE d.time IS NULL OR (d.time >= ? AND d.time <= ?) ORDER BY q.t, d.id`,
+      )
+      .all(sinceMs, untilMs) as Array<{ t: number; id: string; signature: Buffer }>;
+    return rows
+      .filter((r) => !exclude.has(r.id))
+      .map((r) => ({ t: r.t, id: r.id, signature: new Uint32Array(r.signature.buffer.slice(r.signature.byteOffset, r.signature.byteOffset + r.signature.byteLength)) }));
+  }
+
+  matchPassageBands(keys: Uint32Array, sinceMs: number, untilMs: number, exclude: Set<string>): string[] {
+    this.db.exec('CREATE TEMP TABLE IF NOT EXISTS q_pas (key INTEGER); DELETE FROM q_pas;');
+    const ins = this.db.prepare('INSERT INTO q_pas (key) VALUES (?)');
+    this.db.transaction(() => {
+      for (const k of new Set(keys)) ins.run(k);
+    })();
+    const rows = this.db
+      .prepare(
+        `SELECT DISTINCT d.id AS id FROM q_pas q JOIN passage_bands p ON p.key = q.key JOIN docs d ON d.n = p.n
+         WHERE d.time IS NULL OR (d.time >= ? AND d.time <= ?) ORDER BY d.id`,
       )
       .all(sinceMs, untilMs) as Array<{ id: string }>;
     return rows.map((r) => r.id).filter((id) => !exclude.has(id));
@@ -127,12 +140,12 @@ export class SqliteStore implements IndexStore {
   }
 
   load(ids: string[]): StoredDoc[] {
-    const q = this.db.prepare('SELECT article, analysis, sketch, story_id FROM docs WHERE id = ?');
+    const q = this.db.prepare('SELECT article, analysis, story_id FROM docs WHERE id = ?');
     const out: StoredDoc[] = [];
     for (const id of ids) {
-      const r = q.get(id) as { article: Buffer; analysis: Buffer; sketch: Buffer; story_id: string | null } | undefined;
+      const r = q.get(id) as { article: Buffer; analysis: Buffer; story_id: string | null } | undefined;
       if (!r) continue;
-      out.push({ article: de(r.article), analysis: de(r.analysis), sketch: de(r.sketch), storyId: r.story_id });
+      out.push({ article: de(r.article), analysis: de(r.analysis), storyId: r.story_id });
     }
     return out;
   }
@@ -144,11 +157,11 @@ export class SqliteStore implements IndexStore {
 
   commitNight(night: Parameters<IndexStore['commitNight']>[0]): void {
     const upsert = this.db.prepare(
-      `INSERT INTO docs (id, outlet, time, text_hash, first_night, cluster_id, story_id, article, analysis, sketch)
-       VALUES (@id, @outlet, @time, @text_hash, @night, @cluster_id, @story_id, @article, @analysis, @sketch)
+      `INSERT INTO docs (id, outlet, time, text_hash, first_night, cluster_id, story_id, article, analysis, signature)
+       VALUES (@id, @outlet, @time, @text_hash, @night, @cluster_id, @story_id, @article, @analysis, @signature)
        ON CONFLICT(id) DO UPDATE SET outlet = excluded.outlet, time = excluded.time, text_hash = excluded.text_hash,
          cluster_id = excluded.cluster_id, story_id = excluded.story_id, article = excluded.article,
-         analysis = excluded.analysis, sketch = excluded.sketch`,
+         analysis = excluded.analysis, signature = excluded.signature`,
     );
     const nOf = this.db.prepare('SELECT n FROM docs WHERE id = ?');
     const delDocBands = this.db.prepare('DELETE FROM doc_bands WHERE n = ?');
@@ -172,7 +185,7 @@ export class SqliteStore implements IndexStore {
           story_id: d.storyId,
           article: ser(d.article),
           analysis: ser(d.analysis),
-          sketch: ser(d.sketch),
+          signature: Buffer.from(d.signature.buffer, d.signature.byteOffset, d.signature.byteLength),
         });
         const { n } = nOf.get(d.article.id) as { n: number };
         delDocBands.run(n);
