@@ -423,7 +423,7 @@ export function nightIdOf(inputs: string[]): string {
 }
 
 export async function run(opts: RunOptions): Promise<RunResult> {
-  const { config: cfg, logger, outputDir } = opts;
+  const { config: cfg, logger } = opts;
   const wall = timer();
   let store: IndexStore | undefined;
   let release: (() => void) | undefined;
@@ -463,6 +463,13 @@ async function runNight(opts: RunOptions, wall: () => number, store: IndexStore 
   const nightId = nightIdOf(opts.inputs);
   const firstNight = store ? store.firstNights(full.articles.map((a) => a.id)) : new Map<string, string>();
   const statusOf = (c: Cluster): string => (c.members.every((m) => (firstNight.get(full.articles[m].id) ?? nightId) === nightId) ? 'new' : 'grown');
+  if (store) {
+    // The report shows which clusters are tonight's and which earlier ones grew.
+    const statusById = new Map<string, string>();
+    for (const c of res.nearDuplicateClusters) statusById.set(nearDuplicateId(full.articles, c), statusOf(c));
+    for (const c of res.storyClusters) statusById.set(storyId(full.articles, c), statusOf(c));
+    res.provenance = res.provenance.map((p) => ({ ...p, status: statusById.get(p.cluster_id) }));
+  }
   const { articles, analyses, pairs, nearDuplicateClusters, storyClusters } = res;
 
   const t = timer();

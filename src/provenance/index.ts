@@ -126,6 +126,8 @@ export interface ClusterProvenance {
   members: MemberProvenance[];
   edges: CopyEdge[];
   agencies: string[];
+  /** With the persistent index: "new" tonight, or an earlier cluster that "grown" tonight. */
+  status?: string;
 }
 
 export function clusterProvenance(

@@ -159,7 +159,7 @@
   }
 
   // ---- cluster list ----------------------------------------------------------
-  var state = { q: '', kind: '', outlet: '', agency: '', day: '', sort: 'size', page: 0 };
+  var state = { q: '', kind: '', outlet: '', agency: '', day: '', status: '', sort: 'size', page: 0 };
   function options(values, label) {
     var s = [el('option', { value: '', text: label })];
     values.forEach(function (v) { s.push(el('option', { value: v, text: v })); });
@@ -174,6 +174,7 @@
       if (state.outlet && x.outlets.indexOf(state.outlet) < 0) return false;
       if (state.agency && x.c.agencies.indexOf(state.agency) < 0) return false;
       if (state.day && x.day !== state.day) return false;
+      if (state.status && x.c.status !== state.status) return false;
       for (var i = 0; i < terms.length; i++) if (x.search.indexOf(terms[i]) < 0) return false;
       return true;
     });
@@ -204,6 +205,7 @@
       sel('f-outlet', 'outlet', uniq([].concat.apply([], clusters.map(function (x) { return x.outlets; }))), 'كل المصادر'),
       sel('f-agency', 'agency', uniq([].concat.apply([], clusters.map(function (x) { return x.c.agencies; }))), 'كل الوكالات'),
       sel('f-day', 'day', uniq(clusters.map(function (x) { return x.day; })), 'كل الأيام'),
+      clusters.some(function (x) { return x.c.status; }) ? sel('f-status', 'status', ['new', 'grown'], 'الجديدة والنامية') : null,
       sortSel,
     ]));
     countBox = el('p', { cls: 'muted', id: 'count' });
@@ -222,7 +224,9 @@
     listBox.textContent = '';
     all.slice(state.page * PAGE, state.page * PAGE + PAGE).forEach(function (x) {
       var li = el('li', { tabindex: '0', 'data-cluster': x.c.cluster_id, role: 'link' }, [
-        el('div', null, [el('span', { cls: 'badge' + (x.c.kind === 'story' ? ' story' : ''), text: x.c.kind === 'story' ? 'قصة' : 'نسخ متطابقة' }), el('span', { cls: 'title', text: x.origin.title || x.c.origin })]),
+        el('div', null, [el('span', { cls: 'badge' + (x.c.kind === 'story' ? ' story' : ''), text: x.c.kind === 'story' ? 'قصة' : 'نسخ متطابقة' }),
+          x.c.status ? el('span', { cls: 'badge status-' + x.c.status, text: x.c.status === 'grown' ? 'قديمة نمت الليلة' : 'جديدة الليلة' }) : null,
+          el('span', { cls: 'title', text: x.origin.title || x.c.origin })]),
         el('div', { cls: 'meta' }, [
           el('span', { text: x.size + ' مقالات' }), el('span', { text: 'الأصل: ' + ((x.origin.outlet || '') + ' · ' + fmtTime(x.origin.published_at)) }),
           el('span', { text: x.outlets.join('، ') }), x.c.agencies.length ? el('span', { text: 'وكالات: ' + x.c.agencies.join('، ') }) : null,
