@@ -14,6 +14,8 @@ import { evaluate } from './eval.js';
 import { buildHtmlReport } from './report/html.js';
 import { acquireLock, LockHeldError } from './store/lock.js';
 import { SqliteStore } from './store/sqlite.js';
+import { shingleParagraphs } from './sketch/index.js';
+import { unionAll } from './sketch/shingle.js';
 import { IncompatibleIndexError } from './store/index.js';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, locked: 3 } as const;
@@ -96,7 +98,7 @@ async function main(): Promise<number> {
         try {
           const newest = store.stats().newest;
           const cutoff = (newest ? Date.parse(newest) : Date.now()) - argv['keep-days'] * 86_400_000;
-          const removed = store.gc(cutoff);
+          const removed = store.gc(cutoff, (a) => unionAll(shingleParagraphs(a, config.shingle.size).map((p) => p.shingles)));
           process.stdout.write(`removed ${removed} articles published before ${new Date(cutoff).toISOString()}\n`);
         } finally {
           store.close();

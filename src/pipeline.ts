@@ -14,6 +14,8 @@ import type { TextAnalysis } from './text/analyze.js';
 import { TemplateProfile } from './text/boilerplate.js';
 import { initHashing } from './sketch/hash.js';
 import { estimateJaccard } from './sketch/minhash.js';
+import { addCounts, type ShingleCounts } from './sketch/counts.js';
+import { unionAll } from './sketch/shingle.js';
 import { bandKey, candidatePairs, chooseBands, unpackPair, type BandParams } from './sketch/lsh.js';
 import type { IndexStore, NightDoc } from './store/index.js';
 import { SqliteStore } from './store/sqlite.js';
@@ -62,6 +64,8 @@ export interface RunResult {
     tonightBands: Array<{ docKeys: Uint32Array; passageKeys: Uint32Array }>;
     tonightParagraphs: Array<{ outlet: string; hash: number; title: number }>;
     tonightSigs: Uint32Array;
+    textHashes: string[];
+    shingleCounts?: ShingleCounts;
   };
 }
 
@@ -152,7 +156,13 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     const commonMinDocs = Math.max(cfg.passages.common_shingle_min_docs, 2 * outlets);
     // In-process: shingling is cheaper than copying the analyses to a worker and back.
     const paraSets = analyses.map((a) => shingleParagraphs(a, cfg.shingle.size));
-    const { sketches, common } = sketchDocuments(paraSets, commonMinDocs);
+    // With the index, stock phrases are counted over every indexed article plus tonight's new or changed ones
+    // (an article already indexed unchanged is counted once, so a re-run judges exactly as the first run did).
+    const textHashes = articles.map(textHashOf);
+    const prior = history ? history.store.shingleCounts() : undefined;
+    const known = history ? history.store.textHashes(articles.map((a) => a.id)) : new Map<string, string>();
+    const counted = Uint8Array.from(articles, (a, i) => (known.get(a.id) === textHashes[i] ? 0 : 1));
+    const { sketches, common, docSets } = sketchDocuments(paraSets, commonMinDocs, prior, history ? counted : undefined);
     stage('shingle', t(), articles.length, `${sketches.reduce((s, x) => s + x.shingles.length, 0)} shingles, ${common.size} stock phrases dropped`);
 
     // Sign and band the articles.
@@ -241,7 +251,11 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
         }
         articles.push({ ...d.article, index: articles.length });
         analyses.push(d.analysis);
-        sketches.push(sketchWith(shingleParagraphs(d.analysis, cfg.shingle.size), common));
+        const ps = shingleParagraphs(d.analysis, cfg.shingle.size);
+        const union = unionAll(ps.map((p) => p.shingles));
+        const histCommon = new Set<number>();
+        for (const h of union) if (common.has(h) || (prior as ShingleCounts).get(h) >= commonMinDocs) histCommon.add(h);
+        sketches.push(sketchWith(ps, histCommon, union));
       }
       historyLoaded = loaded.length;
       const histSigs = await pool.map('sign', sketches.slice(tonightCount).map((x) => x.shingles), { permutations: k, seed: cfg.seed });
@@ -353,7 +367,17 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       detect_seconds: round(total()),
       config: cfg,
     };
-    const night = { tonight: tonightCount, historyLoaded, tonightBands, tonightParagraphs, tonightSigs: docSigs.subarray(0, tonightCount * k) };
+    // Shingle counts after tonight: new and changed articles counted, the replaced versions uncounted.
+    let shingleCounts: ShingleCounts | undefined;
+    if (history && prior) {
+      const deltas = new Map<number, number>();
+      addCounts(deltas, docSets.filter((_, i) => counted[i] === 1));
+      const replaced = articles.slice(0, tonightCount).filter((a, i) => counted[i] === 1 && known.has(a.id)).map((a) => a.id);
+      const old = history.store.load(replaced).map((d) => unionAll(shingleParagraphs(d.analysis, cfg.shingle.size).map((p) => p.shingles)));
+      addCounts(deltas, old, -1);
+      shingleCounts = prior.merge(deltas);
+    }
+    const night = { tonight: tonightCount, historyLoaded, tonightBands, tonightParagraphs, tonightSigs: docSigs.subarray(0, tonightCount * k), textHashes, shingleCounts };
     return { articles, analyses, sketches, rejected, pairs, nearDuplicateClusters, storyClusters, provenance, summary, night };
   } finally {
     await pool.close();
@@ -415,6 +439,11 @@ export function signatureFingerprint(cfg: Config): Record<string, unknown> {
     passage_lsh: cfg.passages.threshold,
     normalize: cfg.normalize,
   };
+}
+
+/** Identity of a record's content: a re-sent article with any field changed is an update. */
+export function textHashOf(a: Article): string {
+  return createHash('sha256').update(JSON.stringify(a.fields)).digest('hex');
 }
 
 /** A night is named by its input paths, so re-running the same files is the same night. */
@@ -534,7 +563,7 @@ async function runNight(opts: RunOptions, wall: () => number, store: IndexStore 
     const docs: NightDoc[] = [];
     for (let i = 0; i < tonight; i++) {
       const a = full.articles[i];
-      const textHash = createHash('sha256').update(JSON.stringify(a.fields)).digest('hex');
+      const textHash = full.night.textHashes[i];
       const before = known.get(a.id);
       if (before === undefined) added++;
       else if (before !== textHash) changed++;
@@ -562,7 +591,7 @@ async function runNight(opts: RunOptions, wall: () => number, store: IndexStore 
       clusters_grown: clusterRows.filter((r) => r.status === 'grown').length,
     };
     summary.index = { path: opts.state?.dir, window_days: opts.state?.windowDays, ...nightCounts };
-    store.commitNight({ nightId, docs, memberships, outletParagraphs: full.night.tonightParagraphs, summary: { ...nightCounts, inputs: opts.inputs, config: cfg } });
+    store.commitNight({ shingleCounts: full.night.shingleCounts as ShingleCounts, nightId, docs, memberships, outletParagraphs: full.night.tonightParagraphs, summary: { ...nightCounts, inputs: opts.inputs, config: cfg } });
     summary.stages.push({ stage: 'index', seconds: round(ts()), items: docs.length, per_second: 0 });
     logger.stage('index', `${added} added, ${changed} updated, ${tonight - added - changed} unchanged; ${nightCounts.clusters_new} new clusters, ${nightCounts.clusters_grown} grown`);
   }

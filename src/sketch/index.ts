@@ -7,6 +7,7 @@
 import type { TextAnalysis } from '../text/analyze.js';
 import { MinHasher } from './minhash.js';
 import { shingleRun, toSet, unionAll } from './shingle.js';
+import type { ShingleCounts } from './counts.js';
 
 export interface ParagraphSet {
   /** Index of the paragraph in its article. */
@@ -42,26 +43,37 @@ export function shingleParagraphs(a: TextAnalysis, n: number): ParagraphSet[] {
 }
 
 /**
- * Shingles found in at least `minDocs` of the sets (each set counts a shingle once).
- * Counting by one native sort of all hashes is several times faster than a Map of counts.
+ * Shingles found in at least `minDocs` articles: tonight's sets where `counted` (all when absent) plus
+ * `prior` counts from earlier nights. Every shingle of every set is judged; counting is one native sort.
  */
-export function frequentShingles(sets: Uint32Array[], minDocs: number): Set<number> {
-  let total = 0;
-  for (const s of sets) total += s.length;
-  const all = new Uint32Array(total);
-  let o = 0;
-  for (const s of sets) {
-    all.set(s, o);
-    o += s.length;
-  }
-  all.sort();
+export function frequentShingles(sets: Uint32Array[], minDocs: number, prior?: ShingleCounts, counted?: Uint8Array): Set<number> {
+  const concat = (pick: (i: number) => boolean): Uint32Array => {
+    let total = 0;
+    sets.forEach((s, i) => (total += pick(i) ? s.length : 0));
+    const all = new Uint32Array(total);
+    let o = 0;
+    sets.forEach((s, i) => {
+      if (!pick(i)) return;
+      all.set(s, o);
+      o += s.length;
+    });
+    return all.sort();
+  };
+  const countedAll = concat((i) => !counted || counted[i] === 1);
+  const every = counted ? concat(() => true) : countedAll;
   const out = new Set<number>();
   let i = 0;
-  while (i < all.length) {
-    let j = i + 1;
-    while (j < all.length && all[j] === all[i]) j++;
-    if (j - i >= minDocs) out.add(all[i]);
-    i = j;
+  let j = 0;
+  while (i < every.length) {
+    const h = every[i];
+    while (i < every.length && every[i] === h) i++;
+    while (j < countedAll.length && countedAll[j] < h) j++;
+    let c = 0;
+    while (j < countedAll.length && countedAll[j] === h) {
+      c++;
+      j++;
+    }
+    if (c + (prior ? prior.get(h) : 0) >= minDocs) out.add(h);
   }
   return out;
 }
@@ -82,11 +94,16 @@ export function dropCommon(set: Uint32Array, common: Set<number>): Uint32Array {
  * from which a shingle is a stock phrase; the caller raises it to at least
  * twice the number of outlets, since one story cannot be copied more often.
  */
-export function sketchDocuments(paraSets: ParagraphSet[][], commonMinDocs: number): { sketches: DocSketch[]; common: Set<number> } {
+export function sketchDocuments(
+  paraSets: ParagraphSet[][],
+  commonMinDocs: number,
+  prior?: ShingleCounts,
+  counted?: Uint8Array,
+): { sketches: DocSketch[]; common: Set<number>; docSets: Uint32Array[] } {
   const docSets = paraSets.map((ps) => unionAll(ps.map((p) => p.shingles)));
-  const common = frequentShingles(docSets, commonMinDocs);
+  const common = frequentShingles(docSets, commonMinDocs, prior, counted);
   const sketches = docSets.map((set, i) => sketchWith(paraSets[i], common, set));
-  return { sketches, common };
+  return { sketches, common, docSets };
 }
 
 /** One article's sketch given the night's stock phrases (the union is passed when already computed). */

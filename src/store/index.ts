@@ -5,6 +5,7 @@
  */
 import type { Article } from '../ingest/index.js';
 import type { TextAnalysis } from '../text/analyze.js';
+import type { ShingleCounts } from '../sketch/counts.js';
 
 /** A document as kept between nights: what matching, verification and provenance need. */
 export interface StoredDoc {
@@ -63,8 +64,11 @@ export interface IndexStore {
   load(ids: string[]): StoredDoc[];
   /** Paragraph hashes seen per outlet, with the title they were seen under (outlet template learning). */
   outletParagraphs(outlets: string[]): Array<{ outlet: string; hash: number; title: number }>;
+  /** Document counts of shingles over the indexed articles (stock phrases are judged on the whole index). */
+  shingleCounts(): ShingleCounts;
   /** Everything a night adds or changes, in one transaction. */
   commitNight(night: {
+    shingleCounts: ShingleCounts;
     nightId: string;
     docs: NightDoc[];
     memberships: Array<{ id: string; clusterId: string | null; storyId: string | null }>;
@@ -73,7 +77,8 @@ export interface IndexStore {
   }): void;
   /** Earliest night each id was first stored in (absent for new ids). */
   firstNights(ids: string[]): Map<string, string>;
-  gc(olderThanMs: number): number;
+  /** Remove articles published before `olderThanMs`; `setsOf` gives a removed article's shingle set, to uncount it. */
+  gc(olderThanMs: number, setsOf: (analysis: TextAnalysis) => Uint32Array): number;
   stats(): StoreStats;
   close(): void;
 }

@@ -10,9 +10,12 @@ import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import v8 from 'node:v8';
 import { IncompatibleIndexError, type IndexStore, type NightDoc, type StoredDoc, type StoreStats } from './index.js';
+import { addCounts, ShingleCounts } from '../sketch/counts.js';
+import type { TextAnalysis } from '../text/analyze.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS blobs (key TEXT PRIMARY KEY, value BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS docs (
   n INTEGER PRIMARY KEY,
   id TEXT NOT NULL UNIQUE,
@@ -150,6 +153,11 @@ export class SqliteStore implements IndexStore {
     return out;
   }
 
+  shingleCounts(): ShingleCounts {
+    const row = this.db.prepare('SELECT value FROM blobs WHERE key = ?').get('shingle_counts') as { value: Buffer } | undefined;
+    return row ? ShingleCounts.fromBuffer(row.value) : new ShingleCounts();
+  }
+
   outletParagraphs(outlets: string[]): Array<{ outlet: string; hash: number; title: number }> {
     const q = this.db.prepare('SELECT outlet, hash, title FROM outlet_paragraphs WHERE outlet = ? ORDER BY hash, title');
     return outlets.flatMap((o) => q.all(o) as Array<{ outlet: string; hash: number; title: number }>);
@@ -173,6 +181,7 @@ export class SqliteStore implements IndexStore {
     const member = this.db.prepare('UPDATE docs SET cluster_id = ?, story_id = ? WHERE id = ?');
     const para = this.db.prepare('INSERT OR IGNORE INTO outlet_paragraphs (outlet, hash, title) VALUES (?, ?, ?)');
     const run = this.db.prepare('INSERT INTO runs (night, finished, summary) VALUES (?, ?, ?)');
+    const blob = this.db.prepare('INSERT INTO blobs (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
     this.db.transaction(() => {
       for (const d of night.docs) {
         upsert.run({
@@ -197,23 +206,28 @@ export class SqliteStore implements IndexStore {
       }
       for (const m of night.memberships) member.run(m.clusterId, m.storyId, m.id);
       for (const p of night.outletParagraphs) para.run(p.outlet, p.hash, p.title);
+      blob.run('shingle_counts', night.shingleCounts.toBuffer());
       run.run(night.nightId, new Date().toISOString(), JSON.stringify(night.summary));
     })();
   }
 
-  gc(olderThanMs: number): number {
+  gc(olderThanMs: number, setsOf: (analysis: TextAnalysis) => Uint32Array): number {
     return this.db.transaction(() => {
-      const old = this.db.prepare('SELECT n FROM docs WHERE time IS NOT NULL AND time < ?').all(olderThanMs) as Array<{ n: number }>;
+      const old = this.db.prepare('SELECT n, analysis FROM docs WHERE time IS NOT NULL AND time < ?').all(olderThanMs) as Array<{ n: number; analysis: Buffer }>;
       const delD = this.db.prepare('DELETE FROM doc_bands WHERE n = ?');
       const delP = this.db.prepare('DELETE FROM passage_bands WHERE n = ?');
       const delQ = this.db.prepare('DELETE FROM doc_paragraphs WHERE n = ?');
       const del = this.db.prepare('DELETE FROM docs WHERE n = ?');
-      for (const { n } of old) {
+      const deltas = new Map<number, number>();
+      for (const { n, analysis } of old) {
+        addCounts(deltas, [setsOf(de<TextAnalysis>(analysis))], -1);
         delD.run(n);
         delP.run(n);
         delQ.run(n);
         del.run(n);
       }
+      const counts = this.shingleCounts().merge(deltas);
+      this.db.prepare('INSERT INTO blobs (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run('shingle_counts', counts.toBuffer());
       return old.length;
     })();
   }
