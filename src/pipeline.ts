@@ -191,15 +191,18 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     let passageSigs = cfg.passages.enabled
       ? flatten(await pool.map('sign', tonightPassages.sets, { permutations: cfg.passages.permutations, seed: passageSeed }), cfg.passages.permutations)
       : new Uint32Array(0);
-    const bandKeysOf = (doc: number): { docKeys: Uint32Array; passageKeys: Uint32Array } => {
-      const docKeys = sketches[doc].shingles.length ? Uint32Array.from({ length: docBands.bands }, (_, b) => bandKey(docSigs, doc * k, b, docBands.rows)) : new Uint32Array(0);
-      const pk: number[] = [];
+    // Band keys of tonight's articles and passages: what later nights look up in the index.
+    const tonightBands: Array<{ docKeys: Uint32Array; passageKeys: Uint32Array }> = [];
+    if (history) {
+      const passageKeys: number[][] = articles.map(() => []);
       tonightPassages.owner.forEach((o, x) => {
-        if (o === doc) for (let b = 0; b < passageBands.bands; b++) pk.push(bandKey(passageSigs, x * cfg.passages.permutations, b, passageBands.rows));
+        for (let b = 0; b < passageBands.bands; b++) passageKeys[o].push(bandKey(passageSigs, x * cfg.passages.permutations, b, passageBands.rows));
       });
-      return { docKeys, passageKeys: Uint32Array.from(pk) };
-    };
-    const tonightBands = history ? articles.map((_, i) => bandKeysOf(i)) : [];
+      for (let i = 0; i < tonightCount; i++) {
+        const docKeys = sketches[i].shingles.length ? Uint32Array.from({ length: docBands.bands }, (_, b) => bandKey(docSigs, i * k, b, docBands.rows)) : new Uint32Array(0);
+        tonightBands.push({ docKeys, passageKeys: Uint32Array.from(passageKeys[i]) });
+      }
+    }
 
     // Earlier nights: stored articles that share a band with tonight, within the window, and the rest of their stories.
     let historyLoaded = 0;
