@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initHashing, TokenHasher } from '../src/sketch/hash.js';
-import { MinHasher, estimateJaccard } from '../src/sketch/minhash.js';
+import { MinHasher, estimateJaccard, permute } from '../src/sketch/minhash.js';
 import { similarity, toSet } from '../src/sketch/shingle.js';
 
 /** A deterministic PRNG for the test sets (mulberry32). */
@@ -62,6 +62,13 @@ describe('MinHash estimator', () => {
     expect(new Set(a).size).toBe(128);
     // Seed 0 is a seed like any other.
     expect([...new MinHasher(16, 0).salts]).not.toEqual([...new MinHasher(16, 1).salts]);
+  });
+
+  it('keeps, for each permutation, the minimum of fmix32(x ^ salt) over the set', () => {
+    const mh = new MinHasher(16, 99);
+    const set = toSet([3, 77, 1024, 99999, 4294967295]);
+    const sig = mh.sign(set);
+    for (let i = 0; i < 16; i++) expect(sig[i]).toBe(Math.min(...[...set].map((x) => permute(x, mh.salts[i]))));
   });
 
   it('gives identical signatures to identical sets and 1.0 estimates', () => {

@@ -5,7 +5,6 @@
  * is ever copied to) are dropped from every set.
  */
 import type { TextAnalysis } from '../text/analyze.js';
-import { MinHasher } from './minhash.js';
 import { shingleRun, toSet, unionAll } from './shingle.js';
 import type { ShingleCounts } from './counts.js';
 
@@ -112,12 +111,4 @@ export function sketchWith(paraSets: ParagraphSet[], common: Set<number>, union 
     shingles: dropCommon(union, common),
     paragraphs: paraSets.map((p) => ({ para: p.para, shingles: dropCommon(p.shingles, common) })).filter((p) => p.shingles.length > 0),
   };
-}
-
-/** Signatures of many sets, back to back in one array (k values each). */
-export function signAll(sets: Uint32Array[], hasher: MinHasher): Uint32Array {
-  const k = hasher.permutations;
-  const out = new Uint32Array(sets.length * k);
-  for (let i = 0; i < sets.length; i++) hasher.sign(sets[i], out.subarray(i * k, (i + 1) * k));
-  return out;
 }

@@ -50,5 +50,5 @@ export function estimateJaccard(a: Uint32Array, b: Uint32Array): number {
   return eq / a.length;
 }
 
-// Kept for readers: the unrolled loop above is exactly this.
+/** Permutation i of a shingle hash; MinHasher.sign inlines it (tests check the two agree). */
 export const permute = (x: number, salt: number): number => fmix32(x ^ salt);
