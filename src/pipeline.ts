@@ -65,7 +65,7 @@ export interface RunResult {
     tonightParagraphs: Array<{ outlet: string; hash: number; title: number }>;
     tonightSigs: Uint32Array;
     textHashes: string[];
-    shingleCounts?: ShingleCounts;
+    shingleDeltas: Map<number, number>;
   };
 }
 
@@ -159,7 +159,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     // With the index, stock phrases are counted over every indexed article plus tonight's new or changed ones
     // (an article already indexed unchanged is counted once, so a re-run judges exactly as the first run did).
     const textHashes = articles.map(textHashOf);
-    const prior = history ? history.store.shingleCounts() : undefined;
+    const prior = history ? (hashes: Uint32Array): ShingleCounts => history.store.shingleCounts(hashes) : undefined;
     const known = history ? history.store.textHashes(articles.map((a) => a.id)) : new Map<string, string>();
     const counted = Uint8Array.from(articles, (a, i) => (known.get(a.id) === textHashes[i] ? 0 : 1));
     const { sketches, common, docSets } = sketchDocuments(paraSets, commonMinDocs, prior, history ? counted : undefined);
@@ -256,8 +256,9 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
         analyses.push(d.analysis);
         const ps = shingleParagraphs(d.analysis, cfg.shingle.size);
         const union = unionAll(ps.map((p) => p.shingles));
+        const stored = history.store.shingleCounts(union);
         const histCommon = new Set<number>();
-        for (const h of union) if (common.has(h) || (prior as ShingleCounts).get(h) >= commonMinDocs) histCommon.add(h);
+        for (const h of union) if (common.has(h) || stored.get(h) >= commonMinDocs) histCommon.add(h);
         sketches.push(sketchWith(ps, histCommon, union));
       }
       historyLoaded = loaded.length;
@@ -370,17 +371,15 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       detect_seconds: round(total()),
       config: cfg,
     };
-    // Shingle counts after tonight: new and changed articles counted, the replaced versions uncounted.
-    let shingleCounts: ShingleCounts | undefined;
-    if (history && prior) {
-      const deltas = new Map<number, number>();
-      addCounts(deltas, docSets.filter((_, i) => counted[i] === 1));
+    // Changes to the stored shingle counts: new and changed articles counted, the versions they replace uncounted.
+    const shingleDeltas = new Map<number, number>();
+    if (history) {
+      addCounts(shingleDeltas, docSets.filter((_, i) => counted[i] === 1));
       const replaced = articles.slice(0, tonightCount).filter((a, i) => counted[i] === 1 && known.has(a.id)).map((a) => a.id);
       const old = history.store.load(replaced).map((d) => unionAll(shingleParagraphs(d.analysis, cfg.shingle.size).map((p) => p.shingles)));
-      addCounts(deltas, old, -1);
-      shingleCounts = prior.merge(deltas);
+      addCounts(shingleDeltas, old, -1);
     }
-    const night = { tonight: tonightCount, historyLoaded, tonightBands, tonightParagraphs, tonightSigs: docSigs.subarray(0, tonightCount * k), textHashes, shingleCounts };
+    const night = { tonight: tonightCount, historyLoaded, tonightBands, tonightParagraphs, tonightSigs: docSigs.subarray(0, tonightCount * k), textHashes, shingleDeltas };
     return { articles, analyses, sketches, rejected, pairs, nearDuplicateClusters, storyClusters, provenance, summary, night };
   } finally {
     await pool.close();
@@ -594,7 +593,7 @@ async function runNight(opts: RunOptions, wall: () => number, store: IndexStore 
       clusters_grown: clusterRows.filter((r) => r.status === 'grown').length,
     };
     summary.index = { path: opts.state?.dir, window_days: opts.state?.windowDays, ...nightCounts };
-    store.commitNight({ shingleCounts: full.night.shingleCounts as ShingleCounts, nightId, docs, memberships, outletParagraphs: full.night.tonightParagraphs, summary: { ...nightCounts, inputs: opts.inputs, config: cfg } });
+    store.commitNight({ shingleDeltas: full.night.shingleDeltas, nightId, docs, memberships, outletParagraphs: full.night.tonightParagraphs, summary: { ...nightCounts, inputs: opts.inputs, config: cfg } });
     summary.stages.push({ stage: 'index', seconds: round(ts()), items: docs.length, per_second: 0 });
     logger.stage('index', `${added} added, ${changed} updated, ${tonight - added - changed} unchanged; ${nightCounts.clusters_new} new clusters, ${nightCounts.clusters_grown} grown`);
   }

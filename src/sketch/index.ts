@@ -96,11 +96,11 @@ export function dropCommon(set: Uint32Array, common: Set<number>): Uint32Array {
 export function sketchDocuments(
   paraSets: ParagraphSet[][],
   commonMinDocs: number,
-  prior?: ShingleCounts,
+  prior?: (hashes: Uint32Array) => ShingleCounts,
   counted?: Uint8Array,
 ): { sketches: DocSketch[]; common: Set<number>; docSets: Uint32Array[] } {
   const docSets = paraSets.map((ps) => unionAll(ps.map((p) => p.shingles)));
-  const common = frequentShingles(docSets, commonMinDocs, prior, counted);
+  const common = frequentShingles(docSets, commonMinDocs, prior ? prior(unionAll(docSets)) : undefined, counted);
   const sketches = docSets.map((set, i) => sketchWith(paraSets[i], common, set));
   return { sketches, common, docSets };
 }

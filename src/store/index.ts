@@ -64,11 +64,12 @@ export interface IndexStore {
   load(ids: string[]): StoredDoc[];
   /** Paragraph hashes seen per outlet, with the title they were seen under (outlet template learning). */
   outletParagraphs(outlets: string[]): Array<{ outlet: string; hash: number; title: number }>;
-  /** Document counts of shingles over the indexed articles (stock phrases are judged on the whole index). */
-  shingleCounts(): ShingleCounts;
+  /** Document counts over the indexed articles of these shingles (stock phrases are judged on the whole index). */
+  shingleCounts(hashes: Uint32Array): ShingleCounts;
   /** Everything a night adds or changes, in one transaction. */
   commitNight(night: {
-    shingleCounts: ShingleCounts;
+    /** Changes of shingle document counts: + for articles added or changed, − for the versions they replace. */
+    shingleDeltas: Map<number, number>;
     nightId: string;
     docs: NightDoc[];
     memberships: Array<{ id: string; clusterId: string | null; storyId: string | null }>;

@@ -15,7 +15,7 @@ import type { TextAnalysis } from '../text/analyze.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS blobs (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS shingle_counts (hash INTEGER PRIMARY KEY, c INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS docs (
   n INTEGER PRIMARY KEY,
   id TEXT NOT NULL UNIQUE,
@@ -57,6 +57,8 @@ export class SqliteStore implements IndexStore {
     this.db = new Database(this.file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
+    // Shingle counts are keyed by hash, so a night's upserts land all over the table: give them room in memory.
+    this.db.pragma('cache_size = -131072');
     this.db.exec(SCHEMA);
   }
 
@@ -153,9 +155,28 @@ export class SqliteStore implements IndexStore {
     return out;
   }
 
-  shingleCounts(): ShingleCounts {
-    const row = this.db.prepare('SELECT value FROM blobs WHERE key = ?').get('shingle_counts') as { value: Buffer } | undefined;
-    return row ? ShingleCounts.fromBuffer(row.value) : new ShingleCounts();
+  shingleCounts(hashes: Uint32Array): ShingleCounts {
+    // Batched through json_each: one statement per 20k hashes instead of one per hash.
+    const q = this.db.prepare('SELECT s.hash AS h, s.c AS c FROM json_each(?) j JOIN shingle_counts s ON s.hash = j.value');
+    const sorted = Uint32Array.from(hashes).sort();
+    const found = new Map<number, number>();
+    const BATCH = 20_000;
+    for (let i = 0; i < sorted.length; i += BATCH) {
+      for (const r of q.all(JSON.stringify(Array.from(sorted.subarray(i, i + BATCH)))) as Array<{ h: number; c: number }>) found.set(r.h, r.c);
+    }
+    const keys = Uint32Array.from(found.keys()).sort();
+    return new ShingleCounts(keys, Uint32Array.from(keys, (k) => found.get(k) as number));
+  }
+
+  private applyShingleDeltas(deltas: Map<number, number>): void {
+    const up = this.db.prepare(
+      `INSERT INTO shingle_counts (hash, c) SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?) WHERE true
+       ON CONFLICT(hash) DO UPDATE SET c = c + excluded.c`,
+    );
+    const entries = [...deltas].filter(([, d]) => d !== 0);
+    const BATCH = 20_000;
+    for (let i = 0; i < entries.length; i += BATCH) up.run(JSON.stringify(entries.slice(i, i + BATCH)));
+    if (entries.some(([, d]) => d < 0)) this.db.prepare('DELETE FROM shingle_counts WHERE c <= 0').run();
   }
 
   outletParagraphs(outlets: string[]): Array<{ outlet: string; hash: number; title: number }> {
@@ -181,7 +202,6 @@ export class SqliteStore implements IndexStore {
     const member = this.db.prepare('UPDATE docs SET cluster_id = ?, story_id = ? WHERE id = ?');
     const para = this.db.prepare('INSERT OR IGNORE INTO outlet_paragraphs (outlet, hash, title) VALUES (?, ?, ?)');
     const run = this.db.prepare('INSERT INTO runs (night, finished, summary) VALUES (?, ?, ?)');
-    const blob = this.db.prepare('INSERT INTO blobs (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
     this.db.transaction(() => {
       for (const d of night.docs) {
         upsert.run({
@@ -206,7 +226,7 @@ export class SqliteStore implements IndexStore {
       }
       for (const m of night.memberships) member.run(m.clusterId, m.storyId, m.id);
       for (const p of night.outletParagraphs) para.run(p.outlet, p.hash, p.title);
-      blob.run('shingle_counts', night.shingleCounts.toBuffer());
+      this.applyShingleDeltas(night.shingleDeltas);
       run.run(night.nightId, new Date().toISOString(), JSON.stringify(night.summary));
     })();
   }
@@ -226,8 +246,7 @@ export class SqliteStore implements IndexStore {
         delQ.run(n);
         del.run(n);
       }
-      const counts = this.shingleCounts().merge(deltas);
-      this.db.prepare('INSERT INTO blobs (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run('shingle_counts', counts.toBuffer());
+      this.applyShingleDeltas(deltas);
       return old.length;
     })();
   }
