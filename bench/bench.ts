@@ -21,14 +21,11 @@ import { candidatePairs, chooseBands, unpackPair } from '../src/sketch/lsh.js';
 import { shingleParagraphs } from '../src/sketch/index.js';
 import { similarity, unionAll } from '../src/sketch/shingle.js';
 import { analyzeText } from '../src/text/analyze.js';
+import { argValue } from './args.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
-const args = process.argv.slice(2);
-const arg = (name: string, dflt: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1] : dflt;
-};
+const arg = (name: string, dflt: string): string => argValue(process.argv.slice(2), name, dflt);
 const input = path.resolve(root, arg('input', '../shared/corpora/saudinewsnet'));
 const sampleSize = Number(arg('sample', '3000'));
 const workers = arg('workers', '0');

@@ -13,31 +13,19 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createGunzip, createGzip } from 'node:zlib';
+import { seededRandom } from '../src/util/random.js';
+import { argValue } from './args.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '..', '..');
-const args = process.argv.slice(2);
-const arg = (name: string, dflt: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] ? args[i + 1] : dflt;
-};
+const arg = (name: string, dflt: string): string => argValue(process.argv.slice(2), name, dflt);
 const docs = Number(arg('docs', '100000'));
 const days = Number(arg('days', '7'));
 const out = path.resolve(root, arg('out', 'output/scale'));
 const input = path.resolve(root, arg('input', '../shared/corpora/saudinewsnet'));
 const seed = Number(arg('seed', '7'));
 
-function rng(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rand = rng(seed);
+const rand = seededRandom(seed);
 const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)];
 
 /** Spelling variation a copying outlet introduces. */

@@ -2,18 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initHashing, TokenHasher } from '../src/sketch/hash.js';
 import { MinHasher, estimateJaccard, permute } from '../src/sketch/minhash.js';
 import { similarity, toSet } from '../src/sketch/shingle.js';
-
-/** A deterministic PRNG for the test sets (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../src/util/random.js';
 
 beforeAll(async () => {
   await initHashing();
@@ -23,7 +12,7 @@ describe('MinHash estimator', () => {
   it('estimates Jaccard within the k-permutation bound over 1000 random set pairs', () => {
     const k = 128;
     const mh = new MinHasher(k, 12345);
-    const rand = rng(7);
+    const rand = seededRandom(7);
     let within2 = 0;
     let within3 = 0;
     let sumErr = 0;
