@@ -25,7 +25,8 @@ import { WorkerPool, workerCount } from './util/workers.js';
 import { isVerified, verifyPair, type VerifiedPair } from './match/verify.js';
 import { clusterWithoutChaining, type Cluster } from './match/cluster.js';
 import { clusterProvenance, orderFacts, originOrder, round, type ClusterProvenance } from './provenance/index.js';
-import { writeJson, writeJsonl } from './report/writers.js';
+import { writeJson, writeJsonl, writeText } from './report/writers.js';
+import { scriptSafe } from './report/html.js';
 import { Logger } from './util/log.js';
 
 export interface RunOptions {
@@ -36,7 +37,7 @@ export interface RunOptions {
   config: Config;
   logger: Logger;
   /** Called after the JSON outputs are written (with report.json's content); the HTML report hooks in here. */
-  afterOutputs?: (result: RunResult, report: Record<string, unknown>) => Promise<void>;
+  afterOutputs?: (result: RunResult, report: { value: Record<string, unknown>; json: string }) => Promise<void>;
 }
 
 export interface StageStat {
@@ -44,6 +45,8 @@ export interface StageStat {
   seconds: number;
   items: number;
   per_second: number;
+  /** Resident memory when the stage ended. */
+  rss_mb?: number;
 }
 
 export interface RunResult {
@@ -98,7 +101,7 @@ export interface HistoryOptions {
 export async function detect(inputs: string[], cfg: Config, logger: Logger, history?: HistoryOptions): Promise<Omit<RunResult, 'outputDir'>> {
   const stages: StageStat[] = [];
   const stage = (name: string, seconds: number, items: number, message: string): void => {
-    stages.push({ stage: name, seconds: round(seconds), items, per_second: seconds > 0 ? Math.round(items / seconds) : items });
+    stages.push({ stage: name, seconds: round(seconds), items, per_second: seconds > 0 ? Math.round(items / seconds) : items, rss_mb: Math.round(process.memoryUsage().rss / 1048576) });
     logger.stage(name, `${message} in ${seconds.toFixed(2)}s`);
   };
   const total = timer();
@@ -541,8 +544,11 @@ async function runNight(opts: RunOptions, wall: () => number, store: IndexStore 
   };
   const dedupWrite = writeJsonl(path.join(outputDir, 'dedup.jsonl.gz'), dedupRows(), true);
   writes.push(writeJsonl(path.join(outputDir, 'rejected.jsonl'), res.rejected));
-  const report = reportJson(res);
-  writes.push(writeJson(path.join(outputDir, 'report.json'), report, false));
+  // Serialized once: report.json and the HTML report's data are the same text. It is written with
+  // <, > and & as \u escapes (still the same JSON), so the page can embed it without another copy.
+  const report = { value: reportJson(res), json: '' };
+  report.json = scriptSafe(JSON.stringify(report.value));
+  writes.push(writeText(path.join(outputDir, 'report.json'), [report.json, '\n']));
   await Promise.all(writes);
   const dedupCount = await dedupWrite;
   const writeSeconds = t();

@@ -52,9 +52,12 @@ function searchKeys(report: Record<string, unknown>): Record<string, string> {
 }
 
 /** Escape for embedding JSON inside <script type="application/json">: no "</script>", no "<!--". */
-export function jsonForScript(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/>/g, '\\u003e').replace(/&/g, '\\u0026').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+const SCRIPT_UNSAFE: Record<string, string> = { '<': '\\u003c', '>': '\\u003e', '&': '\\u0026', '\u2028': '\\u2028', '\u2029': '\\u2029' };
+/** Escape JSON text for a <script type="application/json"> element: no "</script>", no "<!--". One pass. */
+export function scriptSafe(json: string): string {
+  return json.replace(/[<>&\u2028\u2029]/g, (c) => SCRIPT_UNSAFE[c]);
 }
+
 
 const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('base64');
 
@@ -68,12 +71,17 @@ async function readJsonl(file: string): Promise<unknown[]> {
   }
 }
 
-/** Build report.html from the outputs in `outputDir`; a run passes report.json's content to skip re-reading it. */
-export async function buildHtmlReport(outputDir: string, preloaded?: Record<string, unknown>): Promise<string> {
+/**
+ * Build report.html from the outputs in `outputDir`. A run passes report.json's content (object and text)
+ * to skip re-reading and re-serializing it; `neardup report` reads it from the file.
+ */
+export async function buildHtmlReport(outputDir: string, preloaded?: { value: Record<string, unknown>; json: string }): Promise<string> {
   const reportFile = path.join(outputDir, 'report.json');
   let report: Record<string, unknown>;
+  let reportText: string;
   try {
-    report = preloaded ?? (JSON.parse(await fsp.readFile(reportFile, 'utf8')) as Record<string, unknown>);
+    reportText = preloaded?.json ?? (await fsp.readFile(reportFile, 'utf8')).trimEnd();
+    report = preloaded?.value ?? (JSON.parse(reportText) as Record<string, unknown>);
   } catch (e) {
     throw new Error(`cannot rebuild the report: ${reportFile} is missing or unreadable (${(e as Error).message}); run "neardup run" first`);
   }
@@ -87,7 +95,9 @@ export async function buildHtmlReport(outputDir: string, preloaded?: Record<stri
   } catch {
     run = null;
   }
-  const data = jsonForScript({ report, rejected, run, search: searchKeys(report) });
+  // The report's JSON text is embedded as is, not serialized again (scriptSafe returns it unchanged when the
+  // run already wrote it escaped); the parts are written one after another, never joined in memory.
+  const dataParts = ['{"report":', scriptSafe(reportText), ',"rest":', scriptSafe(JSON.stringify({ rejected, run, search: searchKeys(report) })), '}'];
   const { css: REPORT_CSS, js: REPORT_JS } = loadAssets();
   const csp = [
     "default-src 'none'",
@@ -99,7 +109,8 @@ export async function buildHtmlReport(outputDir: string, preloaded?: Record<stri
     "form-action 'none'",
     "base-uri 'none'",
   ].join('; ');
-  const html = `<!DOCTYPE html>
+  // Written in parts: the data is tens of megabytes, and one concatenated copy of it is enough.
+  const head = `<!DOCTYPE html>
 <html lang="ar" dir="rtl">
 <head>
 <meta charset="utf-8">
@@ -112,12 +123,13 @@ export async function buildHtmlReport(outputDir: string, preloaded?: Record<stri
 <body>
 <noscript>هذا التقرير يحتاج إلى تفعيل JavaScript.</noscript>
 <div id="app" aria-live="polite"></div>
-<script id="neardup-data" type="application/json">${data}</script>
+<script id="neardup-data" type="application/json">`;
+  const tail = `</script>
 <script>${REPORT_JS}</script>
 </body>
 </html>
 `;
   const file = path.join(outputDir, 'report.html');
-  await writeText(file, html);
+  await writeText(file, [head, ...dataParts, tail]);
   return file;
 }

@@ -49,10 +49,16 @@ export async function writeJsonl(file: string, rows: Iterable<unknown>, gzip = f
   return n;
 }
 
-export async function writeText(file: string, text: string): Promise<void> {
+/** Write a text (or its parts in order, without joining them in memory) atomically. */
+export async function writeText(file: string, text: string | string[]): Promise<void> {
   await fsp.mkdir(path.dirname(file), { recursive: true });
   const tmp = tempName(file);
-  await fsp.writeFile(tmp, text);
+  const fh = await fsp.open(tmp, 'w');
+  try {
+    for (const part of typeof text === 'string' ? [text] : text) await fh.writeFile(part);
+  } finally {
+    await fh.close();
+  }
   await fsp.rename(tmp, file);
 }
 

@@ -26,20 +26,24 @@ export class WorkerPool {
     return this.workers[i];
   }
 
-  /** Run `task` over `items`, in chunks across the pool; results come back in input order. */
-  async map<T extends TaskName>(task: T, items: TaskInput<T>['items'], shared: TaskInput<T>['shared']): Promise<TaskOutput<T>> {
+  /**
+   * Run `task` over `items` in chunks of at most `chunkSize`, each worker taking the next chunk when it is
+   * free; results come back in input order. Small chunks keep each worker's memory to a chunk's worth.
+   */
+  async map<T extends TaskName>(task: T, items: TaskInput<T>['items'], shared: TaskInput<T>['shared'], chunkSize = 512): Promise<TaskOutput<T>> {
     const n = items.length;
     if (this.size <= 1 || n < 64) return runTask(task, { items, shared } as TaskInput<T>);
-    const chunks = Math.min(this.size, Math.ceil(n / 32));
-    const per = Math.ceil(n / chunks);
-    const parts = await Promise.all(
-      Array.from({ length: chunks }, (_, c) => {
-        const slice = items.slice(c * per, Math.min(n, (c + 1) * per));
-        const w = this.get(c);
-        return new Promise<TaskOutput<T>>((resolve, reject) => {
-          const onMessage = (msg: { ok: boolean; result?: TaskOutput<T>; error?: string }): void => {
+    const chunks = Math.ceil(n / chunkSize);
+    const results: unknown[][] = new Array(chunks);
+    let next = 0;
+    const runOn = async (w: Worker): Promise<void> => {
+      while (next < chunks) {
+        const c = next++;
+        const slice = items.slice(c * chunkSize, Math.min(n, (c + 1) * chunkSize));
+        results[c] = await new Promise<unknown[]>((resolve, reject) => {
+          const onMessage = (msg: { ok: boolean; result?: unknown[]; error?: string }): void => {
             w.off('error', onError);
-            if (msg.ok) resolve(msg.result as TaskOutput<T>);
+            if (msg.ok) resolve(msg.result as unknown[]);
             else reject(new Error(`worker task ${task} failed: ${msg.error}`));
           };
           const onError = (e: Error): void => {
@@ -50,9 +54,15 @@ export class WorkerPool {
           w.once('error', onError);
           w.postMessage({ task, input: { items: slice, shared } });
         });
-      }),
-    );
-    return ([] as unknown[]).concat(...(parts as unknown[][])) as TaskOutput<T>;
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: Math.min(this.size, chunks) }, (_, i) => runOn(this.get(i))));
+    } finally {
+      // Workers end with each map: their heaps still hold the inputs they were sent.
+      await this.close();
+    }
+    return ([] as unknown[]).concat(...results) as TaskOutput<T>;
   }
 
   async close(): Promise<void> {

@@ -2,7 +2,8 @@
    textContent or a checked attribute: article text is never parsed as HTML. */
 (function () {
   'use strict';
-  var DATA = JSON.parse(document.getElementById('neardup-data').textContent);
+  var RAW = JSON.parse(document.getElementById('neardup-data').textContent);
+  var DATA = { report: RAW.report, rejected: RAW.rest.rejected, run: RAW.rest.run, search: RAW.rest.search };
   var R = DATA.report || { clusters: [], articles: [], summary: {} };
   var RUN = DATA.run || {};
   var PAGE = 50;
