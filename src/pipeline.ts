@@ -123,8 +123,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
   const pool = new WorkerPool(workerCount(cfg.workers));
   try {
     const aopts = { normalize: cfg.normalize, maxParagraphChars: cfg.segment.max_paragraph_chars, boilerplateRules: cfg.boilerplate.rules };
-    logger.progress('analyze', 0, articles.length);
-    const analyses: TextAnalysis[] = await pool.map('analyze', articles.map((a) => ({ title: a.title, text: a.text })), { options: aopts, seed: cfg.seed });
+    const analyses: TextAnalysis[] = await pool.map('analyze', articles.map((a) => ({ title: a.title, text: a.text })), { options: aopts, seed: cfg.seed }, (d, n) => logger.progress('analyze', d, n));
     stage('analyze', t(), articles.length, `${articles.length} articles segmented and normalized (${pool.size} workers)`);
 
     // Learn outlet templates, then flag them.
@@ -170,7 +169,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
 
     // Sign and band the articles.
     t = timer();
-    let docSigs = flatten(await pool.map('sign', sketches.map((s) => s.shingles), { permutations: cfg.minhash.permutations, seed: cfg.seed }), cfg.minhash.permutations);
+    let docSigs = flatten(await pool.map('sign', sketches.map((s) => s.shingles), { permutations: cfg.minhash.permutations, seed: cfg.seed }, (d, n) => logger.progress('signatures', d, n)), cfg.minhash.permutations);
     stage('signatures', t(), articles.length, `${articles.length} signatures of ${cfg.minhash.permutations} permutations`);
 
     const k = cfg.minhash.permutations;

@@ -30,8 +30,15 @@ export class WorkerPool {
    * Run `task` over `items` in chunks of at most `chunkSize`, each worker taking the next chunk when it is
    * free; results come back in input order. Small chunks keep each worker's memory to a chunk's worth.
    */
-  async map<T extends TaskName>(task: T, items: TaskInput<T>['items'], shared: TaskInput<T>['shared'], chunkSize = 512): Promise<TaskOutput<T>> {
+  async map<T extends TaskName>(
+    task: T,
+    items: TaskInput<T>['items'],
+    shared: TaskInput<T>['shared'],
+    onProgress?: (done: number, total: number) => void,
+    chunkSize = 512,
+  ): Promise<TaskOutput<T>> {
     const n = items.length;
+    let done = 0;
     if (this.size <= 1 || n < 64) return runTask(task, { items, shared } as TaskInput<T>);
     const chunks = Math.ceil(n / chunkSize);
     const results: unknown[][] = new Array(chunks);
@@ -43,6 +50,8 @@ export class WorkerPool {
         results[c] = await new Promise<unknown[]>((resolve, reject) => {
           const onMessage = (msg: { ok: boolean; result?: unknown[]; error?: string }): void => {
             w.off('error', onError);
+            done += slice.length;
+            onProgress?.(done, n);
             if (msg.ok) resolve(msg.result as unknown[]);
             else reject(new Error(`worker task ${task} failed: ${msg.error}`));
           };
