@@ -45,12 +45,40 @@ const MONTHS = new Set(
     .map((w) => n(w)),
 );
 
-function startsWith(tokens: string[], phrase: string): boolean {
-  const p = phrase.split(' ');
-  if (p.length > tokens.length) return false;
-  for (let i = 0; i < p.length; i++) if (tokens[i] !== p[i]) return false;
-  return true;
+/** Phrases as token arrays, indexed by their first token: one Map lookup per paragraph. */
+class PhraseSet {
+  private byFirst = new Map<string, string[][]>();
+  constructor(phrases: string[]) {
+    for (const ph of phrases) {
+      const toks = ph.split(' ').filter(Boolean);
+      if (!toks.length) continue;
+      const list = this.byFirst.get(toks[0]) ?? [];
+      list.push(toks);
+      this.byFirst.set(toks[0], list);
+    }
+  }
+
+  /** Does `tokens` start with one of the phrases? */
+  startsOne(tokens: string[]): boolean {
+    for (const p of this.byFirst.get(tokens[0]) ?? []) {
+      if (p.length > tokens.length) continue;
+      let ok = true;
+      for (let i = 1; i < p.length && ok; i++) ok = tokens[i] === p[i];
+      if (ok) return true;
+    }
+    return false;
+  }
+
+  /** Is `tokens` exactly one of the phrases? */
+  isOne(tokens: string[]): boolean {
+    return (this.byFirst.get(tokens[0]) ?? []).some((p) => p.length === tokens.length && p.every((w, i) => tokens[i] === w));
+  }
 }
+
+const MARKERS = new PhraseSet(LIST_MARKERS);
+const FURNITURE = new PhraseSet(LINE_FURNITURE);
+const CREDIT_STARTS = new PhraseSet([n('المصدر'), n('نقلا عن')]);
+const DATELINE_STARTS = new PhraseSet([n('تاريخ النشر'), n('آخر تحديث'), n('تم النشر')]);
 
 const isNumber = (t: string): boolean => /^\d+$/.test(t);
 
@@ -64,8 +92,7 @@ export function ruleFlags(paragraphs: string[], tokens: string[][]): Array<Boile
   for (let i = 0; i < paragraphs.length; i++) {
     const raw = paragraphs[i];
     const t = tokens[i];
-    const joined = t.join(' ');
-    if (LIST_MARKERS.some((m) => startsWith(t, m))) {
+    if (MARKERS.startsOne(t)) {
       out[i] = 'marker';
       inList = true;
       continue;
@@ -87,7 +114,7 @@ export function ruleFlags(paragraphs: string[], tokens: string[][]): Array<Boile
       out[i] = 'share';
       continue;
     }
-    if (LINE_FURNITURE.includes(joined) || (t.length <= 4 && LINE_FURNITURE.some((m) => startsWith(t, m)))) {
+    if (FURNITURE.isOne(t) || (t.length <= 4 && FURNITURE.startsOne(t))) {
       out[i] = 'share';
       continue;
     }
@@ -95,11 +122,11 @@ export function ruleFlags(paragraphs: string[], tokens: string[][]): Array<Boile
       out[i] = 'share';
       continue;
     }
-    if ((startsWith(t, n('المصدر')) || startsWith(t, n('نقلا عن'))) && t.length <= 10) {
+    if (CREDIT_STARTS.startsOne(t) && t.length <= 10) {
       out[i] = 'credit';
       continue;
     }
-    if (startsWith(t, n('تاريخ النشر')) || startsWith(t, n('آخر تحديث')) || startsWith(t, n('تم النشر'))) {
+    if (DATELINE_STARTS.startsOne(t)) {
       out[i] = 'dateline';
       continue;
     }
