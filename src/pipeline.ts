@@ -555,6 +555,7 @@ async function runNight(opts: RunOptions, wall: () => number, store: IndexStore 
   const summary = res.summary as Record<string, unknown> & { stages: StageStat[]; counts: Record<string, unknown> };
   summary.stages.push({ stage: 'write', seconds: round(writeSeconds), items: pairRows.length + clusterRows.length + dedupCount, per_second: 0 });
   summary.counts.dedup_articles = dedupCount;
+  logger.stage('write', `pairs.jsonl, clusters.jsonl, dedup.jsonl.gz (${dedupCount} articles), rejected.jsonl, report.json in ${writeSeconds.toFixed(2)}s`);
   const result: RunResult = { ...res, outputDir };
   if (store) {
     // Commit the night: tonight's articles (new or changed) with what later nights need, and the
@@ -602,7 +603,6 @@ async function runNight(opts: RunOptions, wall: () => number, store: IndexStore 
     summary.stages.push({ stage: 'index', seconds: round(ts()), items: docs.length, per_second: 0 });
     logger.stage('index', `${added} added, ${changed} updated, ${tonight - added - changed} unchanged; ${nightCounts.clusters_new} new clusters, ${nightCounts.clusters_grown} grown`);
   }
-  logger.stage('write', `pairs.jsonl, clusters.jsonl, dedup.jsonl.gz (${dedupCount} articles), rejected.jsonl, report.json in ${writeSeconds.toFixed(2)}s`);
   summary.inputs = opts.inputs;
   // run.json first (the report reads the run's seed and bands from it), completed below.
   await writeJson(path.join(outputDir, 'run.json'), summary);
