@@ -160,7 +160,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     const paraSets = analyses.map((a) => shingleParagraphs(a, cfg.shingle.size));
     // With the index, stock phrases are counted over every indexed article plus tonight's new or changed ones
     // (an article already indexed unchanged is counted once, so a re-run judges exactly as the first run did).
-    const textHashes = articles.map(textHashOf);
+    const textHashes = history ? articles.map(textHashOf) : [];
     const prior = history ? (hashes: Uint32Array): ShingleCounts => history.store.shingleCounts(hashes) : undefined;
     const known = history ? history.store.textHashes(articles.map((a) => a.id)) : new Map<string, string>();
     const counted = Uint8Array.from(articles, (a, i) => (known.get(a.id) === textHashes[i] ? 0 : 1));

@@ -8,7 +8,6 @@
  */
 import type { Article, OutletRegistry } from '../ingest/index.js';
 import type { DocSketch } from '../sketch/index.js';
-import { intersectionSize, unionAll } from '../sketch/shingle.js';
 import type { TextAnalysis } from '../text/analyze.js';
 import { normalizeText } from '../text/normalize.js';
 import type { Cluster } from '../match/cluster.js';
@@ -143,21 +142,23 @@ export function clusterProvenance(
   const origin = cluster.canonical;
   const members = cluster.members;
   const pairOf = (x: number, y: number): VerifiedPair | undefined => pairsByKey.get(x < y ? `${x}:${y}` : `${y}:${x}`);
+  // Once per cluster: the origin's shingles, and in how many other members each remaining shingle occurs.
+  // (A member's text "from others" is what another member also has and the origin lacks.)
+  const originSet = new Set(sketches[origin].shingles);
+  const inMembers = new Map<number, number>();
+  for (const x of members) {
+    if (x === origin) continue;
+    for (const h of sketches[x].shingles) if (!originSet.has(h)) inMembers.set(h, (inMembers.get(h) ?? 0) + 1);
+  }
   const memberProv: MemberProvenance[] = members.map((m) => {
     const set = sketches[m].shingles;
-    const others = unionAll(members.filter((x) => x !== m && x !== origin).map((x) => sketches[x].shingles));
-    const fromOrigin = m === origin ? set.length : intersectionSize(set, sketches[origin].shingles);
+    let fromOrigin = 0;
     let fromOthers = 0;
-    if (m !== origin) {
-      const originSet = sketches[origin].shingles;
-      // Shingles found in another member but not in the origin.
-      const o = new Set<number>(originSet);
-      let j = 0;
-      for (let i = 0; i < set.length; i++) {
-        while (j < others.length && others[j] < set[i]) j++;
-        if (j < others.length && others[j] === set[i] && !o.has(set[i])) fromOthers++;
-      }
+    for (const h of set) {
+      if (originSet.has(h)) fromOrigin++;
+      else if ((inMembers.get(h) ?? 0) >= 2) fromOthers++;
     }
+    if (m === origin) fromOthers = 0;
     const pair = m === origin ? undefined : pairOf(m, origin);
     const mIsA = pair ? pair.a === m : true;
     const alignedM = new Set(pair ? pair.passages.map((p) => (mIsA ? p.aPara : p.bPara)) : []);
