@@ -163,8 +163,8 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     const textHashes = history ? articles.map(textHashOf) : [];
     const prior = history ? (hashes: Uint32Array): ShingleCounts => history.store.shingleCounts(hashes) : undefined;
     const known = history ? history.store.textHashes(articles.map((a) => a.id)) : new Map<string, string>();
-    const counted = Uint8Array.from(articles, (a, i) => (known.get(a.id) === textHashes[i] ? 0 : 1));
-    const { sketches, common, docSets } = sketchDocuments(paraSets, commonMinDocs, prior, history ? counted : undefined);
+    const counted = history ? Uint8Array.from(articles, (a, i) => (known.get(a.id) === textHashes[i] ? 0 : 1)) : undefined;
+    const { sketches, common, docSets } = sketchDocuments(paraSets, commonMinDocs, prior, counted);
     stage('shingle', t(), articles.length, `${sketches.reduce((s, x) => s + x.shingles.length, 0)} shingles, ${common.size} stock phrases dropped`);
 
     // Sign and band the articles.
@@ -376,8 +376,9 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     // Changes to the stored shingle counts: new and changed articles counted, the versions they replace uncounted.
     const shingleDeltas = new Map<number, number>();
     if (history) {
-      addCounts(shingleDeltas, docSets.filter((_, i) => counted[i] === 1));
-      const replaced = articles.slice(0, tonightCount).filter((a, i) => counted[i] === 1 && known.has(a.id)).map((a) => a.id);
+      const isCounted = counted as Uint8Array;
+      addCounts(shingleDeltas, docSets.filter((_, i) => isCounted[i] === 1));
+      const replaced = articles.slice(0, tonightCount).filter((a, i) => isCounted[i] === 1 && known.has(a.id)).map((a) => a.id);
       const old = history.store.load(replaced).map((d) => unionAll(shingleParagraphs(d.analysis, cfg.shingle.size).map((p) => p.shingles)));
       addCounts(shingleDeltas, old, -1);
     }
