@@ -211,10 +211,17 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     if (history) {
       t = timer();
       const tonightIds = new Set(articles.map((a) => a.id));
-      const times = articles.map((a) => a.time).filter((x) => !Number.isNaN(x));
+      // The window around tonight's dates (a loop, not Math.min(...): a night can hold 100k articles).
+      let first = Infinity;
+      let last = -Infinity;
+      for (const a of articles) {
+        if (Number.isNaN(a.time)) continue;
+        first = Math.min(first, a.time);
+        last = Math.max(last, a.time);
+      }
       const day = 86_400_000;
-      const since = (times.length ? Math.min(...times) : Date.now()) - history.windowDays * day;
-      const until = (times.length ? Math.max(...times) : Date.now()) + history.windowDays * day;
+      const since = (Number.isFinite(first) ? first : Date.now()) - history.windowDays * day;
+      const until = (Number.isFinite(last) ? last : Date.now()) + history.windowDays * day;
       const concat = (xs: Uint32Array[]): Uint32Array => {
         const out = new Uint32Array(xs.reduce((n, x) => n + x.length, 0));
         let o = 0;
@@ -246,9 +253,9 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       }
       for (const [outlet, hashes] of [...newTemplates].sort((x, y) => cmp(x[0], y[0]))) matched.push(...history.store.withParagraphs(outlet, hashes, tonightIds));
       matched.splice(0, matched.length, ...[...new Set(matched)].sort(cmp));
-      const first = history.store.load(matched);
-      const more = history.store.storyMembers(first.map((d) => d.storyId).filter((x): x is string => Boolean(x)), new Set([...tonightIds, ...matched]));
-      const loaded = first.concat(history.store.load(more)).sort((x, y) => cmp(x.article.id, y.article.id));
+      const direct = history.store.load(matched);
+      const more = history.store.storyMembers(direct.map((d) => d.storyId).filter((x): x is string => Boolean(x)), new Set([...tonightIds, ...matched]));
+      const loaded = direct.concat(history.store.load(more)).sort((x, y) => cmp(x.article.id, y.article.id));
       for (const d of loaded) {
         // Earlier articles are judged by tonight's knowledge: templates learned since, tonight's stock phrases.
         for (const p of d.analysis.paragraphs) {
