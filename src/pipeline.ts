@@ -236,11 +236,11 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       const keys: Array<{ t: number; key: number }> = [];
       tonightBands.forEach((b, t) => b.docKeys.forEach((key) => keys.push({ t, key })));
       const minEstimate = cfg.lsh.threshold / 2;
-      const matched: string[] = [];
+      const matchedSet = new Set<string>();
       for (const m of history.store.matchArticleBands(keys, since, until, tonightIds)) {
-        if (estimateJaccard(m.signature, docSigs.subarray(m.t * k, (m.t + 1) * k)) >= minEstimate) matched.push(m.id);
+        if (estimateJaccard(m.signature, docSigs.subarray(m.t * k, (m.t + 1) * k)) >= minEstimate) matchedSet.add(m.id);
       }
-      matched.push(...history.store.matchPassageBands(concat(tonightBands.map((b) => b.passageKeys)), since, until, tonightIds));
+      for (const id of history.store.matchPassageBands(concat(tonightBands.map((b) => b.passageKeys)), since, until, tonightIds)) matchedSet.add(id);
       // Articles that shared a paragraph which only tonight turned out to be an outlet template: their links may go.
       const newTemplates = new Map<string, number[]>();
       for (let i = 0; i < tonightCount; i++) {
@@ -251,8 +251,8 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
           newTemplates.set(articles[i].outlet, list);
         }
       }
-      for (const [outlet, hashes] of [...newTemplates].sort((x, y) => cmp(x[0], y[0]))) matched.push(...history.store.withParagraphs(outlet, hashes, tonightIds));
-      matched.splice(0, matched.length, ...[...new Set(matched)].sort(cmp));
+      for (const [outlet, hashes] of newTemplates) for (const id of history.store.withParagraphs(outlet, hashes, tonightIds)) matchedSet.add(id);
+      const matched = [...matchedSet].sort(cmp);
       const direct = history.store.load(matched);
       const more = history.store.storyMembers(direct.map((d) => d.storyId).filter((x): x is string => Boolean(x)), new Set([...tonightIds, ...matched]));
       const loaded = direct.concat(history.store.load(more)).sort((x, y) => cmp(x.article.id, y.article.id));
