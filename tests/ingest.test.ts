@@ -123,3 +123,21 @@ describe('config and usage errors exit with code 2', () => {
     for (const opt of ['--input', '--output', '--config', '--set', '--quiet', '--log-format', 'verify.jaccard', 'minhash.permutations']) expect(r.stdout).toContain(opt);
   });
 });
+
+describe('other commands fail clearly', () => {
+  it('report on a folder without a run explains what is missing (exit 1)', () => {
+    const r = neardup(['report', '--output', tempDir()]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/report\.json is missing or unreadable.*run "neardup run" first/);
+  });
+  it('gc needs --keep-days', () => {
+    const r = neardup(['gc', '--state', tempDir()]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/keep-days/);
+  });
+  it('stats on a new index reports it empty', () => {
+    const r = neardup(['stats', '--state', tempDir()]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ documents: 0, runs: 0 });
+  });
+});
