@@ -329,20 +329,18 @@
       m.aligned.forEach(function (p) { byMember[p.start] = p; byOrigin[p.origin_start] = p; });
       var left = el('div', { cls: 'col' }, [el('h3', { text: 'الأصل: ' + o.outlet + ' — ' + o.title })]);
       var right = el('div', { cls: 'col' }, [el('h3', { text: a.outlet + ' — ' + a.title })]);
-      o.paragraphs.forEach(function (p) {
-        var al = byOrigin[p.start];
-        if (al) {
-          var d = diff(o.text.slice(p.start, p.end), a.text.slice(al.start, al.end));
-          left.appendChild(paraNode(o, p, 'shared', d ? d[0] : null));
-        } else left.appendChild(paraNode(o, p, '', null));
-      });
-      a.paragraphs.forEach(function (p) {
-        var al = byMember[p.start];
-        if (al) {
-          var d = diff(o.text.slice(al.origin_start, al.origin_end), a.text.slice(p.start, p.end));
-          right.appendChild(paraNode(a, p, 'shared', d ? d[1] : null));
-        } else right.appendChild(paraNode(a, p, '', null));
-      });
+      // One column per side: a paragraph aligned with the other side is shown shared, with the word diff
+      // of the pair (side 0 marks what the origin had, side 1 what the copy added).
+      function column(col, article, alignedAt, side) {
+        article.paragraphs.forEach(function (p) {
+          var al = alignedAt[p.start];
+          if (!al) return col.appendChild(paraNode(article, p, '', null));
+          var d = diff(o.text.slice(al.origin_start, al.origin_end), a.text.slice(al.start, al.end));
+          col.appendChild(paraNode(article, p, 'shared', d ? d[side] : null));
+        });
+      }
+      column(left, o, byOrigin, 0);
+      column(right, a, byMember, 1);
       sxsBox.textContent = '';
       sxsBox.appendChild(el('p', { cls: 'legend' }, [el('span', null, [el('i', { style: 'background:var(--shared)' }), 'نص مشترك']), el('span', null, [el('i', { style: 'background:var(--del)' }), 'حُذف من الأصل']), el('span', null, [el('i', { style: 'background:var(--ins)' }), 'أضافه الناسخ']), el('span', { cls: 'muted', text: 'الحشو (قوالب الموقع) باهت' })]));
       sxsBox.appendChild(el('div', { cls: 'sxs' }, [left, right]));
