@@ -15,7 +15,7 @@ import { TemplateProfile } from './text/boilerplate.js';
 import { initHashing } from './sketch/hash.js';
 import { estimateJaccard } from './sketch/minhash.js';
 import { addCounts, type ShingleCounts } from './sketch/counts.js';
-import { unionAll } from './sketch/shingle.js';
+import { concatAll, unionAll } from './sketch/shingle.js';
 import { bandKey, candidatePairs, chooseBands, unpackPair, type BandParams } from './sketch/lsh.js';
 import type { IndexStore, NightDoc } from './store/index.js';
 import { SqliteStore } from './store/sqlite.js';
@@ -169,7 +169,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
 
     // Sign and band the articles.
     t = timer();
-    let docSigs = flatten(await pool.map('sign', sketches.map((s) => s.shingles), { permutations: cfg.minhash.permutations, seed: cfg.seed }, (d, n) => logger.progress('signatures', d, n)), cfg.minhash.permutations);
+    let docSigs = concatAll(await pool.map('sign', sketches.map((s) => s.shingles), { permutations: cfg.minhash.permutations, seed: cfg.seed }, (d, n) => logger.progress('signatures', d, n)));
     stage('signatures', t(), articles.length, `${articles.length} signatures of ${cfg.minhash.permutations} permutations`);
 
     const k = cfg.minhash.permutations;
@@ -191,7 +191,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     const tonightCount = articles.length;
     const tonightPassages = cfg.passages.enabled ? passageSets(0, tonightCount) : { owner: [], sets: [] };
     let passageSigs = cfg.passages.enabled
-      ? flatten(await pool.map('sign', tonightPassages.sets, { permutations: cfg.passages.permutations, seed: passageSeed }), cfg.passages.permutations)
+      ? concatAll(await pool.map('sign', tonightPassages.sets, { permutations: cfg.passages.permutations, seed: passageSeed }))
       : new Uint32Array(0);
     // Band keys of tonight's articles and passages: what later nights look up in the index.
     const tonightBands: Array<{ docKeys: Uint32Array; passageKeys: Uint32Array }> = [];
@@ -222,15 +222,6 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       const day = 86_400_000;
       const since = (Number.isFinite(first) ? first : Date.now()) - history.windowDays * day;
       const until = (Number.isFinite(last) ? last : Date.now()) + history.windowDays * day;
-      const concat = (xs: Uint32Array[]): Uint32Array => {
-        const out = new Uint32Array(xs.reduce((n, x) => n + x.length, 0));
-        let o = 0;
-        for (const x of xs) {
-          out.set(x, o);
-          o += x.length;
-        }
-        return out;
-      };
       // Article-band matches are checked against the stored signature first: with few rows per band, chance
       // collisions are common, and an estimate costs far less than loading and verifying the article.
       const keys: Array<{ t: number; key: number }> = [];
@@ -240,7 +231,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       for (const m of history.store.matchArticleBands(keys, since, until, tonightIds)) {
         if (estimateJaccard(m.signature, docSigs.subarray(m.t * k, (m.t + 1) * k)) >= minEstimate) matchedSet.add(m.id);
       }
-      for (const id of history.store.matchPassageBands(concat(tonightBands.map((b) => b.passageKeys)), since, until, tonightIds)) matchedSet.add(id);
+      for (const id of history.store.matchPassageBands(concatAll(tonightBands.map((b) => b.passageKeys)), since, until, tonightIds)) matchedSet.add(id);
       // Articles that shared a paragraph which only tonight turned out to be an outlet template: their links may go.
       const newTemplates = new Map<string, number[]>();
       for (let i = 0; i < tonightCount; i++) {
@@ -272,7 +263,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       }
       historyLoaded = loaded.length;
       const histSigs = await pool.map('sign', sketches.slice(tonightCount).map((x) => x.shingles), { permutations: k, seed: cfg.seed });
-      docSigs = concatSigs(docSigs, histSigs, k);
+      docSigs = concatAll([docSigs, ...histSigs]);
       stage('history', t(), historyLoaded, `${matched.length} earlier articles matched, ${historyLoaded} loaded with their stories (window ${history.windowDays} days)`);
     }
 
@@ -289,7 +280,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       const hist = passageSets(tonightCount, articles.length);
       const owner = tonightPassages.owner.concat(hist.owner);
       const sets = tonightPassages.sets.concat(hist.sets);
-      if (hist.sets.length) passageSigs = concatSigs(passageSigs, await pool.map('sign', hist.sets, { permutations: cfg.passages.permutations, seed: passageSeed }), cfg.passages.permutations);
+      if (hist.sets.length) passageSigs = concatAll([passageSigs, ...(await pool.map('sign', hist.sets, { permutations: cfg.passages.permutations, seed: passageSeed }))]);
       const sigs = passageSigs;
       const pc = candidatePairs(sigs, sets.length, cfg.passages.permutations, passageBands, cfg.lsh.max_bucket_size, undefined, (x, y) => owner[x] === owner[y]);
       for (const packed of pc) {
@@ -394,20 +385,6 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
   } finally {
     await pool.close();
   }
-}
-
-function concatSigs(flat: Uint32Array, more: Uint32Array[], k: number): Uint32Array {
-  const out = new Uint32Array(flat.length + more.length * k);
-  out.set(flat);
-  more.forEach((s, i) => out.set(s, flat.length + i * k));
-  return out;
-}
-
-/** Signatures back to back in one array, as the LSH expects. */
-function flatten(sigs: Uint32Array[], k: number): Uint32Array {
-  const out = new Uint32Array(sigs.length * k);
-  sigs.forEach((s, i) => out.set(s, i * k));
-  return out;
 }
 
 export function nearDuplicateId(articles: Article[], c: Cluster): string {

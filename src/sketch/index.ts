@@ -5,7 +5,7 @@
  * is ever copied to) are dropped from every set.
  */
 import type { TextAnalysis } from '../text/analyze.js';
-import { shingleRun, toSet, unionAll } from './shingle.js';
+import { concatAll, shingleRun, toSet, unionAll } from './shingle.js';
 import type { ShingleCounts } from './counts.js';
 
 export interface ParagraphSet {
@@ -46,20 +46,8 @@ export function shingleParagraphs(a: TextAnalysis, n: number): ParagraphSet[] {
  * `prior` counts from earlier nights. Every shingle of every set is judged; counting is one native sort.
  */
 export function frequentShingles(sets: Uint32Array[], minDocs: number, prior?: ShingleCounts, counted?: Uint8Array): Set<number> {
-  const concat = (pick: (i: number) => boolean): Uint32Array => {
-    let total = 0;
-    sets.forEach((s, i) => (total += pick(i) ? s.length : 0));
-    const all = new Uint32Array(total);
-    let o = 0;
-    sets.forEach((s, i) => {
-      if (!pick(i)) return;
-      all.set(s, o);
-      o += s.length;
-    });
-    return all.sort();
-  };
-  const countedAll = concat((i) => !counted || counted[i] === 1);
-  const every = counted ? concat(() => true) : countedAll;
+  const countedAll = concatAll(counted ? sets.filter((_, i) => counted[i] === 1) : sets).sort();
+  const every = counted ? concatAll(sets).sort() : countedAll;
   const out = new Set<number>();
   let i = 0;
   let j = 0;

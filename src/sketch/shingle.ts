@@ -44,17 +44,22 @@ export function intersectionSize(a: Uint32Array, b: Uint32Array): number {
   return n;
 }
 
-/** Union of sorted sets. */
-export function unionAll(sets: Uint32Array[]): Uint32Array {
+/** Typed arrays back to back in one new array. */
+export function concatAll(parts: Uint32Array[]): Uint32Array {
   let total = 0;
-  for (const s of sets) total += s.length;
+  for (const p of parts) total += p.length;
   const all = new Uint32Array(total);
   let o = 0;
-  for (const s of sets) {
-    all.set(s, o);
-    o += s.length;
+  for (const p of parts) {
+    all.set(p, o);
+    o += p.length;
   }
-  return toSet(all);
+  return all;
+}
+
+/** Union of sorted sets. */
+export function unionAll(sets: Uint32Array[]): Uint32Array {
+  return toSet(concatAll(sets));
 }
 
 export interface Similarity {
