@@ -77,24 +77,23 @@ export class SqliteStore implements IndexStore {
     throw new IncompatibleIndexError(`the index at ${this.file} was built with other signatures and cannot be mixed with this run (${diffs.join('; ')}); use the same settings or another --state folder`);
   }
 
-  textHashes(ids: string[]): Map<string, string> {
+  /** One text column of the stored articles, by id (absent ids are left out). */
+  private columnById(column: 'text_hash' | 'first_night', ids: string[]): Map<string, string> {
     const out = new Map<string, string>();
-    const q = this.db.prepare('SELECT text_hash FROM docs WHERE id = ?');
+    const q = this.db.prepare(`SELECT ${column} FROM docs WHERE id = ?`).pluck();
     for (const id of ids) {
-      const r = q.get(id) as { text_hash: string } | undefined;
-      if (r) out.set(id, r.text_hash);
+      const v = q.get(id) as string | undefined;
+      if (v !== undefined) out.set(id, v);
     }
     return out;
   }
 
+  textHashes(ids: string[]): Map<string, string> {
+    return this.columnById('text_hash', ids);
+  }
+
   firstNights(ids: string[]): Map<string, string> {
-    const out = new Map<string, string>();
-    const q = this.db.prepare('SELECT first_night FROM docs WHERE id = ?');
-    for (const id of ids) {
-      const r = q.get(id) as { first_night: string } | undefined;
-      if (r) out.set(id, r.first_night);
-    }
-    return out;
+    return this.columnById('first_night', ids);
   }
 
   matchArticleBands(keys: Array<{ t: number; key: number }>, sinceMs: number, untilMs: number, exclude: Set<string>): Array<{ t: number; id: string; signature: Uint32Array }> {
