@@ -37,8 +37,6 @@ export interface TextAnalysis {
   titleHash: number;
   credits: string[];
   agencies: string[];
-  /** Normalized title + lead, for searching in the report. */
-  searchKey: string;
 }
 
 /** Markers after which a Quran verse or hadith follows (normalized). */
@@ -183,6 +181,5 @@ export function analyzeText(title: string, text: string, hasher: TokenHasher, op
     titleHash: hashSequence(hasher.hashAll(titleTokens), 0, titleTokens.length),
     credits: [...new Set(credits)],
     agencies,
-    searchKey: titleTokens.join(' '),
   };
 }
