@@ -9,17 +9,29 @@
  * so every permutation is independent of the others, and seeds s and s+1 share none.
  */
 import { fmix32, seededStream } from './hash.js';
+import { SIMD_GROUP, simdKernel, type SimdKernel } from './simd.js';
 
 export const EMPTY = 0xffffffff;
 
 export class MinHasher {
   readonly salts: Uint32Array;
-  constructor(readonly permutations: number, readonly seed: number) {
+  private readonly kernel: SimdKernel | null;
+  constructor(readonly permutations: number, readonly seed: number, useSimd = true) {
     this.salts = seededStream(seed ^ 0x6d696e68, permutations);
+    this.kernel = useSimd && permutations % SIMD_GROUP === 0 ? simdKernel() : null;
   }
 
   /** Signature of a set of shingle hashes, written into `out` (length k) or a new array. */
   sign(shingles: Uint32Array, out: Uint32Array = new Uint32Array(this.permutations)): Uint32Array {
+    if (this.kernel) {
+      this.kernel.sign(shingles, this.salts, out);
+      return out;
+    }
+    return this.signScalar(shingles, out);
+  }
+
+  /** The same signature in plain JavaScript: the definition the SIMD kernel is tested against. */
+  signScalar(shingles: Uint32Array, out: Uint32Array = new Uint32Array(this.permutations)): Uint32Array {
     const k = this.permutations;
     const salts = this.salts;
     const n = shingles.length;
