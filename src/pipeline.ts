@@ -22,6 +22,7 @@ import { SqliteStore } from './store/sqlite.js';
 import { acquireLock } from './store/lock.js';
 import { shingleParagraphs, sketchDocuments, sketchWith, type DocSketch } from './sketch/index.js';
 import { WorkerPool, workerCount } from './util/workers.js';
+import type { AnalyzedText } from './util/tasks.js';
 import { isVerified, verifyPair, type VerifiedPair } from './match/verify.js';
 import { clusterWithoutChaining, type Cluster } from './match/cluster.js';
 import { clusterProvenance, orderFacts, originOrder, round, type ClusterProvenance } from './provenance/index.js';
@@ -89,6 +90,9 @@ function timer(): () => number {
   return () => Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
+/** Articles per analysis batch: small enough to start the workers early, large enough to amortize messaging. */
+const ANALYZE_BATCH = 256;
+
 const pairKey = (a: number, b: number): string => (a < b ? `${a}:${b}` : `${b}:${a}`);
 
 /** The whole detection, without writing anything: used by `run` and by `eval`. */
@@ -107,24 +111,51 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
   const total = timer();
   await initHashing();
 
-  // Ingest.
+  // Ingest, with analysis streamed behind it: accepted articles go to the workers in batches while
+  // the rest is still being read (paragraphs, tokens, rule-based boilerplate, quotations, credits, shingles).
   let t = timer();
-  const ing = await ingest(inputs, {
-    minArabicShare: cfg.ingest.min_arabic_share,
-    maxRecordBytes: cfg.ingest.max_record_bytes,
-    maxFileBytes: cfg.ingest.max_file_bytes,
-    fileConcurrency: cfg.ingest.file_concurrency,
-  }, (d, n) => logger.progress('ingest', d, n));
-  const { articles, rejected } = ing;
-  stage('ingest', t(), ing.read, `${ing.files} files, ${ing.read} records read: ${articles.length} accepted, ${rejected.length} rejected`);
-
-  // Analyse: paragraphs, tokens, rule-based boilerplate, quotations, credits.
-  t = timer();
   const pool = new WorkerPool(workerCount(cfg.workers));
+  const aopts = { normalize: cfg.normalize, maxParagraphChars: cfg.segment.max_paragraph_chars, boilerplateRules: cfg.boilerplate.rules };
+  const analyzeShared = { options: aopts, seed: cfg.seed, shingleSize: cfg.shingle.size };
+  const batches: Array<Promise<AnalyzedText[]>> = [];
+  let batch: Array<{ title: string; text: string }> = [];
+  let analyzed = 0;
+  const sendBatch = (): void => {
+    const items = batch;
+    batch = [];
+    const done = pool.run('analyze', items, analyzeShared).then((r) => {
+      analyzed += items.length;
+      logger.progress('analyze', analyzed, analyzed);
+      return r;
+    });
+    // Awaited below; until then a failure must not surface as an unhandled rejection.
+    done.catch(() => undefined);
+    batches.push(done);
+  };
   try {
-    const aopts = { normalize: cfg.normalize, maxParagraphChars: cfg.segment.max_paragraph_chars, boilerplateRules: cfg.boilerplate.rules };
-    const analyses: TextAnalysis[] = await pool.map('analyze', articles.map((a) => ({ title: a.title, text: a.text })), { options: aopts, seed: cfg.seed }, (d, n) => logger.progress('analyze', d, n));
-    stage('analyze', t(), articles.length, `${articles.length} articles segmented and normalized (${pool.size} workers)`);
+    const ing = await ingest(
+      inputs,
+      {
+        minArabicShare: cfg.ingest.min_arabic_share,
+        maxRecordBytes: cfg.ingest.max_record_bytes,
+        maxFileBytes: cfg.ingest.max_file_bytes,
+        fileConcurrency: cfg.ingest.file_concurrency,
+      },
+      (d, n) => logger.progress('ingest', d, n),
+      (a) => {
+        batch.push({ title: a.title, text: a.text });
+        if (batch.length >= ANALYZE_BATCH) sendBatch();
+      },
+    );
+    if (batch.length > 0) sendBatch();
+    const { articles, rejected } = ing;
+    stage('ingest', t(), ing.read, `${ing.files} files, ${ing.read} records read: ${articles.length} accepted, ${rejected.length} rejected`);
+
+    t = timer();
+    const results: AnalyzedText[] = ([] as AnalyzedText[]).concat(...(await Promise.all(batches)));
+    await pool.close();
+    const analyses: TextAnalysis[] = results.map((r) => r.analysis);
+    stage('analyze', t(), articles.length, `${articles.length} articles segmented, normalized and shingled (${pool.size} workers, streamed while reading; this is the wait after the last record)`);
 
     // Learn outlet templates, then flag them.
     t = timer();
@@ -156,15 +187,23 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     t = timer();
     const outlets = new Set(articles.map((a) => a.outlet)).size;
     const commonMinDocs = Math.max(cfg.passages.common_shingle_min_docs, 2 * outlets);
-    // In-process: shingling is cheaper than copying the analyses to a worker and back.
-    const paraSets = analyses.map((a) => shingleParagraphs(a, cfg.shingle.size));
+    // The workers shingled every paragraph the rules kept; drop those that turned out to be outlet templates.
+    const paraSets = results.map((r) => r.paragraphSets);
+    const unions = results.map((r) => r.shingles);
+    for (let i = 0; i < results.length; i++) {
+      const sets = paraSets[i];
+      if (!sets.some((p) => analyses[i].paragraphs[p.para].kind !== null)) continue;
+      paraSets[i] = sets.filter((p) => analyses[i].paragraphs[p.para].kind === null);
+      unions[i] = unionAll(paraSets[i].map((p) => p.shingles));
+    }
+    results.length = 0;
     // With the index, stock phrases are counted over every indexed article plus tonight's new or changed ones
     // (an article already indexed unchanged is counted once, so a re-run judges exactly as the first run did).
     const textHashes = history ? articles.map(textHashOf) : [];
     const prior = history ? (hashes: Uint32Array): ShingleCounts => history.store.shingleCounts(hashes) : undefined;
     const known = history ? history.store.textHashes(articles.map((a) => a.id)) : new Map<string, string>();
     const counted = history ? Uint8Array.from(articles, (a, i) => (known.get(a.id) === textHashes[i] ? 0 : 1)) : undefined;
-    const { sketches, common, docSets } = sketchDocuments(paraSets, commonMinDocs, prior, counted);
+    const { sketches, common, docSets } = sketchDocuments(paraSets, commonMinDocs, prior, counted, unions);
     stage('shingle', t(), articles.length, `${sketches.reduce((s, x) => s + x.shingles.length, 0)} shingles, ${common.size} stock phrases dropped`);
 
     // Sign and band the articles.
@@ -202,7 +241,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       });
       for (let i = 0; i < tonightCount; i++) {
         const docKeys = sketches[i].shingles.length ? Uint32Array.from({ length: docBands.bands }, (_, b) => bandKey(docSigs, i * k, b, docBands.rows)) : new Uint32Array(0);
-        tonightBands.push({ docKeys, passageKeys: Uint32Array.from(passageKeys[i]) });
+        tonightBands.push({ docKeys, passageKeys: new Uint32Array(passageKeys[i]) });
       }
     }
 

@@ -57,53 +57,78 @@ export interface IngestResult {
   blankLines: number;
 }
 
-export async function ingest(paths: string[], opts: IngestOptions, onFile?: (done: number, total: number) => void): Promise<IngestResult> {
+/**
+ * Read, validate and de-duplicate every record. Files are read `fileConcurrency` at a time, but records
+ * are judged in sorted file order, so the result is deterministic; accepted articles are handed to
+ * `onArticle` as soon as every earlier record has been judged, so analysis can start while reading goes on.
+ */
+export async function ingest(
+  paths: string[],
+  opts: IngestOptions,
+  onFile?: (done: number, total: number) => void,
+  onArticle?: (article: Article) => void,
+): Promise<IngestResult> {
   const { files, registries, rejected } = await discoverFiles(paths);
   const outlets = await readRegistries(registries, rejected);
   const limit = pLimit(opts.fileConcurrency);
   const limits = { maxRecordBytes: opts.maxRecordBytes, maxFileBytes: opts.maxFileBytes };
-  let done = 0;
-  let blankLines = 0;
-  // Each file's items are kept in its own slot; slots are merged in file order below.
-  const perFile = await Promise.all(
-    files.map((file) =>
-      limit(async () => {
-        const items: Array<{ record?: RawRecord; rejection?: Rejection }> = [];
-        for await (const item of readFile(file, limits)) {
-          if (item.kind === 'record') items.push({ record: item.record });
-          else if (item.kind === 'reject') items.push({ rejection: item.rejection });
-          else blankLines++;
-        }
-        onFile?.(++done, files.length);
-        return items;
-      }),
-    ),
-  );
   const articles: Article[] = [];
   const seen = new Map<string, string>();
   let read = rejected.length;
-  for (const items of perFile) {
-    for (const item of items) {
-      read++;
-      if (item.rejection) {
-        rejected.push(item.rejection);
-        continue;
-      }
-      const raw = item.record as RawRecord;
-      const { article, rejection } = validateRecord(raw, opts);
-      if (rejection) {
-        rejected.push(rejection);
-        continue;
-      }
-      const a = article as Omit<Article, 'index'>;
-      const first = seen.get(a.id);
-      if (first) {
-        rejected.push({ file: raw.file, line: raw.line, id: a.id, reason: `duplicate id (first seen at ${first})` });
-        continue;
-      }
-      seen.set(a.id, `${raw.file}:${raw.line}`);
-      articles.push({ ...a, index: articles.length });
+  let done = 0;
+  let blankLines = 0;
+
+  const judge = (item: { record?: RawRecord; rejection?: Rejection }): void => {
+    read++;
+    if (item.rejection) {
+      rejected.push(item.rejection);
+      return;
     }
-  }
+    const raw = item.record as RawRecord;
+    const { article, rejection } = validateRecord(raw, opts);
+    if (rejection) {
+      rejected.push(rejection);
+      return;
+    }
+    const a = article as Omit<Article, 'index'>;
+    const first = seen.get(a.id);
+    if (first) {
+      rejected.push({ file: raw.file, line: raw.line, id: a.id, reason: `duplicate id (first seen at ${first})` });
+      return;
+    }
+    seen.set(a.id, `${raw.file}:${raw.line}`);
+    const accepted = { ...a, index: articles.length };
+    articles.push(accepted);
+    onArticle?.(accepted);
+  };
+
+  // Each file's items wait in its own slot until every earlier file has been judged.
+  const slots = files.map(() => ({ items: [] as Array<{ record?: RawRecord; rejection?: Rejection }>, finished: false }));
+  let head = 0;
+  const drain = (): void => {
+    while (head < slots.length) {
+      const slot = slots[head];
+      for (const item of slot.items) judge(item);
+      slot.items = [];
+      if (!slot.finished) return;
+      head++;
+    }
+  };
+  await Promise.all(
+    files.map((file, f) =>
+      limit(async () => {
+        const slot = slots[f];
+        for await (const item of readFile(file, limits)) {
+          if (item.kind === 'record') slot.items.push({ record: item.record });
+          else if (item.kind === 'reject') slot.items.push({ rejection: item.rejection });
+          else blankLines++;
+          if (f === head && slot.items.length >= 64) drain();
+        }
+        slot.finished = true;
+        drain();
+        onFile?.(++done, files.length);
+      }),
+    ),
+  );
   return { outlets, articles, rejected, files: files.length, read, blankLines };
 }

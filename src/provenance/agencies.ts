@@ -6,6 +6,7 @@
  * are deliberately left out: they would name agencies that are not there.
  */
 import { normalizeText } from '../text/normalize.js';
+import type { TokenHasher } from '../sketch/hash.js';
 
 export interface Agency {
   code: string;
@@ -43,6 +44,9 @@ interface CompiledName {
   tokens: string[];
 }
 
+/** One-letter proclitics a name may carry: و, ب, ل, ف. */
+const PROCLITICS = ['و', 'ب', 'ل', 'ف'];
+
 /** Compiled names indexed by their first normalized token, for one pass over a text. */
 const BY_FIRST_TOKEN = new Map<string, Array<{ agency: Agency; tokens: string[] }>>();
 for (const agency of AGENCIES) {
@@ -54,13 +58,56 @@ for (const agency of AGENCIES) {
   }
 }
 
+/** The lexicon's names as token hashes under one hasher, with the proclitic forms of each first token. */
+interface HashedNames {
+  byFirst: Map<number, Array<{ agency: Agency; hashes: Uint32Array }>>;
+}
+const hashedBySeed = new Map<number, HashedNames>();
+
+function hashedNames(hasher: TokenHasher): HashedNames {
+  let t = hashedBySeed.get(hasher.seed);
+  if (t) return t;
+  const byFirst = new Map<number, Array<{ agency: Agency; hashes: Uint32Array }>>();
+  for (const [first, list] of BY_FIRST_TOKEN) byFirst.set(hasher.hash(first), list.map((c) => ({ agency: c.agency, hashes: hasher.hashAll(c.tokens) })));
+  // "ورويترز" finds Reuters as agenciesInTokens does: a proclitic form counts only when it is not itself a first token.
+  for (const [first, list] of BY_FIRST_TOKEN) {
+    for (const p of PROCLITICS) {
+      const h = hasher.hash(p + first);
+      if (!byFirst.has(h) && !BY_FIRST_TOKEN.has(p + first)) byFirst.set(h, list.map((c) => ({ agency: c.agency, hashes: hasher.hashAll(c.tokens) })));
+    }
+  }
+  t = { byFirst };
+  hashedBySeed.set(hasher.seed, t);
+  return t;
+}
+
+/**
+ * agenciesInTokens on token hashes (from `hasher`), for the analysis hot path: one integer Map lookup
+ * per token instead of string lookups and a regular expression.
+ */
+export function agenciesInHashes(hashes: Uint32Array, hasher: TokenHasher): string[] {
+  const { byFirst } = hashedNames(hasher);
+  const found = new Set<string>();
+  for (let i = 0; i < hashes.length; i++) {
+    const candidates = byFirst.get(hashes[i]);
+    if (candidates === undefined) continue;
+    for (const c of candidates) {
+      if (found.has(c.agency.code) || i + c.hashes.length > hashes.length) continue;
+      let ok = true;
+      for (let k = 1; k < c.hashes.length; k++) if (hashes[i + k] !== c.hashes[k]) ok = false;
+      if (ok) found.add(c.agency.code);
+    }
+  }
+  return AGENCIES.filter((a) => found.has(a.code)).map((a) => a.code);
+}
+
 /** Agency codes named in a token sequence (normalized tokens), in lexicon order, each once. */
 export function agenciesInTokens(tokens: string[]): string[] {
   const found = new Set<string>();
   for (let i = 0; i < tokens.length; i++) {
     // A name may carry a one-letter proclitic: ورويترز, لوكالة, بحسب "وواس".
     const first = tokens[i];
-    const candidates = BY_FIRST_TOKEN.get(first) ?? (/^[وبلف]/u.test(first) ? BY_FIRST_TOKEN.get(first.slice(1)) : undefined);
+    const candidates = BY_FIRST_TOKEN.get(first) ?? (PROCLITICS.includes(first[0]) ? BY_FIRST_TOKEN.get(first.slice(1)) : undefined);
     if (!candidates) continue;
     for (const c of candidates) {
       if (found.has(c.agency.code) || i + c.tokens.length > tokens.length) continue;

@@ -86,8 +86,9 @@ export function sketchDocuments(
   commonMinDocs: number,
   prior?: (hashes: Uint32Array) => ShingleCounts,
   counted?: Uint8Array,
+  unions?: Uint32Array[],
 ): { sketches: DocSketch[]; common: Set<number>; docSets: Uint32Array[] } {
-  const docSets = paraSets.map((ps) => unionAll(ps.map((p) => p.shingles)));
+  const docSets = unions ?? paraSets.map((ps) => unionAll(ps.map((p) => p.shingles)));
   const common = frequentShingles(docSets, commonMinDocs, prior ? prior(unionAll(docSets)) : undefined, counted);
   const sketches = docSets.map((set, i) => sketchWith(paraSets[i], common, set));
   return { sketches, common, docSets };

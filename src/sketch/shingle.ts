@@ -19,7 +19,7 @@ export function shingleRun(tokenHashes: Uint32Array, from: number, to: number, n
 
 /** Sort and de-duplicate hashes into a set representation. */
 export function toSet(hashes: number[] | Uint32Array): Uint32Array {
-  const a = Uint32Array.from(hashes).sort();
+  const a = (hashes instanceof Uint32Array ? hashes.slice() : new Uint32Array(hashes)).sort();
   if (a.length === 0) return a;
   let w = 1;
   for (let i = 1; i < a.length; i++) if (a[i] !== a[w - 1]) a[w++] = a[i];

@@ -157,7 +157,7 @@ export class SqliteStore implements IndexStore {
   shingleCounts(hashes: Uint32Array): ShingleCounts {
     // Batched through json_each: one statement per 20k hashes instead of one per hash.
     const q = this.db.prepare('SELECT s.hash AS h, s.c AS c FROM json_each(?) j JOIN shingle_counts s ON s.hash = j.value');
-    const sorted = Uint32Array.from(hashes).sort();
+    const sorted = hashes.slice().sort();
     const found = new Map<number, number>();
     const BATCH = 20_000;
     for (let i = 0; i < sorted.length; i += BATCH) {

@@ -4,8 +4,9 @@
  * formulas) masked out, credit lines and named agencies. Pure: the same text
  * and options always give the same analysis, whichever thread runs it.
  */
-import { agenciesInTokens, creditLines } from '../provenance/agencies.js';
+import { agenciesInHashes, creditLines } from '../provenance/agencies.js';
 import { hashSequence, type TokenHasher } from '../sketch/hash.js';
+import { concatAll } from '../sketch/shingle.js';
 import { ruleFlags, type BoilerplateKind } from './boilerplate.js';
 import { normalizeText, tokenize, type NormalizeOptions } from './normalize.js';
 import { segmentParagraphs } from './segment.js';
@@ -62,48 +63,66 @@ const TITLES = ['خادم الحرمين الشريفين', 'صاحب السمو
   .map((s) => normalizeText(s).split(' '))
   .sort((a, b) => b.length - a.length);
 
-function matchAt(tokens: string[], i: number, phrase: string[]): boolean {
-  if (i + phrase.length > tokens.length) return false;
-  for (let k = 0; k < phrase.length; k++) if (tokens[i + k] !== phrase[k]) return false;
-  return true;
+/** The masked phrases as token hashes under one hasher, indexed by the first token's hash. */
+interface PhraseTable {
+  /** Bit h & 0xffff is set when some phrase starts with a token hashed to h: most tokens stop at one load. */
+  firstBits: Uint8Array;
+  byFirst: Map<number, Array<{ hashes: Uint32Array; intro: boolean }>>;
 }
+const phraseTables = new Map<number, PhraseTable>();
 
-/** Phrases indexed by their first token: one Map lookup per token instead of a scan of every phrase. */
-function indexByFirst(phrases: string[][]): Map<string, string[][]> {
-  const m = new Map<string, string[][]>();
-  for (const p of phrases) {
-    const list = m.get(p[0]) ?? [];
-    list.push(p);
-    m.set(p[0], list);
+function phraseTable(hasher: TokenHasher): PhraseTable {
+  let t = phraseTables.get(hasher.seed);
+  if (t) return t;
+  t = { firstBits: new Uint8Array(8192), byFirst: new Map() };
+  // Formulas and titles (longest first) before quotation intros: the order the masks are applied in.
+  const phrases = [...FORMULAS, ...TITLES].map((p) => ({ p, intro: false })).concat(QUOTE_INTRO.map((p) => ({ p, intro: true })));
+  for (const { p, intro } of phrases) {
+    const hashes = hasher.hashAll(p);
+    const list = t.byFirst.get(hashes[0]) ?? [];
+    list.push({ hashes, intro });
+    t.byFirst.set(hashes[0], list);
+    t.firstBits[(hashes[0] & 0xffff) >>> 3] |= 1 << (hashes[0] & 7);
   }
-  return m;
+  phraseTables.set(hasher.seed, t);
+  return t;
 }
-const MASKED = indexByFirst([...FORMULAS, ...TITLES]);
-const INTROS = indexByFirst(QUOTE_INTRO);
 
-/** Mask tokens of fixed quotations, formulas and titles within one paragraph, text[from, to). */
-function maskQuotations(text: string, from: number, to: number, tokens: string[], starts: Int32Array, mask: Uint8Array, offset: number): void {
+/**
+ * Mask tokens of fixed quotations, formulas and titles within one paragraph, text[from, to), whose n
+ * tokens are hashes[o, o + n). Phrases match on token hashes (32-bit: a chance match is negligible).
+ */
+function maskQuotations(text: string, from: number, to: number, hashes: Uint32Array, o: number, n: number, starts: Int32Array, mask: Uint8Array, table: PhraseTable): void {
   // Quran verses in ornate brackets ﴿ … ﴾.
   let open = text.indexOf('﴿', from);
   while (open >= 0 && open < to) {
     let close = text.indexOf('﴾', open);
     if (close < 0 || close > to) close = to;
-    for (let i = 0; i < tokens.length; i++) if (starts[i] >= open && starts[i] < close) mask[offset + i] = 1;
+    for (let i = 0; i < n; i++) if (starts[i] >= open && starts[i] < close) mask[o + i] = 1;
     open = text.indexOf('﴿', close);
   }
-  for (let i = 0; i < tokens.length; i++) {
-    for (const f of MASKED.get(tokens[i]) ?? []) {
-      if (matchAt(tokens, i, f)) for (let k = 0; k < f.length; k++) mask[offset + i + k] = 1;
-    }
-    for (const intro of INTROS.get(tokens[i]) ?? []) {
-      if (!matchAt(tokens, i, intro)) continue;
+  const { firstBits, byFirst } = table;
+  for (let i = 0; i < n; i++) {
+    const h = hashes[o + i];
+    if ((firstBits[(h & 0xffff) >>> 3] & (1 << (h & 7))) === 0) continue;
+    const list = byFirst.get(h);
+    if (list === undefined) continue;
+    for (const { hashes: phrase, intro } of list) {
+      if (i + phrase.length > n) continue;
+      let k = 1;
+      while (k < phrase.length && hashes[o + i + k] === phrase[k]) k++;
+      if (k < phrase.length) continue;
+      if (!intro) {
+        for (k = 0; k < phrase.length; k++) mask[o + i + k] = 1;
+        continue;
+      }
       // The quotation runs to the end of the sentence, at most 60 words.
-      const after = i + intro.length;
+      const after = i + phrase.length;
       let j = after;
-      while (j < tokens.length && j < after + 60) {
+      while (j < n && j < after + 60) {
         const between = text.slice(starts[j - 1] ?? 0, starts[j]);
         if (j > after && /[.!؟?]\s/u.test(between) && !/[«"“﴿]/u.test(between)) break;
-        mask[offset + j] = 1;
+        mask[o + j] = 1;
         j++;
       }
     }
@@ -155,6 +174,7 @@ export function analyzeText(title: string, text: string, hasher: TokenHasher, op
   const paragraphs: Paragraph[] = [];
   const numberKeys = new Uint32Array(total);
   const credits: string[] = [];
+  const phrases = phraseTable(hasher);
   let o = 0;
   for (let p = 0; p < spans.length; p++) {
     tokenStart[p] = o;
@@ -162,7 +182,7 @@ export function analyzeText(title: string, text: string, hasher: TokenHasher, op
     for (let i = 0; i < toks.length; i++) tokenHashes[o + i] = hasher.hash(toks[i]);
     numberKeysOf(text, toks, paraStarts[p], numberKeys, o, hasher);
     if (kinds[p] === null) {
-      maskQuotations(text, spans[p].start, spans[p].end, toks, paraStarts[p], quoteMask, o);
+      maskQuotations(text, spans[p].start, spans[p].end, tokenHashes, o, toks.length, paraStarts[p], quoteMask, phrases);
     }
     credits.push(...creditLines(rawParas[p]));
     paragraphs.push({ start: spans[p].start, end: spans[p].end, hash: hashSequence(tokenHashes, o, o + toks.length), tokenCount: toks.length, kind: kinds[p] });
@@ -170,15 +190,15 @@ export function analyzeText(title: string, text: string, hasher: TokenHasher, op
   }
   tokenStart[spans.length] = o;
   const titleTokens = tokenize(title, opts.normalize).tokens;
-  const allTokens = paraTokens.flat();
-  const agencies = agenciesInTokens(allTokens.concat(titleTokens));
+  const titleHashes = hasher.hashAll(titleTokens);
+  const agencies = agenciesInHashes(concatAll([tokenHashes, titleHashes]), hasher);
   return {
     paragraphs,
     tokenHashes,
     tokenStart,
     quoteMask,
     numberKeys,
-    titleHash: hashSequence(hasher.hashAll(titleTokens), 0, titleTokens.length),
+    titleHash: hashSequence(titleHashes, 0, titleHashes.length),
     credits: [...new Set(credits)],
     agencies,
   };

@@ -185,7 +185,8 @@ export function tokenize(text: string, o: NormalizeOptions = DEFAULT_NORMALIZE, 
     }
   }
   flush();
-  return { tokens, starts: Int32Array.from(starts), ends: Int32Array.from(ends) };
+  // The array-like constructor, not .from(): .from walks the iterator protocol, several times slower.
+  return { tokens, starts: new Int32Array(starts), ends: new Int32Array(ends) };
 }
 
 /** The normalized form of a text as space-separated tokens (for search and display keys). */

@@ -5,9 +5,18 @@
 import { analyzeText, type AnalyzeOptions, type TextAnalysis } from '../text/analyze.js';
 import { initHashing, TokenHasher } from '../sketch/hash.js';
 import { MinHasher } from '../sketch/minhash.js';
+import { shingleParagraphs, type ParagraphSet } from '../sketch/index.js';
+import { unionAll } from '../sketch/shingle.js';
+
+/** An article analysed and shingled: content paragraphs (by the rules; outlet templates come later) and their union. */
+export interface AnalyzedText {
+  analysis: TextAnalysis;
+  paragraphSets: ParagraphSet[];
+  shingles: Uint32Array;
+}
 
 interface Tasks {
-  analyze: { items: Array<{ title: string; text: string }>; shared: { options: AnalyzeOptions; seed: number }; output: TextAnalysis[] };
+  analyze: { items: Array<{ title: string; text: string }>; shared: { options: AnalyzeOptions; seed: number; shingleSize: number }; output: AnalyzedText[] };
   sign: { items: Uint32Array[]; shared: { permutations: number; seed: number }; output: Uint32Array[] };
 }
 
@@ -21,7 +30,11 @@ export async function runTask<T extends TaskName>(task: T, input: TaskInput<T>):
     case 'analyze': {
       const { items, shared } = input as TaskInput<'analyze'>;
       const hasher = new TokenHasher(shared.seed);
-      return items.map((a) => analyzeText(a.title, a.text, hasher, shared.options)) as TaskOutput<T>;
+      return items.map((a): AnalyzedText => {
+        const analysis = analyzeText(a.title, a.text, hasher, shared.options);
+        const paragraphSets = shingleParagraphs(analysis, shared.shingleSize);
+        return { analysis, paragraphSets, shingles: unionAll(paragraphSets.map((p) => p.shingles)) };
+      }) as TaskOutput<T>;
     }
     case 'sign': {
       const { items, shared } = input as TaskInput<'sign'>;

@@ -1,8 +1,11 @@
 /**
- * A small executor for the CPU-heavy stages: split an ordered list into
- * contiguous chunks, run a named task on each chunk in a worker thread, and
- * join the results in order. Stages stay pure functions of their input, so
- * the results are identical whatever the number of workers (1 = in-process).
+ * A small executor for the CPU-heavy stages: run a named task on a batch of
+ * items in a worker thread, each worker taking the next queued batch when it
+ * is free, results returned per batch. `map` splits an ordered list into
+ * batches and joins the results in order; `run` queues one batch at a time,
+ * so a stage can start on the first records while the rest are still being
+ * read. Tasks are pure functions of their input, so the results are identical
+ * whatever the number of workers (1 = in-process).
  */
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -12,23 +15,60 @@ export function workerCount(configured: number): number {
   return configured > 0 ? configured : Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
 }
 
+interface Job {
+  message: { task: TaskName; input: TaskInput<TaskName> };
+  resolve: (result: unknown) => void;
+  reject: (e: Error) => void;
+}
+
 export class WorkerPool {
   private workers: Worker[] = [];
+  private idle: Worker[] = [];
+  private queue: Job[] = [];
 
   constructor(readonly size: number) {}
 
-  private get(i: number): Worker {
-    if (!this.workers[i]) {
-      const w = new Worker(new URL('./worker.js', import.meta.url));
-      w.unref();
-      this.workers[i] = w;
+  private spawn(): Worker {
+    const w = new Worker(new URL('./worker.js', import.meta.url));
+    w.unref();
+    this.workers.push(w);
+    return w;
+  }
+
+  private dispatch(): void {
+    while (this.queue.length > 0) {
+      const w = this.idle.pop() ?? (this.workers.length < this.size ? this.spawn() : undefined);
+      if (!w) return;
+      const job = this.queue.shift() as Job;
+      const onMessage = (msg: { ok: boolean; result?: unknown; error?: string }): void => {
+        w.off('error', onError);
+        this.idle.push(w);
+        if (msg.ok) job.resolve(msg.result);
+        else job.reject(new Error(`worker task ${job.message.task} failed: ${msg.error}`));
+        this.dispatch();
+      };
+      const onError = (e: Error): void => {
+        w.off('message', onMessage);
+        job.reject(e);
+      };
+      w.once('message', onMessage);
+      w.once('error', onError);
+      w.postMessage(job.message);
     }
-    return this.workers[i];
+  }
+
+  /** Queue one batch; it runs on the next free worker (or in-process with one worker). */
+  run<T extends TaskName>(task: T, items: TaskInput<T>['items'], shared: TaskInput<T>['shared']): Promise<TaskOutput<T>> {
+    if (this.size <= 1) return runTask(task, { items, shared } as TaskInput<T>);
+    return new Promise<TaskOutput<T>>((resolve, reject) => {
+      this.queue.push({ message: { task, input: { items, shared } as TaskInput<TaskName> }, resolve: resolve as (r: unknown) => void, reject });
+      this.dispatch();
+    });
   }
 
   /**
-   * Run `task` over `items` in chunks of at most `chunkSize`, each worker taking the next chunk when it is
-   * free; results come back in input order. Small chunks keep each worker's memory to a chunk's worth.
+   * Run `task` over `items` in batches of at most `chunkSize`; results come back in input order. Small
+   * batches keep each worker's memory to a batch's worth. The workers end with the map.
    */
   async map<T extends TaskName>(
     task: T,
@@ -38,44 +78,32 @@ export class WorkerPool {
     chunkSize = 512,
   ): Promise<TaskOutput<T>> {
     const n = items.length;
-    let done = 0;
     if (this.size <= 1 || n < 64) return runTask(task, { items, shared } as TaskInput<T>);
-    const chunks = Math.ceil(n / chunkSize);
-    const results: unknown[][] = new Array(chunks);
-    let next = 0;
-    const runOn = async (w: Worker): Promise<void> => {
-      while (next < chunks) {
-        const c = next++;
-        const slice = items.slice(c * chunkSize, Math.min(n, (c + 1) * chunkSize));
-        results[c] = await new Promise<unknown[]>((resolve, reject) => {
-          const onMessage = (msg: { ok: boolean; result?: unknown[]; error?: string }): void => {
-            w.off('error', onError);
-            done += slice.length;
-            onProgress?.(done, n);
-            if (msg.ok) resolve(msg.result as unknown[]);
-            else reject(new Error(`worker task ${task} failed: ${msg.error}`));
-          };
-          const onError = (e: Error): void => {
-            w.off('message', onMessage);
-            reject(e);
-          };
-          w.once('message', onMessage);
-          w.once('error', onError);
-          w.postMessage({ task, input: { items: slice, shared } });
-        });
-      }
-    };
+    let done = 0;
+    const batches: Array<Promise<unknown[]>> = [];
+    for (let from = 0; from < n; from += chunkSize) {
+      const slice = items.slice(from, Math.min(n, from + chunkSize)) as TaskInput<T>['items'];
+      batches.push(
+        this.run(task, slice, shared).then((r) => {
+          done += slice.length;
+          onProgress?.(done, n);
+          return r as unknown[];
+        }),
+      );
+    }
     try {
-      await Promise.all(Array.from({ length: Math.min(this.size, chunks) }, (_, i) => runOn(this.get(i))));
+      return ([] as unknown[]).concat(...(await Promise.all(batches))) as TaskOutput<T>;
     } finally {
-      // Workers end with each map: their heaps still hold the inputs they were sent.
       await this.close();
     }
-    return ([] as unknown[]).concat(...results) as TaskOutput<T>;
   }
 
+  /** End the workers: their heaps still hold the inputs they were sent. */
   async close(): Promise<void> {
-    await Promise.all(this.workers.filter(Boolean).map((w) => w.terminate()));
+    const all = this.workers;
     this.workers = [];
+    this.idle = [];
+    for (const job of this.queue.splice(0)) job.reject(new Error('worker pool closed'));
+    await Promise.all(all.map((w) => w.terminate()));
   }
 }
