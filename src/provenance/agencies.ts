@@ -48,7 +48,7 @@ interface CompiledName {
 const PROCLITICS = ['و', 'ب', 'ل', 'ف'];
 
 /** Compiled names indexed by their first normalized token, for one pass over a text. */
-const BY_FIRST_TOKEN = new Map<string, Array<{ agency: Agency; tokens: string[] }>>();
+const BY_FIRST_TOKEN = new Map<string, CompiledName[]>();
 for (const agency of AGENCIES) {
   for (const name of agency.names) {
     const tokens = normalizeText(name).split(' ').filter(Boolean);
@@ -59,26 +59,39 @@ for (const agency of AGENCIES) {
 }
 
 /** The lexicon's names as token hashes under one hasher, with the proclitic forms of each first token. */
-interface HashedNames {
-  byFirst: Map<number, Array<{ agency: Agency; hashes: Uint32Array }>>;
-}
-const hashedBySeed = new Map<number, HashedNames>();
+const hashedBySeed = new Map<number, Map<number, Array<{ agency: Agency; tokens: Uint32Array }>>>();
 
-function hashedNames(hasher: TokenHasher): HashedNames {
-  let t = hashedBySeed.get(hasher.seed);
-  if (t) return t;
-  const byFirst = new Map<number, Array<{ agency: Agency; hashes: Uint32Array }>>();
-  for (const [first, list] of BY_FIRST_TOKEN) byFirst.set(hasher.hash(first), list.map((c) => ({ agency: c.agency, hashes: hasher.hashAll(c.tokens) })));
+function hashedNames(hasher: TokenHasher): Map<number, Array<{ agency: Agency; tokens: Uint32Array }>> {
+  let byFirst = hashedBySeed.get(hasher.seed);
+  if (byFirst) return byFirst;
+  byFirst = new Map();
+  const hashed = (list: CompiledName[]): Array<{ agency: Agency; tokens: Uint32Array }> => list.map((c) => ({ agency: c.agency, tokens: hasher.hashAll(c.tokens) }));
+  for (const [first, list] of BY_FIRST_TOKEN) byFirst.set(hasher.hash(first), hashed(list));
   // "ورويترز" finds Reuters as agenciesInTokens does: a proclitic form counts only when it is not itself a first token.
   for (const [first, list] of BY_FIRST_TOKEN) {
     for (const p of PROCLITICS) {
       const h = hasher.hash(p + first);
-      if (!byFirst.has(h) && !BY_FIRST_TOKEN.has(p + first)) byFirst.set(h, list.map((c) => ({ agency: c.agency, hashes: hasher.hashAll(c.tokens) })));
+      if (!byFirst.has(h) && !BY_FIRST_TOKEN.has(p + first)) byFirst.set(h, hashed(list));
     }
   }
-  t = { byFirst };
-  hashedBySeed.set(hasher.seed, t);
-  return t;
+  hashedBySeed.set(hasher.seed, byFirst);
+  return byFirst;
+}
+
+/** Names found in a sequence: `candidatesAt(i)` lists the names whose first token matches at i. */
+function scanNames<T>(seq: ArrayLike<T>, candidatesAt: (i: number) => Array<{ agency: Agency; tokens: ArrayLike<T> }> | undefined): string[] {
+  const found = new Set<string>();
+  for (let i = 0; i < seq.length; i++) {
+    const candidates = candidatesAt(i);
+    if (candidates === undefined) continue;
+    for (const c of candidates) {
+      if (found.has(c.agency.code) || i + c.tokens.length > seq.length) continue;
+      let ok = true;
+      for (let k = 1; k < c.tokens.length; k++) if (seq[i + k] !== c.tokens[k]) ok = false;
+      if (ok) found.add(c.agency.code);
+    }
+  }
+  return AGENCIES.filter((a) => found.has(a.code)).map((a) => a.code);
 }
 
 /**
@@ -86,37 +99,14 @@ function hashedNames(hasher: TokenHasher): HashedNames {
  * per token instead of string lookups and a regular expression.
  */
 export function agenciesInHashes(hashes: Uint32Array, hasher: TokenHasher): string[] {
-  const { byFirst } = hashedNames(hasher);
-  const found = new Set<string>();
-  for (let i = 0; i < hashes.length; i++) {
-    const candidates = byFirst.get(hashes[i]);
-    if (candidates === undefined) continue;
-    for (const c of candidates) {
-      if (found.has(c.agency.code) || i + c.hashes.length > hashes.length) continue;
-      let ok = true;
-      for (let k = 1; k < c.hashes.length; k++) if (hashes[i + k] !== c.hashes[k]) ok = false;
-      if (ok) found.add(c.agency.code);
-    }
-  }
-  return AGENCIES.filter((a) => found.has(a.code)).map((a) => a.code);
+  const byFirst = hashedNames(hasher);
+  return scanNames(hashes, (i) => byFirst.get(hashes[i]));
 }
 
 /** Agency codes named in a token sequence (normalized tokens), in lexicon order, each once. */
 export function agenciesInTokens(tokens: string[]): string[] {
-  const found = new Set<string>();
-  for (let i = 0; i < tokens.length; i++) {
-    // A name may carry a one-letter proclitic: ورويترز, لوكالة, بحسب "وواس".
-    const first = tokens[i];
-    const candidates = BY_FIRST_TOKEN.get(first) ?? (PROCLITICS.includes(first[0]) ? BY_FIRST_TOKEN.get(first.slice(1)) : undefined);
-    if (!candidates) continue;
-    for (const c of candidates) {
-      if (found.has(c.agency.code) || i + c.tokens.length > tokens.length) continue;
-      let ok = true;
-      for (let k = 1; k < c.tokens.length; k++) if (tokens[i + k] !== c.tokens[k]) ok = false;
-      if (ok) found.add(c.agency.code);
-    }
-  }
-  return AGENCIES.filter((a) => found.has(a.code)).map((a) => a.code);
+  // A name may carry a one-letter proclitic: ورويترز, لوكالة, بحسب "وواس".
+  return scanNames(tokens, (i) => BY_FIRST_TOKEN.get(tokens[i]) ?? (PROCLITICS.includes(tokens[i][0]) ? BY_FIRST_TOKEN.get(tokens[i].slice(1)) : undefined));
 }
 
 export function agencyOfOutlet(outlet: string): Agency | undefined {

@@ -43,7 +43,8 @@ export function shingleParagraphs(a: TextAnalysis, n: number): ParagraphSet[] {
 
 /**
  * Shingles found in at least `minDocs` articles: tonight's sets where `counted` (all when absent) plus
- * `prior` counts from earlier nights. Every shingle of every set is judged; counting is one native sort.
+ * `prior` counts from earlier nights. Every shingle of every set is judged; counting is one native sort (measured: faster than a table of
+ * counters, whose random accesses miss the cache).
  */
 export function frequentShingles(sets: Uint32Array[], minDocs: number, prior?: ShingleCounts, counted?: Uint8Array): Set<number> {
   const countedAll = concatAll(counted ? sets.filter((_, i) => counted[i] === 1) : sets).sort();
@@ -65,14 +66,34 @@ export function frequentShingles(sets: Uint32Array[], minDocs: number, prior?: S
   return out;
 }
 
+/** A bitmap over the low 16 bits of a set's members: a shingle whose bit is clear is not in the set. */
+const bitmaps = new WeakMap<Set<number>, Uint8Array>();
+function bitmapOf(common: Set<number>): Uint8Array {
+  let bits = bitmaps.get(common);
+  if (!bits) {
+    bits = new Uint8Array(8192);
+    for (const h of common) bits[(h & 0xffff) >>> 3] |= 1 << (h & 7);
+    bitmaps.set(common, bits);
+  }
+  return bits;
+}
+
+/** The set without the stock phrases. Most shingles are not one and stop at the bitmap, before any Set lookup. */
 export function dropCommon(set: Uint32Array, common: Set<number>): Uint32Array {
   if (common.size === 0) return set;
-  let keep = 0;
-  for (let i = 0; i < set.length; i++) if (!common.has(set[i])) keep++;
-  if (keep === set.length) return set;
-  const out = new Uint32Array(keep);
+  const bits = bitmapOf(common);
+  let drop = 0;
+  for (let i = 0; i < set.length; i++) {
+    const h = set[i];
+    if ((bits[(h & 0xffff) >>> 3] & (1 << (h & 7))) !== 0 && common.has(h)) drop++;
+  }
+  if (drop === 0) return set;
+  const out = new Uint32Array(set.length - drop);
   let w = 0;
-  for (let i = 0; i < set.length; i++) if (!common.has(set[i])) out[w++] = set[i];
+  for (let i = 0; i < set.length; i++) {
+    const h = set[i];
+    if ((bits[(h & 0xffff) >>> 3] & (1 << (h & 7))) === 0 || !common.has(h)) out[w++] = h;
+  }
   return out;
 }
 
