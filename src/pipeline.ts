@@ -90,9 +90,6 @@ function timer(): () => number {
   return () => Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
-/** Articles per analysis batch: small enough to start the workers early, large enough to amortize messaging. */
-const ANALYZE_BATCH = 256;
-
 const pairKey = (a: number, b: number): string => (a < b ? `${a}:${b}` : `${b}:${a}`);
 
 /** The whole detection, without writing anything: used by `run` and by `eval`. */
@@ -117,45 +114,32 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
   const pool = new WorkerPool(workerCount(cfg.workers));
   const aopts = { normalize: cfg.normalize, maxParagraphChars: cfg.segment.max_paragraph_chars, boilerplateRules: cfg.boilerplate.rules };
   const analyzeShared = { options: aopts, seed: cfg.seed, shingleSize: cfg.shingle.size };
-  const batches: Array<Promise<AnalyzedText[]>> = [];
-  let batch: Array<{ title: string; text: string }> = [];
   let analyzed = 0;
-  const sendBatch = (): void => {
-    const items = batch;
-    batch = [];
-    const done = pool.run('analyze', items, analyzeShared).then((r) => {
-      analyzed += items.length;
-      logger.progress('analyze', analyzed, analyzed);
-      return r;
-    });
-    // Awaited below; until then a failure must not surface as an unhandled rejection.
-    done.catch(() => undefined);
-    batches.push(done);
+  const progress = <T>(n: number, r: T): T => {
+    analyzed += n;
+    logger.progress('analyze', analyzed, analyzed);
+    return r;
   };
+  const limits = { minArabicShare: cfg.ingest.min_arabic_share, maxRecordBytes: cfg.ingest.max_record_bytes };
   try {
-    const ing = await ingest(
+    const ing = await ingest<AnalyzedText>(
       inputs,
+      { ...limits, maxFileBytes: cfg.ingest.max_file_bytes, fileConcurrency: cfg.ingest.file_concurrency },
       {
-        minArabicShare: cfg.ingest.min_arabic_share,
-        maxRecordBytes: cfg.ingest.max_record_bytes,
-        maxFileBytes: cfg.ingest.max_file_bytes,
-        fileConcurrency: cfg.ingest.file_concurrency,
+        // Workers parse, validate, analyse and shingle each batch of lines; the main thread only reads.
+        lines: (batch) => pool.run('ingest', [batch], { ...analyzeShared, limits }, [batch.bytes.buffer as ArrayBuffer, batch.ends.buffer as ArrayBuffer]).then((r) => progress(batch.ends.length, r[0])),
+        extraFor: (a) => pool.run('analyze', [{ title: a.title, text: a.text }], analyzeShared).then((r) => progress(1, r[0])),
       },
       (d, n) => logger.progress('ingest', d, n),
-      (a) => {
-        batch.push({ title: a.title, text: a.text });
-        if (batch.length >= ANALYZE_BATCH) sendBatch();
-      },
     );
-    if (batch.length > 0) sendBatch();
     const { articles, rejected } = ing;
-    stage('ingest', t(), ing.read, `${ing.files} files, ${ing.read} records read: ${articles.length} accepted, ${rejected.length} rejected`);
+    stage('ingest', t(), ing.read, `${ing.files} files, ${ing.read} records read: ${articles.length} accepted, ${rejected.length} rejected (parsed, validated and analysed in ${pool.size} workers while reading)`);
 
     t = timer();
-    const results: AnalyzedText[] = ([] as AnalyzedText[]).concat(...(await Promise.all(batches)));
+    const results = ing.extras;
     await pool.close();
     const analyses: TextAnalysis[] = results.map((r) => r.analysis);
-    stage('analyze', t(), articles.length, `${articles.length} articles segmented, normalized and shingled (${pool.size} workers, streamed while reading; this is the wait after the last record)`);
+    stage('analyze', t(), articles.length, `${articles.length} articles segmented, normalized and shingled`);
 
     // Learn outlet templates, then flag them.
     t = timer();

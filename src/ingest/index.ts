@@ -5,11 +5,11 @@
  */
 import { promises as fsp } from 'node:fs';
 import pLimit from 'p-limit';
-import { discoverFiles, readFile, type RawRecord, type Rejection } from './read.js';
-import { validateRecord, type Article } from './validate.js';
+import { discoverFiles, parseLines, readFile, type LineBatch, type Rejection } from './read.js';
+import { restoreFields, validateRecord, type Article, type ValidationLimits } from './validate.js';
 
 export type { Article } from './validate.js';
-export type { Rejection } from './read.js';
+export type { LineBatch, Rejection } from './read.js';
 
 export interface IngestOptions {
   minArabicShare: number;
@@ -48,87 +48,101 @@ async function readRegistries(files: string[], rejected: Rejection[]): Promise<O
   return reg;
 }
 
-export interface IngestResult {
+export interface IngestResult<T> {
   outlets: OutletRegistry;
   articles: Article[];
+  /** What `judge` / `extraFor` computed for each accepted article (e.g. its analysis), in the same order. */
+  extras: T[];
   rejected: Rejection[];
   files: number;
   read: number;
   blankLines: number;
 }
 
+/** A line or record after parsing and validation, with whatever the judge computes alongside. */
+export type Judged<T> = { kind: 'blank' } | { kind: 'reject'; rejection: Rejection } | { kind: 'valid'; article: Omit<Article, 'index'>; extra: T };
+
+export interface Judges<T> {
+  /** Parse and validate a batch of JSONL lines (in a worker, say), item by item in line order. */
+  lines: (batch: LineBatch) => Promise<Array<Judged<T>>>;
+  /** The extra of an article validated here (a .txt record). */
+  extraFor: (article: Omit<Article, 'index'>) => Promise<T>;
+}
+
+/** Parse, validate and judge a batch of lines in this thread. */
+export function judgeLines<T>(batch: LineBatch, opts: ValidationLimits, extraFor: (article: Omit<Article, 'index'>) => T): Array<Judged<T>> {
+  return parseLines(batch, opts.maxRecordBytes).map((item): Judged<T> => {
+    if (item.kind !== 'record') return item;
+    const { article, rejection } = validateRecord(item.record, opts);
+    if (rejection) return { kind: 'reject', rejection };
+    const a = article as Omit<Article, 'index'>;
+    return { kind: 'valid', article: a, extra: extraFor(a) };
+  });
+}
+
 /**
- * Read, validate and de-duplicate every record. Files are read `fileConcurrency` at a time, but records
- * are judged in sorted file order, so the result is deterministic; accepted articles are handed to
- * `onArticle` as soon as every earlier record has been judged, so analysis can start while reading goes on.
+ * Read every input file and judge every record. Files are read `fileConcurrency` at a time, and each
+ * batch of lines goes to `judges.lines` as soon as it is read (the workers parse, validate and analyse
+ * while reading goes on). Duplicate ids are then rejected in sorted file order, so the result is
+ * deterministic: the first occurrence wins.
  */
-export async function ingest(
-  paths: string[],
-  opts: IngestOptions,
-  onFile?: (done: number, total: number) => void,
-  onArticle?: (article: Article) => void,
-): Promise<IngestResult> {
+export async function ingest<T>(paths: string[], opts: IngestOptions, judges: Judges<T>, onFile?: (done: number, total: number) => void): Promise<IngestResult<T>> {
   const { files, registries, rejected } = await discoverFiles(paths);
   const outlets = await readRegistries(registries, rejected);
   const limit = pLimit(opts.fileConcurrency);
   const limits = { maxRecordBytes: opts.maxRecordBytes, maxFileBytes: opts.maxFileBytes };
-  const articles: Article[] = [];
-  const seen = new Map<string, string>();
-  let read = rejected.length;
   let done = 0;
-  let blankLines = 0;
-
-  const judge = (item: { record?: RawRecord; rejection?: Rejection }): void => {
-    read++;
-    if (item.rejection) {
-      rejected.push(item.rejection);
-      return;
-    }
-    const raw = item.record as RawRecord;
-    const { article, rejection } = validateRecord(raw, opts);
-    if (rejection) {
-      rejected.push(rejection);
-      return;
-    }
-    const a = article as Omit<Article, 'index'>;
-    const first = seen.get(a.id);
-    if (first) {
-      rejected.push({ file: raw.file, line: raw.line, id: a.id, reason: `duplicate id (first seen at ${first})` });
-      return;
-    }
-    seen.set(a.id, `${raw.file}:${raw.line}`);
-    const accepted = { ...a, index: articles.length };
-    articles.push(accepted);
-    onArticle?.(accepted);
-  };
-
-  // Each file's items wait in its own slot until every earlier file has been judged.
-  const slots = files.map(() => ({ items: [] as Array<{ record?: RawRecord; rejection?: Rejection }>, finished: false }));
-  let head = 0;
-  const drain = (): void => {
-    while (head < slots.length) {
-      const slot = slots[head];
-      for (const item of slot.items) judge(item);
-      slot.items = [];
-      if (!slot.finished) return;
-      head++;
-    }
-  };
-  await Promise.all(
-    files.map((file, f) =>
+  // Each file's judged units, in reading order; awaited in file order below.
+  const perFile = await Promise.all(
+    files.map((file) =>
       limit(async () => {
-        const slot = slots[f];
-        for await (const item of readFile(file, limits)) {
-          if (item.kind === 'record') slot.items.push({ record: item.record });
-          else if (item.kind === 'reject') slot.items.push({ rejection: item.rejection });
-          else blankLines++;
-          if (f === head && slot.items.length >= 64) drain();
+        const units: Array<Promise<Array<Judged<T>>>> = [];
+        for await (const unit of readFile(file, limits)) {
+          if (unit.kind === 'lines') units.push(judges.lines(unit.batch));
+          else if (unit.kind === 'record') {
+            const { article, rejection } = validateRecord(unit.record, opts);
+            if (rejection) units.push(Promise.resolve([{ kind: 'reject', rejection }]));
+            else {
+              const a = article as Omit<Article, 'index'>;
+              units.push(judges.extraFor(a).then((extra) => [{ kind: 'valid', article: a, extra }]));
+            }
+          } else units.push(Promise.resolve([unit]));
+          // Until awaited in order below, a failed batch must not surface as an unhandled rejection.
+          units[units.length - 1].catch(() => undefined);
         }
-        slot.finished = true;
-        drain();
         onFile?.(++done, files.length);
+        return units;
       }),
     ),
   );
-  return { outlets, articles, rejected, files: files.length, read, blankLines };
+  const articles: Article[] = [];
+  const extras: T[] = [];
+  const seen = new Map<string, string>();
+  let read = rejected.length;
+  let blankLines = 0;
+  for (const units of perFile) {
+    for (const unit of units) {
+      for (const item of await unit) {
+        if (item.kind === 'blank') {
+          blankLines++;
+          continue;
+        }
+        read++;
+        if (item.kind === 'reject') {
+          rejected.push(item.rejection);
+          continue;
+        }
+        const a = item.article;
+        const first = seen.get(a.id);
+        if (first) {
+          rejected.push({ file: a.source.file, line: a.source.line, id: a.id, reason: `duplicate id (first seen at ${first})` });
+          continue;
+        }
+        seen.set(a.id, `${a.source.file}:${a.source.line}`);
+        articles.push({ ...a, fields: restoreFields(a), index: articles.length });
+        extras.push(item.extra);
+      }
+    }
+  }
+  return { outlets, articles, extras, rejected, files: files.length, read, blankLines };
 }

@@ -30,6 +30,74 @@ export interface RawRecord {
 
 export type ReadItem = { kind: 'record'; record: RawRecord } | { kind: 'reject'; rejection: Rejection } | { kind: 'blank' };
 
+/**
+ * Consecutive raw lines of a JSONL file, packed into one buffer so a batch moves to a worker without a
+ * copy: line `firstLine + i` is bytes[ends[i - 1] ?? 0, ends[i]), or over the size cap when ends[i] < 0
+ * (its bytes were skipped; the next line starts at -ends[i]).
+ */
+export interface LineBatch {
+  file: string;
+  firstLine: number;
+  bytes: Uint8Array;
+  ends: Int32Array;
+}
+
+/** What reading yields: a JSONL batch still to be parsed, or an item judged already. */
+export type ReadUnit = { kind: 'lines'; batch: LineBatch } | ReadItem;
+
+/** Lines per batch: enough to amortize a message to a worker, few enough to start the workers early. */
+export const LINES_PER_BATCH = 128;
+
+function packLines(file: string, firstLine: number, lines: Array<Buffer | null>): LineBatch {
+  let total = 0;
+  for (const l of lines) if (l) total += l.length;
+  const bytes = new Uint8Array(total);
+  const ends = new Int32Array(lines.length);
+  let o = 0;
+  lines.forEach((l, i) => {
+    if (l) {
+      bytes.set(l, o);
+      o += l.length;
+      ends[i] = o;
+    } else ends[i] = -o;
+  });
+  return { file, firstLine, bytes, ends };
+}
+
+/** Each line of a batch as a judged item: decoded strictly, JSON-parsed, an object or a rejection. */
+export function parseLines(batch: LineBatch, maxRecordBytes: number): ReadItem[] {
+  const out: ReadItem[] = [];
+  const buf = Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength);
+  let start = 0;
+  for (let i = 0; i < batch.ends.length; i++) {
+    const lineNo = batch.firstLine + i;
+    const end = batch.ends[i];
+    if (end < 0) {
+      out.push({ kind: 'reject', rejection: { file: batch.file, line: lineNo, id: null, reason: `record over the size cap of ${maxRecordBytes} bytes` } });
+      start = -end;
+      continue;
+    }
+    out.push(parseLine(batch.file, lineNo, buf.subarray(start, end)));
+    start = end;
+  }
+  return out;
+}
+
+function parseLine(file: string, lineNo: number, buf: Buffer): ReadItem {
+  const text = decode(buf);
+  if (text === null) return { kind: 'reject', rejection: { file, line: lineNo, id: null, reason: 'invalid UTF-8' } };
+  // A blank line is not a record: it is counted apart (run.json), not read.
+  if (text.trim() === '') return { kind: 'blank' };
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    return { kind: 'reject', rejection: { file, line: lineNo, id: null, reason: `broken JSON: ${(e as Error).message}` } };
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) return { kind: 'reject', rejection: { file, line: lineNo, id: null, reason: 'JSON line is not an object' } };
+  return { kind: 'record', record: { file, line: lineNo, data: data as Record<string, unknown> } };
+}
+
 /** A file of this name in an input folder describes the outlets (names, kind): see OutletRegistry. */
 export const OUTLET_REGISTRY = 'outlets.json';
 
@@ -131,43 +199,27 @@ function idOf(obj: unknown): string | null {
   return typeof id === 'string' || typeof id === 'number' ? String(id) : null;
 }
 
-/** Read a .jsonl or .jsonl.gz file line by line. */
-export async function* readJsonl(file: string, gz: boolean, limits: Limits): AsyncGenerator<ReadItem> {
+/** Read a .jsonl or .jsonl.gz file as batches of raw lines (parsed later, in the workers). */
+export async function* readJsonl(file: string, gz: boolean, limits: Limits): AsyncGenerator<ReadUnit> {
   let lineNo = 0;
+  let lines: Array<Buffer | null> = [];
   const raw = createReadStream(file);
   const stream: AsyncIterable<Buffer> = gz ? raw.pipe(createGunzip()) : raw;
   if (gz) raw.on('error', (e) => (stream as NodeJS.ReadableStream).emit('error', e));
+  const flush = (): ReadUnit => {
+    const batch = packLines(file, lineNo - lines.length + 1, lines);
+    lines = [];
+    return { kind: 'lines', batch };
+  };
   try {
     for await (const buf of byteLines(stream, limits.maxRecordBytes, limits.maxFileBytes)) {
       lineNo++;
-      if (buf === null) {
-        yield { kind: 'reject', rejection: { file, line: lineNo, id: null, reason: `record over the size cap of ${limits.maxRecordBytes} bytes` } };
-        continue;
-      }
-      const text = decode(buf);
-      if (text === null) {
-        yield { kind: 'reject', rejection: { file, line: lineNo, id: null, reason: 'invalid UTF-8' } };
-        continue;
-      }
-      if (text.trim() === '') {
-        // A blank line is not a record: it is counted apart (run.json), not read.
-        yield { kind: 'blank' };
-        continue;
-      }
-      let data: unknown;
-      try {
-        data = JSON.parse(text);
-      } catch (e) {
-        yield { kind: 'reject', rejection: { file, line: lineNo, id: null, reason: `broken JSON: ${(e as Error).message}` } };
-        continue;
-      }
-      if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-        yield { kind: 'reject', rejection: { file, line: lineNo, id: null, reason: 'JSON line is not an object' } };
-        continue;
-      }
-      yield { kind: 'record', record: { file, line: lineNo, data: data as Record<string, unknown> } };
+      lines.push(buf);
+      if (lines.length >= LINES_PER_BATCH) yield flush();
     }
+    if (lines.length > 0) yield flush();
   } catch (e) {
+    if (lines.length > 0) yield flush();
     const reason = e instanceof SizeCapError ? e.message : `unreadable file: ${(e as NodeJS.ErrnoException).code ?? ''} ${(e as Error).message}`.trim();
     yield { kind: 'reject', rejection: { file, line: lineNo + 1, id: null, reason: `${reason} (reading stopped after line ${lineNo})` } };
   }
@@ -235,7 +287,7 @@ export async function* readTxt(file: string, limits: Limits): AsyncGenerator<Rea
   yield { kind: 'record', record: { file, line: 1, data } };
 }
 
-export function readFile(file: string, limits: Limits): AsyncGenerator<ReadItem> {
+export function readFile(file: string, limits: Limits): AsyncGenerator<ReadUnit> {
   const kind = inputKind(file);
   if (kind === 'txt') return readTxt(file, limits);
   return readJsonl(file, kind === 'jsonl.gz', limits);

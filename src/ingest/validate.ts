@@ -42,6 +42,23 @@ function plainCopy(data: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
+/**
+ * An article's fields as a null-prototype object again after a trip through a worker (structured clone
+ * gives plain objects; own "__proto__" keys survive as data), with the text put back: a worker sends the
+ * text once, as `article.text`, and null in its place among the fields (see withoutTextCopy).
+ */
+export function restoreFields(a: Pick<Article, 'fields' | 'text'>): Record<string, unknown> {
+  const out = Object.getPrototypeOf(a.fields) === null ? a.fields : plainCopy(a.fields);
+  if (out.text === null) out.text = a.text;
+  return out;
+}
+
+/** The article with `fields.text` nulled (in place: key order kept), so a message carries the text once. */
+export function withoutTextCopy<A extends Pick<Article, 'fields' | 'text'>>(a: A): A {
+  if (a.fields.text === a.text) a.fields.text = null;
+  return a;
+}
+
 export function validateRecord(raw: RawRecord, limits: ValidationLimits): { article?: Omit<Article, 'index'>; rejection?: Rejection } {
   const { file, line, data } = raw;
   const idValue = Object.hasOwn(data, 'id') ? data.id : undefined;

@@ -7,6 +7,8 @@ import { initHashing, TokenHasher } from '../sketch/hash.js';
 import { MinHasher } from '../sketch/minhash.js';
 import { shingleParagraphs, type ParagraphSet } from '../sketch/index.js';
 import { unionAll } from '../sketch/shingle.js';
+import { judgeLines, type Judged, type LineBatch } from '../ingest/index.js';
+import { withoutTextCopy, type ValidationLimits } from '../ingest/validate.js';
 
 /** An article analysed and shingled: content paragraphs (by the rules; outlet templates come later) and their union. */
 export interface AnalyzedText {
@@ -15,8 +17,16 @@ export interface AnalyzedText {
   shingles: Uint32Array;
 }
 
+interface AnalyzeShared {
+  options: AnalyzeOptions;
+  seed: number;
+  shingleSize: number;
+}
+
 interface Tasks {
-  analyze: { items: Array<{ title: string; text: string }>; shared: { options: AnalyzeOptions; seed: number; shingleSize: number }; output: AnalyzedText[] };
+  analyze: { items: Array<{ title: string; text: string }>; shared: AnalyzeShared; output: AnalyzedText[] };
+  /** Parse, validate, analyse and shingle batches of JSONL lines. */
+  ingest: { items: LineBatch[]; shared: AnalyzeShared & { limits: ValidationLimits }; output: Array<Array<Judged<AnalyzedText>>> };
   sign: { items: Uint32Array[]; shared: { permutations: number; seed: number }; output: Uint32Array[] };
 }
 
@@ -24,17 +34,29 @@ export type TaskName = keyof Tasks;
 export type TaskInput<T extends TaskName> = { items: Tasks[T]['items']; shared: Tasks[T]['shared'] };
 export type TaskOutput<T extends TaskName> = Tasks[T]['output'];
 
+function analyzer(shared: AnalyzeShared): (title: string, text: string) => AnalyzedText {
+  const hasher = new TokenHasher(shared.seed);
+  return (title, text) => {
+    const analysis = analyzeText(title, text, hasher, shared.options);
+    const paragraphSets = shingleParagraphs(analysis, shared.shingleSize);
+    return { analysis, paragraphSets, shingles: unionAll(paragraphSets.map((p) => p.shingles)) };
+  };
+}
+
 export async function runTask<T extends TaskName>(task: T, input: TaskInput<T>): Promise<TaskOutput<T>> {
   await initHashing();
   switch (task) {
     case 'analyze': {
       const { items, shared } = input as TaskInput<'analyze'>;
-      const hasher = new TokenHasher(shared.seed);
-      return items.map((a): AnalyzedText => {
-        const analysis = analyzeText(a.title, a.text, hasher, shared.options);
-        const paragraphSets = shingleParagraphs(analysis, shared.shingleSize);
-        return { analysis, paragraphSets, shingles: unionAll(paragraphSets.map((p) => p.shingles)) };
-      }) as TaskOutput<T>;
+      const analyze = analyzer(shared);
+      return items.map((a) => analyze(a.title, a.text)) as TaskOutput<T>;
+    }
+    case 'ingest': {
+      const { items, shared } = input as TaskInput<'ingest'>;
+      const analyze = analyzer(shared);
+      return items.map((batch) =>
+        judgeLines(batch, shared.limits, (a) => analyze(a.title, a.text)).map((j) => (j.kind === 'valid' ? { ...j, article: withoutTextCopy(j.article) } : j)),
+      ) as TaskOutput<T>;
     }
     case 'sign': {
       const { items, shared } = input as TaskInput<'sign'>;

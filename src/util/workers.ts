@@ -17,6 +17,7 @@ export function workerCount(configured: number): number {
 
 interface Job {
   message: { task: TaskName; input: TaskInput<TaskName> };
+  transfer: ArrayBuffer[];
   resolve: (result: unknown) => void;
   reject: (e: Error) => void;
 }
@@ -53,15 +54,18 @@ export class WorkerPool {
       };
       w.once('message', onMessage);
       w.once('error', onError);
-      w.postMessage(job.message);
+      w.postMessage(job.message, job.transfer);
     }
   }
 
-  /** Queue one batch; it runs on the next free worker (or in-process with one worker). */
-  run<T extends TaskName>(task: T, items: TaskInput<T>['items'], shared: TaskInput<T>['shared']): Promise<TaskOutput<T>> {
+  /**
+   * Queue one batch; it runs on the next free worker (or in-process with one worker). Buffers in
+   * `transfer` move to the worker instead of being copied (they are unusable here afterwards).
+   */
+  run<T extends TaskName>(task: T, items: TaskInput<T>['items'], shared: TaskInput<T>['shared'], transfer: ArrayBuffer[] = []): Promise<TaskOutput<T>> {
     if (this.size <= 1) return runTask(task, { items, shared } as TaskInput<T>);
     return new Promise<TaskOutput<T>>((resolve, reject) => {
-      this.queue.push({ message: { task, input: { items, shared } as TaskInput<TaskName> }, resolve: resolve as (r: unknown) => void, reject });
+      this.queue.push({ message: { task, input: { items, shared } as TaskInput<TaskName> }, transfer, resolve: resolve as (r: unknown) => void, reject });
       this.dispatch();
     });
   }
