@@ -38,7 +38,8 @@ function str(v: unknown): string {
 /** Copy own enumerable keys into a null-prototype object (safe for "__proto__"). */
 function plainCopy(data: Record<string, unknown>): Record<string, unknown> {
   const out = Object.create(null) as Record<string, unknown>;
-  for (const key of Object.keys(data)) Object.defineProperty(out, key, { value: data[key], enumerable: true, writable: true, configurable: true });
+  // Plain assignment is safe here: with no prototype there is no inherited __proto__ setter to call.
+  for (const key of Object.keys(data)) out[key] = data[key];
   return out;
 }
 

@@ -201,16 +201,22 @@ const ANY_LETTER = /\p{L}/u;
 export function arabicLetterShare(text: string): number {
   let letters = 0;
   let arabic = 0;
-  for (const ch of text) {
-    const c = ch.charCodeAt(0);
-    // Fast paths for the two common ranges.
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    // Fast paths for the two common ranges; anything else is asked of the Unicode tables.
     if (c >= 0x0621 && c <= 0x064a) {
       letters++;
       arabic++;
     } else if ((c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)) letters++;
-    else if (c > 0x7f && ANY_LETTER.test(ch)) {
-      letters++;
-      if (ARABIC_LETTER.test(ch)) arabic++;
+    else if (c > 0x7f) {
+      const next = text.charCodeAt(i + 1);
+      const astral = c >= 0xd800 && c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff;
+      const ch = astral ? text.slice(i, i + 2) : text[i];
+      if (astral) i++;
+      if (ANY_LETTER.test(ch)) {
+        letters++;
+        if (ARABIC_LETTER.test(ch)) arabic++;
+      }
     }
   }
   return letters === 0 ? 0 : arabic / letters;
