@@ -1,7 +1,7 @@
 /**
  * `npm run gen:scale -- --docs N [--days D] [--out DIR] [--seed S]`: a larger synthetic corpus built from
  * the dev corpus, with the kinds of reuse neardup looks for, spread across outlets and days:
- *  - originals: paragraphs of real articles recombined and lightly reworded, so each is new text;
+ *  - originals: paragraphs of real articles recombined with half their words replaced, so each is new text;
  *  - whole copies of an earlier article, re-headlined, trimmed, reworded in places and respelled
  *    (hamza, alef maqsura, teh marbuta, Arabic-Indic digits, tatweel);
  *  - partial copies: an original carrying one paragraph of an earlier article;
@@ -83,7 +83,9 @@ async function main(): Promise<void> {
       made.copy++;
     } else {
       const k = 3 + Math.floor(rand() * 5);
-      body = Array.from({ length: k }, () => reword(pick(paragraphs), vocabulary, 0.25));
+      // Half the words replaced: a new text in the corpus's vocabulary and style. Lighter rewording would leave
+      // every original sharing passages with the several others drawn from the same real paragraph.
+      body = Array.from({ length: k }, () => reword(pick(paragraphs), vocabulary, 0.5));
       title = reword(pick(titles), vocabulary, 0.4);
       if (r < 0.45 && recent.length > 10) {
         // Partial copy: one paragraph of an earlier article inside new reporting.

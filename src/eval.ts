@@ -81,6 +81,8 @@ export interface EvalOptions {
 export async function evaluate(o: EvalOptions): Promise<{ copy: Score; copyOrPartial: Score }> {
   const labels = readLabels(o.labels);
   const res = await detect(o.inputs, o.config, o.logger);
+  // Evaluation needs ids and pairs only: the spilled records can go at once.
+  res.texts.close();
   const index = new Map(res.articles.map((a, i) => [a.id, i]));
   const relation = new Map<string, string>();
   for (const p of res.pairs) {

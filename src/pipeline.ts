@@ -10,6 +10,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Config } from './config.js';
 import { ingest, type Article, type Rejection } from './ingest/index.js';
+import { Spill } from './ingest/spill.js';
 import type { TextAnalysis } from './text/analyze.js';
 import { TemplateProfile } from './text/boilerplate.js';
 import { initHashing } from './sketch/hash.js';
@@ -41,6 +42,28 @@ export interface RunOptions {
   afterOutputs?: (result: RunResult, report: { value: Record<string, unknown>; json: string }) => Promise<void>;
 }
 
+/** Full records on demand: tonight's from the spill file, earlier nights' from the loaded documents. */
+export class ArticleTexts {
+  constructor(
+    private readonly articles: Article[],
+    private readonly spill: Spill,
+  ) {}
+
+  fields(i: number): Record<string, unknown> {
+    const body = this.articles[i].body;
+    return 'fields' in body ? body.fields : this.spill.fields(body.spill);
+  }
+
+  text(i: number): string {
+    const text = this.fields(i).text;
+    return typeof text === 'string' ? text : '';
+  }
+
+  close(): void {
+    this.spill.close();
+  }
+}
+
 export interface StageStat {
   stage: string;
   seconds: number;
@@ -61,6 +84,8 @@ export interface RunResult {
   provenance: ClusterProvenance[];
   summary: Record<string, unknown>;
   outputDir: string;
+  /** Every article's full fields, read back from the night's spill file (or memory) when an output needs them. */
+  texts: ArticleTexts;
   /** Tonight's articles are articles[0, tonight); the rest were loaded from the index. */
   night: {
     tonight: number;
@@ -120,16 +145,19 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     logger.progress('analyze', analyzed, analyzed);
     return r;
   };
-  const limits = { minArabicShare: cfg.ingest.min_arabic_share, maxRecordBytes: cfg.ingest.max_record_bytes };
+  // Content hashes tell an update from a re-run; only a run with an index needs them.
+  const limits = { minArabicShare: cfg.ingest.min_arabic_share, maxRecordBytes: cfg.ingest.max_record_bytes, contentHash: history !== undefined };
+  const spill = new Spill();
   try {
     const ing = await ingest<AnalyzedText>(
       inputs,
-      { ...limits, maxFileBytes: cfg.ingest.max_file_bytes, fileConcurrency: cfg.ingest.file_concurrency },
+      { ...limits, maxFileBytes: cfg.ingest.max_file_bytes, fileConcurrency: cfg.ingest.file_concurrency, inMemoryBytes: cfg.ingest.in_memory_mb * 1_048_576 },
       {
         // Workers parse, validate, analyse and shingle each batch of lines; the main thread only reads.
         lines: (batch) => pool.run('ingest', [batch], { ...analyzeShared, limits }, [batch.bytes.buffer as ArrayBuffer, batch.ends.buffer as ArrayBuffer]).then((r) => progress(batch.ends.length, r[0])),
-        extraFor: (a) => pool.run('analyze', [{ title: a.title, text: a.text }], analyzeShared).then((r) => progress(1, r[0])),
+        extraFor: (v) => pool.run('analyze', [{ title: v.article.title, text: v.text }], analyzeShared).then((r) => progress(1, r[0])),
       },
+      spill,
       (d, n) => logger.progress('ingest', d, n),
     );
     const { articles, rejected } = ing;
@@ -183,7 +211,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     results.length = 0;
     // With the index, stock phrases are counted over every indexed article plus tonight's new or changed ones
     // (an article already indexed unchanged is counted once, so a re-run judges exactly as the first run did).
-    const textHashes = history ? articles.map(textHashOf) : [];
+    const textHashes = history ? articles.map((a) => a.contentHash as string) : [];
     const prior = history ? (hashes: Uint32Array): ShingleCounts => history.store.shingleCounts(hashes) : undefined;
     const known = history ? history.store.textHashes(articles.map((a) => a.id)) : new Map<string, string>();
     const counted = history ? Uint8Array.from(articles, (a, i) => (known.get(a.id) === textHashes[i] ? 0 : 1)) : undefined;
@@ -391,6 +419,8 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
         articles_in_near_duplicate_clusters: nearDuplicateClusters.reduce((s, c) => s + c.members.length, 0),
       },
       stages,
+      // Records that waited on disk (past ingest.in_memory_mb) instead of in memory.
+      spilled_records: spill.records,
       detect_seconds: round(total()),
       config: cfg,
     };
@@ -404,7 +434,10 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       addCounts(shingleDeltas, old, -1);
     }
     const night = { tonight: tonightCount, historyLoaded, tonightBands, tonightParagraphs, tonightSigs: docSigs.subarray(0, tonightCount * k), textHashes, shingleDeltas };
-    return { articles, analyses, sketches, rejected, pairs, nearDuplicateClusters, storyClusters, provenance, summary, night };
+    return { articles, analyses, sketches, rejected, pairs, nearDuplicateClusters, storyClusters, provenance, summary, night, texts: new ArticleTexts(articles, spill) };
+  } catch (e) {
+    spill.close();
+    throw e;
   } finally {
     await pool.close();
   }
@@ -453,11 +486,6 @@ export function signatureFingerprint(cfg: Config): Record<string, unknown> {
   };
 }
 
-/** Identity of a record's content: a re-sent article with any field changed is an update. */
-export function textHashOf(a: Article): string {
-  return createHash('sha256').update(JSON.stringify(a.fields)).digest('hex');
-}
-
 /** A night is named by its input paths, so re-running the same files is the same night. */
 export function nightIdOf(inputs: string[]): string {
   return createHash('sha256').update(JSON.stringify(inputs.map((p) => path.resolve(p)).sort())).digest('hex').slice(0, 16);
@@ -485,8 +513,16 @@ export async function run(opts: RunOptions): Promise<RunResult> {
 }
 
 async function runNight(opts: RunOptions, wall: () => number, store: IndexStore | undefined): Promise<RunResult> {
+  const full = await detect(opts.inputs, opts.config, opts.logger, store && opts.state ? { store, windowDays: opts.state.windowDays } : undefined);
+  try {
+    return await writeNight(opts, wall, store, full);
+  } finally {
+    full.texts.close();
+  }
+}
+
+async function writeNight(opts: RunOptions, wall: () => number, store: IndexStore | undefined, full: Omit<RunResult, 'outputDir'>): Promise<RunResult> {
   const { config: cfg, logger, outputDir } = opts;
-  const full = await detect(opts.inputs, cfg, logger, store && opts.state ? { store, windowDays: opts.state.windowDays } : undefined);
   const tonight = full.night.tonight;
   const isTonight = (i: number): boolean => i < tonight;
   // Outputs are about tonight: its pairs, the clusters it created or grew, its own articles in the feed.
@@ -542,7 +578,7 @@ async function runNight(opts: RunOptions, wall: () => number, store: IndexStore 
       if (c && c.canonical !== a.index) continue;
       const s = storyOf.get(a.index);
       yield {
-        ...a.fields,
+        ...res.texts.fields(a.index),
         cluster_id: c ? nearDuplicateId(articles, c) : null,
         duplicates: c ? c.members.filter((m) => m !== a.index).map((m) => articles[m].id) : [],
         story_id: s ? storyId(articles, s) : null,
@@ -576,26 +612,29 @@ async function runNight(opts: RunOptions, wall: () => number, store: IndexStore 
     for (const c of full.storyClusters) for (const m of c.members) stOf.set(m, storyId(full.articles, c));
     let added = 0;
     let changed = 0;
-    const docs: NightDoc[] = [];
     for (let i = 0; i < tonight; i++) {
-      const a = full.articles[i];
-      const textHash = full.night.textHashes[i];
-      const before = known.get(a.id);
+      const before = known.get(full.articles[i].id);
       if (before === undefined) added++;
-      else if (before !== textHash) changed++;
-      const { index: _index, ...article } = a;
-      void _index;
-      docs.push({
-        article,
-        analysis: full.analyses[i],
-        textHash,
-        signature: full.night.tonightSigs.subarray(i * cfg.minhash.permutations, (i + 1) * cfg.minhash.permutations).slice(),
-        docBands: full.night.tonightBands[i].docKeys,
-        passageBands: full.night.tonightBands[i].passageKeys,
-        clusterId: ndOf.get(i) ?? null,
-        storyId: stOf.get(i) ?? null,
-      });
+      else if (before !== full.night.textHashes[i]) changed++;
     }
+    // Documents are built one at a time as the store writes them: each holds its full record only meanwhile.
+    const docs = function* (): Generator<NightDoc> {
+      for (let i = 0; i < tonight; i++) {
+        const { index: _index, contentHash: _hash, ...meta } = full.articles[i];
+        void _index;
+        void _hash;
+        yield {
+          article: { ...meta, body: { fields: full.texts.fields(i) } },
+          analysis: full.analyses[i],
+          textHash: full.night.textHashes[i],
+          signature: full.night.tonightSigs.subarray(i * cfg.minhash.permutations, (i + 1) * cfg.minhash.permutations).slice(),
+          docBands: full.night.tonightBands[i].docKeys,
+          passageBands: full.night.tonightBands[i].passageKeys,
+          clusterId: ndOf.get(i) ?? null,
+          storyId: stOf.get(i) ?? null,
+        };
+      }
+    };
     const memberships = full.articles.slice(tonight).map((a) => ({ id: a.id, clusterId: ndOf.get(a.index) ?? null, storyId: stOf.get(a.index) ?? null }));
     const nightCounts = {
       night_id: nightId,
@@ -607,8 +646,8 @@ async function runNight(opts: RunOptions, wall: () => number, store: IndexStore 
       clusters_grown: clusterRows.filter((r) => r.status === 'grown').length,
     };
     summary.index = { path: opts.state?.dir, window_days: opts.state?.windowDays, ...nightCounts };
-    store.commitNight({ shingleDeltas: full.night.shingleDeltas, nightId, docs, memberships, outletParagraphs: full.night.tonightParagraphs, summary: { ...nightCounts, inputs: opts.inputs, config: cfg } });
-    summary.stages.push({ stage: 'index', seconds: round(ts()), items: docs.length, per_second: 0 });
+    store.commitNight({ shingleDeltas: full.night.shingleDeltas, nightId, docs: docs(), memberships, outletParagraphs: full.night.tonightParagraphs, summary: { ...nightCounts, inputs: opts.inputs, config: cfg } });
+    summary.stages.push({ stage: 'index', seconds: round(ts()), items: tonight, per_second: 0 });
     logger.stage('index', `${added} added, ${changed} updated, ${tonight - added - changed} unchanged; ${nightCounts.clusters_new} new clusters, ${nightCounts.clusters_grown} grown`);
   }
   summary.inputs = opts.inputs;
@@ -648,7 +687,7 @@ export function reportJson(res: Omit<RunResult, 'outputDir'>): Record<string, un
       url: articles[i].url,
       published_at: articles[i].published_at,
       title: articles[i].title,
-      text: articles[i].text,
+      text: res.texts.text(i),
       paragraphs: analyses[i].paragraphs.map((p) => ({ start: p.start, end: p.end, boilerplate: p.kind })),
       credits: analyses[i].credits,
       agencies: analyses[i].agencies,

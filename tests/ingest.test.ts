@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync, chmodSync, readFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync, chmodSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
@@ -87,6 +87,20 @@ describe('ingest: bad input is rejected with a reason, the run goes on', () => {
     expect(ids).toContain('ok-1');
     expect(ids).toContain('utf8-ok');
     expect(ids).toContain('good');
+  });
+
+  it('gives byte-identical outputs when every record waits in the spill file (ingest.in_memory_mb=0)', () => {
+    const spilled = path.join(dir, 'out-spilled');
+    const tmp = path.join(dir, 'tmp');
+    mkdirSync(tmp);
+    const r2 = neardup(['run', '--input', input, path.join(dir, 'missing-folder'), '--output', spilled, '--quiet', '--set', 'ingest.max_record_bytes=4000', '--set', 'ingest.max_file_bytes=20000', '--set', 'report.html=false', '--set', 'ingest.in_memory_mb=0'], undefined, { TMPDIR: tmp });
+    expect(r2.code, r2.stderr).toBe(0);
+    for (const f of ['dedup.jsonl.gz', 'pairs.jsonl', 'clusters.jsonl', 'rejected.jsonl', 'report.json']) {
+      expect(readFileSync(path.join(spilled, f)).equals(readFileSync(path.join(out, f))), f).toBe(true);
+    }
+    // The spill file was used, and is gone with the run.
+    expect(JSON.parse(readFileSync(path.join(spilled, 'run.json'), 'utf8')).spilled_records).toBeGreaterThan(5);
+    expect(readdirSync(tmp)).toEqual([]);
   });
 
   it('reads .txt articles: title, date line and credit line', () => {

@@ -5,8 +5,10 @@
  */
 import { promises as fsp } from 'node:fs';
 import pLimit from 'p-limit';
+import { createHash } from 'node:crypto';
 import { discoverFiles, parseLines, readFile, type LineBatch, type Rejection } from './read.js';
-import { restoreFields, validateRecord, type Article, type ValidationLimits } from './validate.js';
+import type { Spill } from './spill.js';
+import { nullPrototypeCopy, validateRecord, type Article, type Validated, type ValidationLimits } from './validate.js';
 
 export type { Article } from './validate.js';
 export type { LineBatch, Rejection } from './read.js';
@@ -65,46 +67,72 @@ export type Judged<T> = { kind: 'blank' } | { kind: 'reject'; rejection: Rejecti
 export interface Judges<T> {
   /** Parse and validate a batch of JSONL lines (in a worker, say), item by item in line order. */
   lines: (batch: LineBatch) => Promise<Array<Judged<T>>>;
-  /** The extra of an article validated here (a .txt record). */
-  extraFor: (article: Omit<Article, 'index'>) => Promise<T>;
+  /** The extra of a record validated here (a .txt record). */
+  extraFor: (valid: Validated) => Promise<T>;
 }
 
-/** Parse, validate and judge a batch of lines in this thread. */
-export function judgeLines<T>(batch: LineBatch, opts: ValidationLimits, extraFor: (article: Omit<Article, 'index'>) => T): Array<Judged<T>> {
-  return parseLines(batch, opts.maxRecordBytes).map((item): Judged<T> => {
+/** sha256 of a record's fields as JSON: its content identity between nights. */
+export function contentHashOf(fields: Record<string, unknown>): string {
+  return createHash('sha256').update(JSON.stringify(fields)).digest('hex');
+}
+
+/**
+ * Parse, validate and judge a batch of lines in this thread. A valid article keeps its fields, or (when the
+ * night is over its memory budget) leaves them behind: its body then points at its line in the spill file,
+ * where the main thread put the batch before sending it.
+ */
+export function judgeLines<T>(batch: LineBatch, opts: ValidationLimits & { contentHash: boolean }, extraFor: (valid: Validated) => T): Array<Judged<T>> {
+  return parseLines(batch, opts.maxRecordBytes).map(({ start, end, ...item }): Judged<T> => {
     if (item.kind !== 'record') return item;
-    const { article, rejection } = validateRecord(item.record, opts);
-    if (rejection) return { kind: 'reject', rejection };
-    const a = article as Omit<Article, 'index'>;
-    return { kind: 'valid', article: a, extra: extraFor(a) };
+    const { valid, rejection } = validateRecord(item.record, opts);
+    if (!valid) return { kind: 'reject', rejection: rejection as Rejection };
+    const { body, ...meta } = valid.article;
+    const article: Omit<Article, 'index'> = batch.keepFields ? valid.article : { ...meta, body: { spill: { offset: batch.spillOffset + start, length: end - start } } };
+    if (opts.contentHash) article.contentHash = contentHashOf(body.fields);
+    return { kind: 'valid', article, extra: extraFor(valid) };
   });
 }
 
 /**
- * Read every input file and judge every record. Files are read `fileConcurrency` at a time, and each
- * batch of lines goes to `judges.lines` as soon as it is read (the workers parse, validate and analyse
- * while reading goes on). Duplicate ids are then rejected in sorted file order, so the result is
- * deterministic: the first occurrence wins.
+ * Read every input file and judge every record. Files are read `fileConcurrency` at a time; each batch
+ * of lines is appended to the spill file and goes to `judges.lines` as soon as it is read (the workers
+ * parse, validate and analyse while reading goes on). Duplicate ids are then rejected in sorted file
+ * order, so the result is deterministic: the first occurrence wins.
  */
-export async function ingest<T>(paths: string[], opts: IngestOptions, judges: Judges<T>, onFile?: (done: number, total: number) => void): Promise<IngestResult<T>> {
+export async function ingest<T>(paths: string[], opts: IngestOptions & { contentHash: boolean; inMemoryBytes: number }, judges: Judges<T>, spill: Spill, onFile?: (done: number, total: number) => void): Promise<IngestResult<T>> {
   const { files, registries, rejected } = await discoverFiles(paths);
   const outlets = await readRegistries(registries, rejected);
   const limit = pLimit(opts.fileConcurrency);
   const limits = { maxRecordBytes: opts.maxRecordBytes, maxFileBytes: opts.maxFileBytes };
   let done = 0;
+  // Records stay in memory up to the budget; the rest go to the spill file.
+  let kept = 0;
+  const keep = (bytes: number): boolean => {
+    if (kept + bytes > opts.inMemoryBytes) return false;
+    kept += bytes;
+    return true;
+  };
   // Each file's judged units, in reading order; awaited in file order below.
   const perFile = await Promise.all(
     files.map((file) =>
       limit(async () => {
         const units: Array<Promise<Array<Judged<T>>>> = [];
         for await (const unit of readFile(file, limits)) {
-          if (unit.kind === 'lines') units.push(judges.lines(unit.batch));
-          else if (unit.kind === 'record') {
-            const { article, rejection } = validateRecord(unit.record, opts);
-            if (rejection) units.push(Promise.resolve([{ kind: 'reject', rejection }]));
+          if (unit.kind === 'lines') {
+            // Which batches stay in memory may depend on the order concurrent files are read in; the outputs
+            // do not: a record read back from the spill file is the same record.
+            unit.batch.keepFields = keep(unit.batch.bytes.length);
+            if (!unit.batch.keepFields) unit.batch.spillOffset = spill.append(unit.batch.bytes, unit.batch.ends.length);
+            units.push(judges.lines(unit.batch));
+          } else if (unit.kind === 'record') {
+            const { valid, rejection } = validateRecord(unit.record, opts);
+            if (!valid) units.push(Promise.resolve([{ kind: 'reject', rejection: rejection as Rejection }]));
             else {
-              const a = article as Omit<Article, 'index'>;
-              units.push(judges.extraFor(a).then((extra) => [{ kind: 'valid', article: a, extra }]));
+              const { body, ...meta } = valid.article;
+              const line = Buffer.from(JSON.stringify(body.fields) + '\n');
+              const article: Omit<Article, 'index'> = keep(line.length) ? valid.article : { ...meta, body: { spill: { offset: spill.append(line, 1), length: line.length - 1 } } };
+              if (opts.contentHash) article.contentHash = contentHashOf(body.fields);
+              units.push(judges.extraFor(valid).then((extra) => [{ kind: 'valid', article, extra }]));
             }
           } else units.push(Promise.resolve([unit]));
           // Until awaited in order below, a failed batch must not surface as an unhandled rejection.
@@ -139,7 +167,9 @@ export async function ingest<T>(paths: string[], opts: IngestOptions, judges: Ju
           continue;
         }
         seen.set(a.id, `${a.source.file}:${a.source.line}`);
-        articles.push({ ...a, fields: restoreFields(a), index: articles.length });
+        // Fields kept in memory come from a worker as plain objects (own "__proto__" keys survive as data).
+        const body = 'fields' in a.body ? { fields: nullPrototypeCopy(a.body.fields) } : a.body;
+        articles.push({ ...a, body, index: articles.length });
         extras.push(item.extra);
       }
     }

@@ -40,6 +40,10 @@ export interface LineBatch {
   firstLine: number;
   bytes: Uint8Array;
   ends: Int32Array;
+  /** Where bytes[0] sits in the night's spill file (see Spill). */
+  spillOffset: number;
+  /** Whether the records' fields come back to stay in memory, or are read back from the spill file when needed. */
+  keepFields: boolean;
 }
 
 /** What reading yields: a JSONL batch still to be parsed, or an item judged already. */
@@ -61,23 +65,23 @@ function packLines(file: string, firstLine: number, lines: Array<Buffer | null>)
       ends[i] = o;
     } else ends[i] = -o;
   });
-  return { file, firstLine, bytes, ends };
+  return { file, firstLine, bytes, ends, spillOffset: -1, keepFields: true };
 }
 
-/** Each line of a batch as a judged item: decoded strictly, JSON-parsed, an object or a rejection. */
-export function parseLines(batch: LineBatch, maxRecordBytes: number): ReadItem[] {
-  const out: ReadItem[] = [];
+/** Each line of a batch as a judged item: decoded strictly, JSON-parsed, an object or a rejection; with its bytes' range. */
+export function parseLines(batch: LineBatch, maxRecordBytes: number): Array<ReadItem & { start: number; end: number }> {
+  const out: Array<ReadItem & { start: number; end: number }> = [];
   const buf = Buffer.from(batch.bytes.buffer, batch.bytes.byteOffset, batch.bytes.byteLength);
   let start = 0;
   for (let i = 0; i < batch.ends.length; i++) {
     const lineNo = batch.firstLine + i;
     const end = batch.ends[i];
     if (end < 0) {
-      out.push({ kind: 'reject', rejection: { file: batch.file, line: lineNo, id: null, reason: `record over the size cap of ${maxRecordBytes} bytes` } });
+      out.push({ kind: 'reject', rejection: { file: batch.file, line: lineNo, id: null, reason: `record over the size cap of ${maxRecordBytes} bytes` }, start: -end, end: -end });
       start = -end;
       continue;
     }
-    out.push(parseLine(batch.file, lineNo, buf.subarray(start, end)));
+    out.push({ ...parseLine(batch.file, lineNo, buf.subarray(start, end)), start, end });
     start = end;
   }
   return out;

@@ -6,6 +6,7 @@
  */
 import { arabicLetterShare } from '../text/normalize.js';
 import type { RawRecord, Rejection } from './read.js';
+import type { SpillRef } from './spill.js';
 
 export interface Article {
   /** Position in the night, after sorting; the index every later stage uses. */
@@ -20,9 +21,13 @@ export interface Article {
   /** True when only the day is known (a date without a time): it ties with any time that day. */
   dayPrecision: boolean;
   title: string;
-  text: string;
-  /** Every input field, as read (null prototype). */
-  fields: Record<string, unknown>;
+  /**
+   * Every input field, as read (null prototype), text included: in memory, or, for tonight's articles,
+   * in the night's spill file until an output needs it (see Spill).
+   */
+  body: { fields: Record<string, unknown> } | { spill: SpillRef };
+  /** sha256 of the fields' JSON: a re-sent article with any field changed is an update. Set when the run keeps an index. */
+  contentHash?: string;
   source: { file: string; line: number };
 }
 
@@ -36,31 +41,20 @@ function str(v: unknown): string {
 }
 
 /** Copy own enumerable keys into a null-prototype object (safe for "__proto__"). */
-function plainCopy(data: Record<string, unknown>): Record<string, unknown> {
+export function nullPrototypeCopy(data: Record<string, unknown>): Record<string, unknown> {
   const out = Object.create(null) as Record<string, unknown>;
   // Plain assignment is safe here: with no prototype there is no inherited __proto__ setter to call.
   for (const key of Object.keys(data)) out[key] = data[key];
   return out;
 }
 
-/**
- * An article's fields as a null-prototype object again after a trip through a worker (structured clone
- * gives plain objects; own "__proto__" keys survive as data), with the text put back: a worker sends the
- * text once, as `article.text`, and null in its place among the fields (see withoutTextCopy).
- */
-export function restoreFields(a: Pick<Article, 'fields' | 'text'>): Record<string, unknown> {
-  const out = Object.getPrototypeOf(a.fields) === null ? a.fields : plainCopy(a.fields);
-  if (out.text === null) out.text = a.text;
-  return out;
+/** A valid record: the article with its fields in memory, and its text (for analysis). */
+export interface Validated {
+  article: Omit<Article, 'index'> & { body: { fields: Record<string, unknown> } };
+  text: string;
 }
 
-/** The article with `fields.text` nulled (in place: key order kept), so a message carries the text once. */
-export function withoutTextCopy<A extends Pick<Article, 'fields' | 'text'>>(a: A): A {
-  if (a.fields.text === a.text) a.fields.text = null;
-  return a;
-}
-
-export function validateRecord(raw: RawRecord, limits: ValidationLimits): { article?: Omit<Article, 'index'>; rejection?: Rejection } {
+export function validateRecord(raw: RawRecord, limits: ValidationLimits): { valid?: Validated; rejection?: Rejection } {
   const { file, line, data } = raw;
   const idValue = Object.hasOwn(data, 'id') ? data.id : undefined;
   const id = typeof idValue === 'string' ? idValue.trim() : typeof idValue === 'number' && Number.isFinite(idValue) ? String(idValue) : '';
@@ -87,18 +81,16 @@ export function validateRecord(raw: RawRecord, limits: ValidationLimits): { arti
       dayPrecision = /^\d{4}-\d{2}-\d{2}$/.test(rawDate.trim()) || (typeof data.date_precision === 'string' && data.date_precision === 'day');
     }
   }
-  return {
-    article: {
-      id,
-      outlet: Object.hasOwn(data, 'outlet') ? str(data.outlet).trim() || 'unknown' : 'unknown',
-      url: Object.hasOwn(data, 'url') ? str(data.url) : '',
-      published_at: published,
-      time,
-      dayPrecision,
-      title,
-      text: textValue,
-      fields: plainCopy(data),
-      source: { file, line },
-    },
+  const article = {
+    id,
+    outlet: Object.hasOwn(data, 'outlet') ? str(data.outlet).trim() || 'unknown' : 'unknown',
+    url: Object.hasOwn(data, 'url') ? str(data.url) : '',
+    published_at: published,
+    time,
+    dayPrecision,
+    title,
+    body: { fields: nullPrototypeCopy(data) },
+    source: { file, line },
   };
+  return { valid: { article, text: textValue } };
 }

@@ -71,7 +71,8 @@ export interface IndexStore {
     /** Changes of shingle document counts: + for articles added or changed, − for the versions they replace. */
     shingleDeltas: Map<number, number>;
     nightId: string;
-    docs: NightDoc[];
+    /** Written as they are iterated (one full record in memory at a time). */
+    docs: Iterable<NightDoc>;
     memberships: Array<{ id: string; clusterId: string | null; storyId: string | null }>;
     outletParagraphs: Array<{ outlet: string; hash: number; title: number }>;
     summary: Record<string, unknown>;

@@ -149,7 +149,14 @@ export class SqliteStore implements IndexStore {
     for (const id of ids) {
       const r = q.get(id) as { article: Buffer; analysis: Buffer; story_id: string | null } | undefined;
       if (!r) continue;
-      out.push({ article: de(r.article), analysis: de(r.analysis), storyId: r.story_id });
+      const article = de(r.article) as StoredDoc['article'] & { text?: string; fields?: Record<string, unknown> };
+      // Indexes written before records were spilled kept `text` and `fields` beside the metadata.
+      if (!article.body) {
+        article.body = { fields: article.fields ?? Object.create(null) };
+        delete article.text;
+        delete article.fields;
+      }
+      out.push({ article, analysis: de(r.analysis), storyId: r.story_id });
     }
     return out;
   }

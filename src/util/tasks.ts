@@ -8,7 +8,7 @@ import { MinHasher } from '../sketch/minhash.js';
 import { shingleParagraphs, type ParagraphSet } from '../sketch/index.js';
 import { unionAll } from '../sketch/shingle.js';
 import { judgeLines, type Judged, type LineBatch } from '../ingest/index.js';
-import { withoutTextCopy, type ValidationLimits } from '../ingest/validate.js';
+import type { ValidationLimits } from '../ingest/validate.js';
 
 /** An article analysed and shingled: content paragraphs (by the rules; outlet templates come later) and their union. */
 export interface AnalyzedText {
@@ -26,7 +26,7 @@ interface AnalyzeShared {
 interface Tasks {
   analyze: { items: Array<{ title: string; text: string }>; shared: AnalyzeShared; output: AnalyzedText[] };
   /** Parse, validate, analyse and shingle batches of JSONL lines. */
-  ingest: { items: LineBatch[]; shared: AnalyzeShared & { limits: ValidationLimits }; output: Array<Array<Judged<AnalyzedText>>> };
+  ingest: { items: LineBatch[]; shared: AnalyzeShared & { limits: ValidationLimits & { contentHash: boolean } }; output: Array<Array<Judged<AnalyzedText>>> };
   sign: { items: Uint32Array[]; shared: { permutations: number; seed: number }; output: Uint32Array[] };
 }
 
@@ -54,9 +54,7 @@ export async function runTask<T extends TaskName>(task: T, input: TaskInput<T>):
     case 'ingest': {
       const { items, shared } = input as TaskInput<'ingest'>;
       const analyze = analyzer(shared);
-      return items.map((batch) =>
-        judgeLines(batch, shared.limits, (a) => analyze(a.title, a.text)).map((j) => (j.kind === 'valid' ? { ...j, article: withoutTextCopy(j.article) } : j)),
-      ) as TaskOutput<T>;
+      return items.map((batch) => judgeLines(batch, shared.limits, (v) => analyze(v.article.title, v.text))) as TaskOutput<T>;
     }
     case 'sign': {
       const { items, shared } = input as TaskInput<'sign'>;

@@ -9,10 +9,10 @@ export const CLI = path.join(ROOT, 'dist', 'src', 'cli.js');
 export const SHARED = path.resolve(ROOT, '..', 'shared');
 
 /** Run the built CLI (npm test builds first). */
-export function neardup(args: string[], cwd = ROOT): { code: number; stdout: string; stderr: string } {
+export function neardup(args: string[], cwd = ROOT, env: Record<string, string> = {}): { code: number; stdout: string; stderr: string } {
   // Tests run stand-alone unless they name an index: parallel test files must not share ./state.
   const standalone = args[0] === 'run' && !args.includes('--state') ? ['--standalone'] : [];
-  const r = spawnSync(process.execPath, [CLI, ...args, ...standalone], { cwd, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
+  const r = spawnSync(process.execPath, [CLI, ...args, ...standalone], { cwd, encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0', ...env } });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
