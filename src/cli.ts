@@ -98,7 +98,7 @@ async function main(): Promise<number> {
         try {
           const newest = store.stats().newest;
           const cutoff = (newest ? Date.parse(newest) : Date.now()) - argv['keep-days'] * 86_400_000;
-          const removed = store.gc(cutoff, (a) => unionAll(shingleParagraphs(a, config.shingle.size).map((p) => p.shingles)));
+          const removed = store.gc(cutoff);
           process.stdout.write(`removed ${removed} articles published before ${new Date(cutoff).toISOString()}\n`);
         } finally {
           store.close();

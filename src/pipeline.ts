@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from './config.js';
 import { ingest, type Article, type Rejection } from './ingest/index.js';
 import { Spill } from './ingest/spill.js';
-import type { TextAnalysis } from './text/analyze.js';
+import type { ArticleAnalysis } from './text/analyze.js';
 import { TemplateProfile } from './text/boilerplate.js';
 import { initHashing } from './sketch/hash.js';
 import { estimateJaccard } from './sketch/minhash.js';
@@ -21,7 +21,7 @@ import { bandKey, candidatePairs, chooseBands, unpackPair, type BandParams } fro
 import type { IndexStore, NightDoc } from './store/index.js';
 import { SqliteStore } from './store/sqlite.js';
 import { acquireLock } from './store/lock.js';
-import { shingleParagraphs, sketchDocuments, sketchWith, type DocSketch } from './sketch/index.js';
+import { contentSets, contentShingles, sketchDocuments, sketchWith, type DocSketch, type ParagraphSet } from './sketch/index.js';
 import { WorkerPool, workerCount } from './util/workers.js';
 import type { AnalyzedText } from './util/tasks.js';
 import { isVerified, verifyPair, type VerifiedPair } from './match/verify.js';
@@ -75,7 +75,7 @@ export interface StageStat {
 
 export interface RunResult {
   articles: Article[];
-  analyses: TextAnalysis[];
+  analyses: ArticleAnalysis[];
   sketches: DocSketch[];
   rejected: Rejection[];
   pairs: VerifiedPair[];
@@ -93,6 +93,8 @@ export interface RunResult {
     tonightBands: Array<{ docKeys: Uint32Array; passageKeys: Uint32Array }>;
     tonightParagraphs: Array<{ outlet: string; hash: number; title: number }>;
     tonightSigs: Uint32Array;
+    /** Tonight's content paragraph sets before stock phrases are dropped (stored in the index; empty without one). */
+    paragraphSets: ParagraphSet[][];
     textHashes: string[];
     shingleDeltas: Map<number, number>;
   };
@@ -166,7 +168,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     t = timer();
     const results = ing.extras;
     await pool.close();
-    const analyses: TextAnalysis[] = results.map((r) => r.analysis);
+    const analyses: ArticleAnalysis[] = results.map((r) => r.analysis);
     stage('analyze', t(), articles.length, `${articles.length} articles segmented, normalized and shingled`);
 
     // Learn outlet templates, then flag them.
@@ -305,7 +307,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
         }
         articles.push({ ...d.article, index: articles.length });
         analyses.push(d.analysis);
-        const ps = shingleParagraphs(d.analysis, cfg.shingle.size);
+        const ps = contentSets(d);
         const union = unionAll(ps.map((p) => p.shingles));
         const stored = history.store.shingleCounts(union);
         const histCommon = new Set<number>();
@@ -430,10 +432,10 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       const isCounted = counted as Uint8Array;
       addCounts(shingleDeltas, docSets.filter((_, i) => isCounted[i] === 1));
       const replaced = articles.slice(0, tonightCount).filter((a, i) => isCounted[i] === 1 && known.has(a.id)).map((a) => a.id);
-      const old = history.store.load(replaced).map((d) => unionAll(shingleParagraphs(d.analysis, cfg.shingle.size).map((p) => p.shingles)));
+      const old = history.store.load(replaced).map(contentShingles);
       addCounts(shingleDeltas, old, -1);
     }
-    const night = { tonight: tonightCount, historyLoaded, tonightBands, tonightParagraphs, tonightSigs: docSigs.subarray(0, tonightCount * k), textHashes, shingleDeltas };
+    const night = { tonight: tonightCount, historyLoaded, tonightBands, tonightParagraphs, tonightSigs: docSigs.subarray(0, tonightCount * k), textHashes, shingleDeltas, paragraphSets: history ? paraSets.slice(0, tonightCount) : [] };
     return { articles, analyses, sketches, rejected, pairs, nearDuplicateClusters, storyClusters, provenance, summary, night, texts: new ArticleTexts(articles, spill) };
   } catch (e) {
     spill.close();
@@ -452,7 +454,7 @@ export function storyId(articles: Article[], c: Cluster): string {
 }
 
 /** A pair as written to pairs.jsonl: ids ordered a < b, passages as offsets into each original text. */
-export function pairRecord(p: VerifiedPair, articles: Article[], analyses: TextAnalysis[]): Record<string, unknown> {
+export function pairRecord(p: VerifiedPair, articles: Article[], analyses: ArticleAnalysis[]): Record<string, unknown> {
   const swap = articles[p.a].id > articles[p.b].id;
   const [x, y] = swap ? [p.b, p.a] : [p.a, p.b];
   const passages = p.passages.map((q) => {
@@ -476,6 +478,8 @@ export function pairRecord(p: VerifiedPair, articles: Article[], analyses: TextA
 /** What signatures depend on: an index built with other values cannot be matched against. */
 export function signatureFingerprint(cfg: Config): Record<string, unknown> {
   return {
+    // 2: documents keep paragraph shingle sets instead of token arrays.
+    index_format: 2,
     seed: cfg.seed,
     shingle_size: cfg.shingle.size,
     permutations: cfg.minhash.permutations,
@@ -626,6 +630,7 @@ async function writeNight(opts: RunOptions, wall: () => number, store: IndexStor
         yield {
           article: { ...meta, body: { fields: full.texts.fields(i) } },
           analysis: full.analyses[i],
+          paragraphSets: full.night.paragraphSets[i],
           textHash: full.night.textHashes[i],
           signature: full.night.tonightSigs.subarray(i * cfg.minhash.permutations, (i + 1) * cfg.minhash.permutations).slice(),
           docBands: full.night.tonightBands[i].docKeys,

@@ -8,7 +8,7 @@
  * that the other lacks (another day's market figures, another fire's
  * casualties), the text they share is the template, and the pair is dropped.
  */
-import type { TextAnalysis } from '../text/analyze.js';
+import type { ArticleAnalysis } from '../text/analyze.js';
 import type { DocSketch } from '../sketch/index.js';
 import { intersectionSize, similarity } from '../sketch/shingle.js';
 
@@ -93,10 +93,10 @@ export function alignParagraphs(sa: DocSketch, sb: DocSketch, minSim: number, mi
   return [...best.values()].sort((x, y) => x.aPara - y.aPara || x.bPara - y.bPara);
 }
 
-function numberSet(a: TextAnalysis, paras: Iterable<number>): Set<number> {
+function numberSet(a: ArticleAnalysis, paras: Iterable<number>): Set<number> {
   const out = new Set<number>();
   for (const p of paras) {
-    for (let i = a.tokenStart[p]; i < a.tokenStart[p + 1]; i++) if (a.numberKeys[i]) out.add(a.numberKeys[i]);
+    for (let i = a.numberStart[p]; i < a.numberStart[p + 1]; i++) out.add(a.numberKeys[i]);
   }
   return out;
 }
@@ -115,12 +115,12 @@ export function factAgreement(na: Set<number>, nb: Set<number>): number {
   return shared / Math.min(na.size, nb.size);
 }
 
-const contentParas = (a: TextAnalysis): number[] => a.paragraphs.flatMap((p, i) => (p.kind === null ? [i] : []));
+const contentParas = (a: ArticleAnalysis): number[] => a.paragraphs.flatMap((p, i) => (p.kind === null ? [i] : []));
 
 export function verifyPair(
   i: number,
   j: number,
-  analyses: TextAnalysis[],
+  analyses: ArticleAnalysis[],
   sketches: DocSketch[],
   o: VerifyOptions,
 ): VerifiedPair | Rejected {

@@ -8,7 +8,7 @@
  */
 import type { Article, OutletRegistry } from '../ingest/index.js';
 import type { DocSketch } from '../sketch/index.js';
-import type { TextAnalysis } from '../text/analyze.js';
+import type { ArticleAnalysis } from '../text/analyze.js';
 import { normalizeText } from '../text/normalize.js';
 import type { Cluster } from '../match/cluster.js';
 import type { VerifiedPair } from '../match/verify.js';
@@ -23,7 +23,7 @@ export interface OrderFacts {
 }
 
 /** How many other articles credit each article's outlet (by outlet id or name in a credit line). */
-export function creditCounts(articles: Article[], analyses: TextAnalysis[], outlets: OutletRegistry): Int32Array {
+export function creditCounts(articles: Article[], analyses: ArticleAnalysis[], outlets: OutletRegistry): Int32Array {
   const byOutlet = new Map<string, number>();
   const outletKeys = new Map<string, string[]>();
   for (const a of articles) {
@@ -44,7 +44,7 @@ export function creditCounts(articles: Article[], analyses: TextAnalysis[], outl
   return Int32Array.from(articles, (a) => byOutlet.get(a.outlet) ?? 0);
 }
 
-export function orderFacts(articles: Article[], analyses: TextAnalysis[], sketches: DocSketch[], outlets: OutletRegistry): OrderFacts {
+export function orderFacts(articles: Article[], analyses: ArticleAnalysis[], sketches: DocSketch[], outlets: OutletRegistry): OrderFacts {
   return {
     isAgency: Uint8Array.from(articles, (a) => (agencyOfOutlet(a.outlet) || outlets.get(a.outlet)?.kind === 'agency' ? 1 : 0)),
     credited: creditCounts(articles, analyses, outlets),
@@ -134,7 +134,7 @@ export function clusterProvenance(
   kind: 'story' | 'near-duplicate',
   cluster: Cluster,
   articles: Article[],
-  analyses: TextAnalysis[],
+  analyses: ArticleAnalysis[],
   sketches: DocSketch[],
   pairsByKey: Map<string, VerifiedPair>,
   facts: OrderFacts,

@@ -4,7 +4,7 @@
  * are left out), and stock phrases (shingles in more articles than one story
  * is ever copied to) are dropped from every set.
  */
-import type { TextAnalysis } from '../text/analyze.js';
+import type { ArticleAnalysis, TextAnalysis } from '../text/analyze.js';
 import { concatAll, shingleRun, toSet, unionAll } from './shingle.js';
 import type { ShingleCounts } from './counts.js';
 
@@ -39,6 +39,16 @@ export function shingleParagraphs(a: TextAnalysis, n: number): ParagraphSet[] {
     if (buf.length > 0) out.push({ para: p, shingles: toSet(buf) });
   }
   return out;
+}
+
+/** The paragraph sets of content paragraphs: those the rules kept, minus any flagged since (outlet templates). */
+export function contentSets(d: { analysis: ArticleAnalysis; paragraphSets: ParagraphSet[] }): ParagraphSet[] {
+  return d.paragraphSets.filter((p) => d.analysis.paragraphs[p.para].kind === null);
+}
+
+/** An article's shingle set: the union of its content paragraphs' sets. */
+export function contentShingles(d: { analysis: ArticleAnalysis; paragraphSets: ParagraphSet[] }): Uint32Array {
+  return unionAll(contentSets(d).map((p) => p.shingles));
 }
 
 /**

@@ -4,14 +4,17 @@
  * store can implement it later without touching the stages.
  */
 import type { Article } from '../ingest/index.js';
-import type { TextAnalysis } from '../text/analyze.js';
+import type { ArticleAnalysis } from '../text/analyze.js';
 import type { ShingleCounts } from '../sketch/counts.js';
+import type { ParagraphSet } from '../sketch/index.js';
 
 /** A document as kept between nights: what matching, verification and provenance need. */
 export interface StoredDoc {
   article: Omit<Article, 'index'>;
-  /** The analysis (paragraphs, flags, token hashes): shingle sets are rebuilt from it with the current night's rules. */
-  analysis: TextAnalysis;
+  /** The analysis (paragraphs, flags, numbers). */
+  analysis: ArticleAnalysis;
+  /** Shingle sets of the paragraphs the rules kept; a later night drops those it finds to be templates. */
+  paragraphSets: ParagraphSet[];
   storyId?: string | null;
 }
 
@@ -79,8 +82,8 @@ export interface IndexStore {
   }): void;
   /** Earliest night each id was first stored in (absent for new ids). */
   firstNights(ids: string[]): Map<string, string>;
-  /** Remove articles published before `olderThanMs`; `setsOf` gives a removed article's shingle set, to uncount it. */
-  gc(olderThanMs: number, setsOf: (analysis: TextAnalysis) => Uint32Array): number;
+  /** Remove articles published before `olderThanMs`, uncounting their shingles. */
+  gc(olderThanMs: number): number;
   stats(): StoreStats;
   close(): void;
 }

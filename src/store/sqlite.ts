@@ -11,7 +11,7 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import { IncompatibleIndexError, type IndexStore, type NightDoc, type StoredDoc, type StoreStats } from './index.js';
 import { addCounts, ShingleCounts } from '../sketch/counts.js';
-import type { TextAnalysis } from '../text/analyze.js';
+import { contentShingles } from '../sketch/index.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -149,14 +149,8 @@ export class SqliteStore implements IndexStore {
     for (const id of ids) {
       const r = q.get(id) as { article: Buffer; analysis: Buffer; story_id: string | null } | undefined;
       if (!r) continue;
-      const article = de(r.article) as StoredDoc['article'] & { text?: string; fields?: Record<string, unknown> };
-      // Indexes written before records were spilled kept `text` and `fields` beside the metadata.
-      if (!article.body) {
-        article.body = { fields: article.fields ?? Object.create(null) };
-        delete article.text;
-        delete article.fields;
-      }
-      out.push({ article, analysis: de(r.analysis), storyId: r.story_id });
+      const { analysis, paragraphSets } = de<Pick<StoredDoc, 'analysis' | 'paragraphSets'>>(r.analysis);
+      out.push({ article: de(r.article), analysis, paragraphSets, storyId: r.story_id });
     }
     return out;
   }
@@ -219,7 +213,7 @@ export class SqliteStore implements IndexStore {
           cluster_id: d.clusterId,
           story_id: d.storyId,
           article: ser(d.article),
-          analysis: ser(d.analysis),
+          analysis: ser({ analysis: d.analysis, paragraphSets: d.paragraphSets }),
           signature: Buffer.from(d.signature.buffer, d.signature.byteOffset, d.signature.byteLength),
         });
         const { n } = nOf.get(d.article.id) as { n: number };
@@ -237,7 +231,7 @@ export class SqliteStore implements IndexStore {
     })();
   }
 
-  gc(olderThanMs: number, setsOf: (analysis: TextAnalysis) => Uint32Array): number {
+  gc(olderThanMs: number): number {
     return this.db.transaction(() => {
       const old = this.db.prepare('SELECT n, analysis FROM docs WHERE time IS NOT NULL AND time < ?').all(olderThanMs) as Array<{ n: number; analysis: Buffer }>;
       const delD = this.db.prepare('DELETE FROM doc_bands WHERE n = ?');
@@ -246,7 +240,7 @@ export class SqliteStore implements IndexStore {
       const del = this.db.prepare('DELETE FROM docs WHERE n = ?');
       const deltas = new Map<number, number>();
       for (const { n, analysis } of old) {
-        addCounts(deltas, [setsOf(de<TextAnalysis>(analysis))], -1);
+        addCounts(deltas, [contentShingles(de<Pick<StoredDoc, 'analysis' | 'paragraphSets'>>(analysis))], -1);
         delD.run(n);
         delP.run(n);
         delQ.run(n);

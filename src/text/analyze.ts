@@ -21,23 +21,34 @@ export interface Paragraph {
   kind: BoilerplateKind | null;
 }
 
-export interface TextAnalysis {
+/** What the later stages keep of an article's analysis: once shingled, the tokens are not needed again. */
+export interface ArticleAnalysis {
   paragraphs: Paragraph[];
+  /**
+   * Keys of the numbers in the text (digits only, with "1,200" / "1.200" / "١٬٢٠٠" joined and unit
+   * letters like "2015م" dropped), paragraph by paragraph: paragraph p's are
+   * numberKeys[numberStart[p], numberStart[p + 1]). Numbers are the facts a shared template fills in differently.
+   */
+  numberKeys: Uint32Array;
+  numberStart: Int32Array;
+  titleHash: number;
+  credits: string[];
+  agencies: string[];
+}
+
+/** The full analysis, with the token arrays shingling reads. */
+export interface TextAnalysis extends ArticleAnalysis {
   /** Token hashes of all paragraphs back to back. */
   tokenHashes: Uint32Array;
   /** paragraph p owns tokens [tokenStart[p], tokenStart[p + 1]). */
   tokenStart: Int32Array;
   /** 1 where a token belongs to a fixed quotation, formula or title (never counts as shared text). */
   quoteMask: Uint8Array;
-  /**
-   * Per token: 0, or a non-zero key of the number the token starts (digits only, with
-   * "1,200" / "1.200" / "١٬٢٠٠" joined and unit letters like "2015م" dropped). Numbers are the
-   * facts a shared template fills in differently.
-   */
-  numberKeys: Uint32Array;
-  titleHash: number;
-  credits: string[];
-  agencies: string[];
+}
+
+/** The analysis without its token arrays. */
+export function withoutTokens(a: TextAnalysis): ArticleAnalysis {
+  return { paragraphs: a.paragraphs, numberKeys: a.numberKeys, numberStart: a.numberStart, titleHash: a.titleHash, credits: a.credits, agencies: a.agencies };
 }
 
 /** Markers after which a Quran verse or hadith follows (normalized). */
@@ -131,13 +142,12 @@ function maskQuotations(text: string, from: number, to: number, hashes: Uint32Ar
 
 const DIGITS = /^\d+/;
 
-/** Fill number keys for one paragraph's tokens (see TextAnalysis.numberKeys). */
-function numberKeysOf(text: string, tokens: string[], starts: Int32Array, out: Uint32Array, offset: number, hasher: TokenHasher): void {
+/** Append the number keys of one paragraph's tokens to `out` (see ArticleAnalysis.numberKeys). */
+function numberKeysOf(text: string, tokens: string[], starts: Int32Array, out: number[], hasher: TokenHasher): void {
   for (let i = 0; i < tokens.length; i++) {
     const m = DIGITS.exec(tokens[i]);
     if (!m) continue;
     let digits = m[0];
-    const first = i;
     // Join digit groups split by a thousands or decimal separator: "1,200", "4.2", "١٬٢٠٠".
     while (i + 1 < tokens.length && /^\d+$/.test(tokens[i]) && /^\d+/.test(tokens[i + 1])) {
       const gap = text.slice(starts[i] + tokens[i].length, starts[i + 1]);
@@ -145,7 +155,7 @@ function numberKeysOf(text: string, tokens: string[], starts: Int32Array, out: U
       i++;
       digits += (DIGITS.exec(tokens[i]) as RegExpExecArray)[0];
     }
-    out[offset + first] = hasher.hash('#' + digits.replace(/^0+(?=\d)/, '')) || 1;
+    out.push(hasher.hash('#' + digits.replace(/^0+(?=\d)/, '')) || 1);
   }
 }
 
@@ -172,7 +182,8 @@ export function analyzeText(title: string, text: string, hasher: TokenHasher, op
   const tokenStart = new Int32Array(spans.length + 1);
   const quoteMask = new Uint8Array(total);
   const paragraphs: Paragraph[] = [];
-  const numberKeys = new Uint32Array(total);
+  const numberKeys: number[] = [];
+  const numberStart = new Int32Array(spans.length + 1);
   const credits: string[] = [];
   const phrases = phraseTable(hasher);
   let o = 0;
@@ -180,7 +191,8 @@ export function analyzeText(title: string, text: string, hasher: TokenHasher, op
     tokenStart[p] = o;
     const toks = paraTokens[p];
     for (let i = 0; i < toks.length; i++) tokenHashes[o + i] = hasher.hash(toks[i]);
-    numberKeysOf(text, toks, paraStarts[p], numberKeys, o, hasher);
+    numberStart[p] = numberKeys.length;
+    numberKeysOf(text, toks, paraStarts[p], numberKeys, hasher);
     if (kinds[p] === null) {
       maskQuotations(text, spans[p].start, spans[p].end, tokenHashes, o, toks.length, paraStarts[p], quoteMask, phrases);
     }
@@ -189,6 +201,7 @@ export function analyzeText(title: string, text: string, hasher: TokenHasher, op
     o += toks.length;
   }
   tokenStart[spans.length] = o;
+  numberStart[spans.length] = numberKeys.length;
   const titleTokens = tokenize(title, opts.normalize).tokens;
   const titleHashes = hasher.hashAll(titleTokens);
   const agencies = agenciesInHashes(concatAll([tokenHashes, titleHashes]), hasher);
@@ -197,7 +210,8 @@ export function analyzeText(title: string, text: string, hasher: TokenHasher, op
     tokenHashes,
     tokenStart,
     quoteMask,
-    numberKeys,
+    numberKeys: new Uint32Array(numberKeys),
+    numberStart,
     titleHash: hashSequence(titleHashes, 0, titleHashes.length),
     credits: [...new Set(credits)],
     agencies,

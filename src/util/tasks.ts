@@ -2,7 +2,7 @@
  * The tasks a worker can run: the per-article CPU work of the pipeline, as
  * pure functions of (items, shared parameters). Used in-process too.
  */
-import { analyzeText, type AnalyzeOptions, type TextAnalysis } from '../text/analyze.js';
+import { analyzeText, withoutTokens, type AnalyzeOptions, type ArticleAnalysis } from '../text/analyze.js';
 import { initHashing, TokenHasher } from '../sketch/hash.js';
 import { MinHasher } from '../sketch/minhash.js';
 import { shingleParagraphs, type ParagraphSet } from '../sketch/index.js';
@@ -10,9 +10,12 @@ import { unionAll } from '../sketch/shingle.js';
 import { judgeLines, type Judged, type LineBatch } from '../ingest/index.js';
 import type { ValidationLimits } from '../ingest/validate.js';
 
-/** An article analysed and shingled: content paragraphs (by the rules; outlet templates come later) and their union. */
+/**
+ * An article analysed and shingled: content paragraphs (by the rules; outlet templates come later) and
+ * their union. The token arrays stay behind: from here on the shingle sets stand for the text.
+ */
 export interface AnalyzedText {
-  analysis: TextAnalysis;
+  analysis: ArticleAnalysis;
   paragraphSets: ParagraphSet[];
   shingles: Uint32Array;
 }
@@ -39,7 +42,7 @@ function analyzer(shared: AnalyzeShared): (title: string, text: string) => Analy
   return (title, text) => {
     const analysis = analyzeText(title, text, hasher, shared.options);
     const paragraphSets = shingleParagraphs(analysis, shared.shingleSize);
-    return { analysis, paragraphSets, shingles: unionAll(paragraphSets.map((p) => p.shingles)) };
+    return { analysis: withoutTokens(analysis), paragraphSets, shingles: unionAll(paragraphSets.map((p) => p.shingles)) };
   };
 }
 
