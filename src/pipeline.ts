@@ -28,7 +28,7 @@ import { isVerified, verifyPair, type VerifiedPair } from './match/verify.js';
 import { clusterWithoutChaining, type Cluster } from './match/cluster.js';
 import { clusterProvenance, orderFacts, originOrder, round, type ClusterProvenance } from './provenance/index.js';
 import { writeJson, writeJsonl, writeText } from './report/writers.js';
-import { scriptSafe } from './report/html.js';
+import { scriptSafe, type ReportIndex } from './report/html.js';
 import { Logger } from './util/log.js';
 
 export interface RunOptions {
@@ -39,7 +39,7 @@ export interface RunOptions {
   config: Config;
   logger: Logger;
   /** Called after the JSON outputs are written (with report.json's content); the HTML report hooks in here. */
-  afterOutputs?: (result: RunResult, report: { value: Record<string, unknown>; json: string }) => Promise<void>;
+  afterOutputs?: (result: RunResult, report: ReportIndex) => Promise<void>;
 }
 
 /** Full records on demand: tonight's from the spill file, earlier nights' from the loaded documents. */
@@ -554,11 +554,19 @@ async function writeNight(opts: RunOptions, wall: () => number, store: IndexStor
   const { articles, analyses, pairs, nearDuplicateClusters, storyClusters } = res;
 
   const t = timer();
-  const pairRows = pairs.map((p) => pairRecord(p, articles, analyses));
-  // Plain code-unit order, not locale order: the same on every machine.
-  pairRows.sort((m, n) => cmp(m.a as string, n.a as string) || cmp(m.b as string, n.b as string));
+  // Plain code-unit order, not locale order: the same on every machine. Pairs are sorted by their ids and
+  // turned into records one at a time as they are written.
+  const ordered = (p: VerifiedPair): [string, string] => {
+    const x = articles[p.a].id;
+    const y = articles[p.b].id;
+    return x < y ? [x, y] : [y, x];
+  };
+  const pairOrder = pairs.map((p, i) => ({ i, ids: ordered(p) })).sort((m, n) => cmp(m.ids[0], n.ids[0]) || cmp(m.ids[1], n.ids[1]));
+  const pairRows = function* (): Generator<Record<string, unknown>> {
+    for (const { i } of pairOrder) yield pairRecord(pairs[i], articles, analyses);
+  };
   // The writes run together: gzip works on libuv's threads while the main thread serializes the rest.
-  const writes: Array<Promise<unknown>> = [writeJsonl(path.join(outputDir, 'pairs.jsonl'), pairRows)];
+  const writes: Array<Promise<unknown>> = [writeJsonl(path.join(outputDir, 'pairs.jsonl'), pairRows())];
 
   const clusterRow = (c: Cluster, kind: 'near-duplicate' | 'story'): Record<string, unknown> => ({
     cluster_id: kind === 'story' ? storyId(articles, c) : nearDuplicateId(articles, c),
@@ -591,17 +599,17 @@ async function writeNight(opts: RunOptions, wall: () => number, store: IndexStor
   };
   const dedupWrite = writeJsonl(path.join(outputDir, 'dedup.jsonl.gz'), dedupRows(), true);
   writes.push(writeJsonl(path.join(outputDir, 'rejected.jsonl'), res.rejected));
-  // Serialized once: report.json and the HTML report's data are the same text. It is written with
+  // report.json is written piece by piece (article texts read back one at a time); the HTML report embeds the
+  // file as written. It is written with
   // <, > and & as \u escapes (still the same JSON), so the page can embed it without another copy.
-  const report = { value: reportJson(res), json: '' };
-  report.json = scriptSafe(JSON.stringify(report.value));
-  writes.push(writeText(path.join(outputDir, 'report.json'), [report.json, '\n']));
+  const report = reportJson(res);
+  writes.push(writeText(path.join(outputDir, 'report.json'), report.parts()));
   await Promise.all(writes);
   const dedupCount = await dedupWrite;
   const writeSeconds = t();
 
   const summary = res.summary as Record<string, unknown> & { stages: StageStat[]; counts: Record<string, unknown> };
-  summary.stages.push({ stage: 'write', seconds: round(writeSeconds), items: pairRows.length + clusterRows.length + dedupCount, per_second: 0 });
+  summary.stages.push({ stage: 'write', seconds: round(writeSeconds), items: pairs.length + clusterRows.length + dedupCount, per_second: 0 });
   summary.counts.dedup_articles = dedupCount;
   logger.stage('write', `pairs.jsonl, clusters.jsonl, dedup.jsonl.gz (${dedupCount} articles), rejected.jsonl, report.json in ${writeSeconds.toFixed(2)}s`);
   const result: RunResult = { ...res, outputDir };
@@ -660,7 +668,7 @@ async function writeNight(opts: RunOptions, wall: () => number, store: IndexStor
   await writeJson(path.join(outputDir, 'run.json'), summary);
   if (opts.afterOutputs) {
     const th = timer();
-    await opts.afterOutputs(result, report);
+    await opts.afterOutputs(result, report.index);
     summary.stages.push({ stage: 'html', seconds: round(th()), items: res.provenance.length, per_second: 0 });
   }
   const wallSeconds = wall();
@@ -676,26 +684,38 @@ export function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** report.json: per-cluster provenance plus what the HTML report needs to show the night. */
-export function reportJson(res: Omit<RunResult, 'outputDir'>): Record<string, unknown> {
+/**
+ * report.json: per-cluster provenance plus what the HTML report needs to show the night, as the parts of
+ * one JSON text (the articles with their texts are serialized one at a time, never all at once), each
+ * escaped for embedding in the HTML page (scriptSafe: still the same JSON).
+ */
+export function reportJson(res: Omit<RunResult, 'outputDir'>): { parts: () => Generator<string>; index: ReportIndex } {
   const { articles, analyses, provenance } = res;
   const inCluster = new Set<number>();
   for (const c of res.storyClusters) for (const m of c.members) inCluster.add(m);
   for (const c of res.nearDuplicateClusters) for (const m of c.members) inCluster.add(m);
-  return {
-    summary: { ...(res.summary.counts as Record<string, unknown>) },
-    clusters: provenance,
+  const members = [...inCluster].sort((x, y) => x - y);
+  const parts = function* (): Generator<string> {
+    yield `{"summary":${scriptSafe(JSON.stringify({ ...(res.summary.counts as Record<string, unknown>) }))},"clusters":[`;
+    for (let c = 0; c < provenance.length; c++) yield (c ? ',' : '') + scriptSafe(JSON.stringify(provenance[c]));
+    yield '],"articles":[';
     // Articles that belong to a cluster, with paragraph offsets and flags, so the report can show them side by side.
-    articles: [...inCluster].sort((x, y) => x - y).map((i) => ({
-      id: articles[i].id,
-      outlet: articles[i].outlet,
-      url: articles[i].url,
-      published_at: articles[i].published_at,
-      title: articles[i].title,
-      text: res.texts.text(i),
-      paragraphs: analyses[i].paragraphs.map((p) => ({ start: p.start, end: p.end, boilerplate: p.kind })),
-      credits: analyses[i].credits,
-      agencies: analyses[i].agencies,
-    })),
+    for (let k = 0; k < members.length; k++) {
+      const i = members[k];
+      const row = {
+        id: articles[i].id,
+        outlet: articles[i].outlet,
+        url: articles[i].url,
+        published_at: articles[i].published_at,
+        title: articles[i].title,
+        text: res.texts.text(i),
+        paragraphs: analyses[i].paragraphs.map((p) => ({ start: p.start, end: p.end, boilerplate: p.kind })),
+        credits: analyses[i].credits,
+        agencies: analyses[i].agencies,
+      };
+      yield (k ? ',' : '') + scriptSafe(JSON.stringify(row));
+    }
+    yield ']}\n';
   };
+  return { parts, index: { clusters: provenance, titles: new Map(members.map((i) => [articles[i].id, articles[i].title])) } };
 }

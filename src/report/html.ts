@@ -6,7 +6,7 @@
  * the inline style and script that ship in the file (by hash), no network.
  */
 import { createHash } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { createReadStream, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -40,12 +40,16 @@ function loadAssets(): { css: string; js: string } {
   return assets;
 }
 
+/** What the page's search needs from report.json: the clusters with their members, and the members' titles. */
+export interface ReportIndex {
+  clusters: Array<{ cluster_id: string; members: Array<{ id: string; outlet: string }> }>;
+  titles: Map<string, string>;
+}
+
 /** Normalized search text per cluster: every member's title and outlet, so that spelling variants match. */
-function searchKeys(report: Record<string, unknown>): Record<string, string> {
-  const titles = new Map<string, string>();
-  for (const a of (report.articles as Array<{ id: string; title: string }>) ?? []) titles.set(a.id, a.title);
+function searchKeys({ clusters, titles }: ReportIndex): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const c of (report.clusters as Array<{ cluster_id: string; members: Array<{ id: string; outlet: string }> }>) ?? []) {
+  for (const c of clusters) {
     out[c.cluster_id] = normalizeText(c.members.map((m) => `${titles.get(m.id) ?? ''} ${m.outlet}`).join(' '));
   }
   return out;
@@ -72,16 +76,21 @@ async function readJsonl(file: string): Promise<unknown[]> {
 }
 
 /**
- * Build report.html from the outputs in `outputDir`. A run passes report.json's content (object and text)
- * to skip re-reading and re-serializing it; `neardup report` reads it from the file.
+ * Build report.html from the outputs in `outputDir`. report.json is embedded as written, streamed in
+ * chunks (a run writes it already escaped for the page; scriptSafe leaves such text unchanged). A run
+ * passes the clusters and titles it has in memory; `neardup report` reads them from report.json.
  */
-export async function buildHtmlReport(outputDir: string, preloaded?: { value: Record<string, unknown>; json: string }): Promise<string> {
+export async function buildHtmlReport(outputDir: string, preloaded?: ReportIndex): Promise<string> {
   const reportFile = path.join(outputDir, 'report.json');
-  let report: Record<string, unknown>;
-  let reportText: string;
+  let index: ReportIndex;
+  let reportBytes: number;
   try {
-    reportText = preloaded?.json ?? (await fsp.readFile(reportFile, 'utf8')).trimEnd();
-    report = preloaded?.value ?? (JSON.parse(reportText) as Record<string, unknown>);
+    reportBytes = (await fsp.stat(reportFile)).size;
+    if (preloaded) index = preloaded;
+    else {
+      const report = JSON.parse(await fsp.readFile(reportFile, 'utf8')) as { clusters?: ReportIndex['clusters']; articles?: Array<{ id: string; title: string }> };
+      index = { clusters: report.clusters ?? [], titles: new Map((report.articles ?? []).map((a) => [a.id, a.title])) };
+    }
   } catch (e) {
     throw new Error(`cannot rebuild the report: ${reportFile} is missing or unreadable (${(e as Error).message}); run "neardup run" first`);
   }
@@ -95,9 +104,7 @@ export async function buildHtmlReport(outputDir: string, preloaded?: { value: Re
   } catch {
     run = null;
   }
-  // The report's JSON text is embedded as is, not serialized again (scriptSafe returns it unchanged when the
-  // run already wrote it escaped); the parts are written one after another, never joined in memory.
-  const dataParts = ['{"report":', scriptSafe(reportText), ',"rest":', scriptSafe(JSON.stringify({ rejected, run, search: searchKeys(report) })), '}'];
+  const rest = scriptSafe(JSON.stringify({ rejected, run, search: searchKeys(index) }));
   const { css: REPORT_CSS, js: REPORT_JS } = loadAssets();
   const csp = [
     "default-src 'none'",
@@ -130,6 +137,22 @@ export async function buildHtmlReport(outputDir: string, preloaded?: { value: Re
 </html>
 `;
   const file = path.join(outputDir, 'report.html');
-  await writeText(file, [head, ...dataParts, tail]);
+  const fh = await fsp.open(reportFile, 'r');
+  let trailing = 0;
+  try {
+    const last = Buffer.alloc(Math.min(16, reportBytes));
+    await fh.read(last, 0, last.length, reportBytes - last.length);
+    while (trailing < last.length && /\s/.test(String.fromCharCode(last[last.length - 1 - trailing]))) trailing++;
+  } finally {
+    await fh.close();
+  }
+  const parts = async function* (): AsyncGenerator<string> {
+    yield head + '{"report":';
+    // Trailing whitespace (the file's final newline) is left out; a UTF-8 decoder keeps characters whole across chunks.
+    const stream = createReadStream(reportFile, { start: 0, end: reportBytes - 1 - trailing, encoding: 'utf8', highWaterMark: 1 << 20 });
+    for await (const chunk of stream) yield scriptSafe(chunk as string);
+    yield ',"rest":' + rest + '}' + tail;
+  };
+  await writeText(file, parts());
   return file;
 }

@@ -49,16 +49,30 @@ export async function writeJsonl(file: string, rows: Iterable<unknown>, gzip = f
   return n;
 }
 
-/** Write a text (or its parts in order, without joining them in memory) atomically. */
-export async function writeText(file: string, text: string | string[]): Promise<void> {
+/**
+ * Write a text, or its parts in order (joined in chunks of about 1 MB, never as a whole), atomically.
+ * Parts may come from a (async) generator, so the whole text need never exist in memory.
+ */
+export async function writeText(file: string, text: string | Iterable<string> | AsyncIterable<string>): Promise<void> {
   await fsp.mkdir(path.dirname(file), { recursive: true });
   const tmp = tempName(file);
   const fh = await fsp.open(tmp, 'w');
   try {
-    for (const part of typeof text === 'string' ? [text] : text) await fh.writeFile(part);
-  } finally {
+    let buf = '';
+    for await (const part of typeof text === 'string' ? [text] : text) {
+      buf += part;
+      if (buf.length >= 1 << 20) {
+        await fh.writeFile(buf);
+        buf = '';
+      }
+    }
+    if (buf) await fh.writeFile(buf);
+  } catch (e) {
     await fh.close();
+    await fsp.rm(tmp, { force: true });
+    throw e;
   }
+  await fh.close();
   await fsp.rename(tmp, file);
 }
 
