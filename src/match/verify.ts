@@ -57,28 +57,19 @@ export interface Rejected {
  * One B paragraph aligns with at most one A paragraph (the best).
  */
 export function alignParagraphs(sa: DocSketch, sb: DocSketch, minSim: number, minShared: number): AlignedPassage[] {
-  const where = new Map<number, number>();
-  // A shingle that occurs in several B paragraphs points to the first; rare, and alignment stays a best-effort map.
-  for (let q = sb.paragraphs.length - 1; q >= 0; q--) {
-    const s = sb.paragraphs[q].shingles;
-    for (let i = 0; i < s.length; i++) where.set(s[i], q);
-  }
   const best = new Map<number, AlignedPassage>();
-  const touched = new Set<number>();
   for (const pa of sa.paragraphs) {
-    touched.clear();
-    for (let i = 0; i < pa.shingles.length; i++) {
-      const q = where.get(pa.shingles[i]);
-      if (q !== undefined) touched.add(q);
-    }
+    // Every B paragraph is measured exactly (a merge of two sorted sets): no per-pair maps to build, and
+    // a B paragraph sharing only shingles that another B paragraph also has is still seen.
     let bestQ = -1;
     let bestSim = 0;
     let bestShared = 0;
-    for (const q of touched) {
+    for (let q = 0; q < sb.paragraphs.length; q++) {
       const pb = sb.paragraphs[q];
       const exact = intersectionSize(pa.shingles, pb.shingles);
+      if (exact === 0) continue;
       const sim = exact / Math.min(pa.shingles.length, pb.shingles.length);
-      if (sim > bestSim || (sim === bestSim && q < bestQ)) {
+      if (sim > bestSim) {
         bestSim = sim;
         bestQ = q;
         bestShared = exact;

@@ -8,6 +8,7 @@
  */
 import type { Article, OutletRegistry } from '../ingest/index.js';
 import type { DocSketch } from '../sketch/index.js';
+import { concatAll, intersectionSize } from '../sketch/shingle.js';
 import type { ArticleAnalysis } from '../text/analyze.js';
 import { normalizeText } from '../text/normalize.js';
 import type { Cluster } from '../match/cluster.js';
@@ -142,23 +143,16 @@ export function clusterProvenance(
   const origin = cluster.canonical;
   const members = cluster.members;
   const pairOf = (x: number, y: number): VerifiedPair | undefined => pairsByKey.get(x < y ? `${x}:${y}` : `${y}:${x}`);
-  // Once per cluster: the origin's shingles, and in how many other members each remaining shingle occurs.
-  // (A member's text "from others" is what another member also has and the origin lacks.)
-  const originSet = new Set(sketches[origin].shingles);
-  const inMembers = new Map<number, number>();
-  for (const x of members) {
-    if (x === origin) continue;
-    for (const h of sketches[x].shingles) if (!originSet.has(h)) inMembers.set(h, (inMembers.get(h) ?? 0) + 1);
-  }
+  // Once per cluster, on sorted sets: each member's shingles outside the origin, and those found in two or
+  // more members (a member's text "from others" is what another member also has and the origin lacks).
+  const originSet = sketches[origin].shingles;
+  const outside = new Map<number, Uint32Array>();
+  for (const x of members) if (x !== origin) outside.set(x, difference(sketches[x].shingles, originSet));
+  const shared = repeated(concatAll([...outside.values()]).sort());
   const memberProv: MemberProvenance[] = members.map((m) => {
     const set = sketches[m].shingles;
-    let fromOrigin = 0;
-    let fromOthers = 0;
-    for (const h of set) {
-      if (originSet.has(h)) fromOrigin++;
-      else if ((inMembers.get(h) ?? 0) >= 2) fromOthers++;
-    }
-    if (m === origin) fromOthers = 0;
+    const fromOrigin = intersectionSize(set, originSet);
+    const fromOthers = m === origin ? 0 : intersectionSize(outside.get(m) as Uint32Array, shared);
     const pair = m === origin ? undefined : pairOf(m, origin);
     const mIsA = pair ? pair.a === m : true;
     const alignedM = new Set(pair ? pair.passages.map((p) => (mIsA ? p.aPara : p.bPara)) : []);
@@ -209,6 +203,27 @@ export function clusterProvenance(
     edges,
     agencies,
   };
+}
+
+/** a \ b, both sorted. */
+function difference(a: Uint32Array, b: Uint32Array): Uint32Array {
+  const out = new Uint32Array(a.length);
+  let w = 0;
+  let j = 0;
+  for (let i = 0; i < a.length; i++) {
+    while (j < b.length && b[j] < a[i]) j++;
+    if (j < b.length && b[j] === a[i]) continue;
+    out[w++] = a[i];
+  }
+  return out.subarray(0, w);
+}
+
+/** The values occurring twice or more in a sorted array, once each. */
+function repeated(sorted: Uint32Array): Uint32Array {
+  const out = new Uint32Array(sorted.length >>> 1);
+  let w = 0;
+  for (let i = 1; i < sorted.length; i++) if (sorted[i] === sorted[i - 1] && (w === 0 || out[w - 1] !== sorted[i])) out[w++] = sorted[i];
+  return out.subarray(0, w);
 }
 
 export function round(x: number): number {
