@@ -15,7 +15,7 @@ import type { ArticleAnalysis } from './text/analyze.js';
 import { TemplateProfile } from './text/boilerplate.js';
 import { initHashing } from './sketch/hash.js';
 import { estimateJaccard } from './sketch/minhash.js';
-import { addCounts, type ShingleCounts } from './sketch/counts.js';
+import { countSets, deltasOf, type ShingleCounts, type ShingleDeltas } from './sketch/counts.js';
 import { concatAll, unionAll } from './sketch/shingle.js';
 import { bandKey, candidatePairs, chooseBands, unpackPair, type BandParams } from './sketch/lsh.js';
 import type { IndexStore, NightDoc } from './store/index.js';
@@ -96,7 +96,7 @@ export interface RunResult {
     /** Tonight's content paragraph sets before stock phrases are dropped (stored in the index; empty without one). */
     paragraphSets: ParagraphSet[][];
     textHashes: string[];
-    shingleDeltas: Map<number, number>;
+    shingleDeltas: ShingleDeltas;
   };
 }
 
@@ -217,7 +217,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     const prior = history ? (hashes: Uint32Array): ShingleCounts => history.store.shingleCounts(hashes) : undefined;
     const known = history ? history.store.textHashes(articles.map((a) => a.id)) : new Map<string, string>();
     const counted = history ? Uint8Array.from(articles, (a, i) => (known.get(a.id) === textHashes[i] ? 0 : 1)) : undefined;
-    const { sketches, common, docSets } = sketchDocuments(paraSets, commonMinDocs, prior, counted, unions);
+    const { sketches, common, stored } = sketchDocuments(paraSets, commonMinDocs, prior, counted, unions);
     stage('shingle', t(), articles.length, `${sketches.reduce((s, x) => s + x.shingles.length, 0)} shingles, ${common.size} stock phrases dropped`);
 
     // Sign and band the articles.
@@ -309,9 +309,9 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
         analyses.push(d.analysis);
         const ps = contentSets(d);
         const union = unionAll(ps.map((p) => p.shingles));
-        const stored = history.store.shingleCounts(union);
+        const counts = history.store.shingleCounts(union);
         const histCommon = new Set<number>();
-        for (const h of union) if (common.has(h) || stored.get(h) >= commonMinDocs) histCommon.add(h);
+        for (const h of union) if (common.has(h) || counts.get(h) >= commonMinDocs) histCommon.add(h);
         sketches.push(sketchWith(ps, histCommon, union));
       }
       historyLoaded = loaded.length;
@@ -427,13 +427,11 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       config: cfg,
     };
     // Changes to the stored shingle counts: new and changed articles counted, the versions they replace uncounted.
-    const shingleDeltas = new Map<number, number>();
+    let shingleDeltas: ShingleDeltas = { hashes: new Uint32Array(0), deltas: new Int32Array(0) };
     if (history) {
-      const isCounted = counted as Uint8Array;
-      addCounts(shingleDeltas, docSets.filter((_, i) => isCounted[i] === 1));
-      const replaced = articles.slice(0, tonightCount).filter((a, i) => isCounted[i] === 1 && known.has(a.id)).map((a) => a.id);
-      const old = history.store.load(replaced).map(contentShingles);
-      addCounts(shingleDeltas, old, -1);
+      // Tonight's counts in, the replaced versions of changed articles out.
+      const replaced = articles.slice(0, tonightCount).filter((a, i) => (counted as Uint8Array)[i] === 1 && known.has(a.id)).map((a) => a.id);
+      shingleDeltas = deltasOf(stored, countSets(history.store.load(replaced).map(contentShingles)));
     }
     const night = { tonight: tonightCount, historyLoaded, tonightBands, tonightParagraphs, tonightSigs: docSigs.subarray(0, tonightCount * k), textHashes, shingleDeltas, paragraphSets: history ? paraSets.slice(0, tonightCount) : [] };
     return { articles, analyses, sketches, rejected, pairs, nearDuplicateClusters, storyClusters, provenance, summary, night, texts: new ArticleTexts(articles, spill) };

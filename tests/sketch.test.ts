@@ -1,15 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { dropCommon, frequentShingles } from '../src/sketch/index.js';
-import { ShingleCounts } from '../src/sketch/counts.js';
+import { countSets, deltasOf, ShingleCounts } from '../src/sketch/counts.js';
 import { toSet } from '../src/sketch/shingle.js';
 import { seededRandom } from '../src/util/random.js';
 
-/** The definition: count each shingle's documents, add the prior, keep those at minDocs or more. */
+/**
+ * The definition: count each shingle's documents (the counted ones), add the earlier nights' count for
+ * shingles in two or more of tonight's sets, keep those at minDocs or more.
+ */
 function naive(sets: Uint32Array[], minDocs: number, prior?: ShingleCounts, counted?: Uint8Array): number[] {
   const counts = new Map<number, number>();
-  sets.forEach((s, i) => s.forEach((h) => counts.set(h, (counts.get(h) ?? 0) + (!counted || counted[i] === 1 ? 1 : 0))));
-  return [...counts].filter(([h, c]) => c + (prior ? prior.get(h) : 0) >= minDocs).map(([h]) => h).sort((a, b) => a - b);
+  const every = new Map<number, number>();
+  sets.forEach((s, i) => s.forEach((h) => {
+    counts.set(h, (counts.get(h) ?? 0) + (!counted || counted[i] === 1 ? 1 : 0));
+    every.set(h, (every.get(h) ?? 0) + 1);
+  }));
+  return [...counts].filter(([h, c]) => c + (prior && (every.get(h) as number) >= 2 ? prior.get(h) : 0) >= minDocs).map(([h]) => h).sort((a, b) => a - b);
 }
+const common = (...args: Parameters<typeof frequentShingles>): number[] => [...frequentShingles(...args).common].sort((a, b) => a - b);
 
 function corpus(seed: number, docs: number): Uint32Array[] {
   const rand = seededRandom(seed);
@@ -23,21 +31,55 @@ function corpus(seed: number, docs: number): Uint32Array[] {
 describe('stock phrases', () => {
   it('finds exactly the shingles in at least minDocs sets, with and without earlier nights', () => {
     const sets = corpus(3, 2000);
-    for (const minDocs of [2, 25, 60]) expect([...frequentShingles(sets, minDocs)].sort((a, b) => a - b)).toEqual(naive(sets, minDocs));
+    for (const minDocs of [2, 25, 60]) expect(common(sets, minDocs)).toEqual(naive(sets, minDocs));
     // Earlier nights' counts, and sets already counted by an earlier run (counted = 0): judged, not counted again.
     const rand = seededRandom(9);
     const known = toSet([...sets[0].slice(0, 30), ...sets[1].slice(0, 30), ...Array.from({ length: 40 }, (_, i) => (i * 0x9e3779b1) >>> 0)]);
     const prior = new ShingleCounts(known, Uint32Array.from(known, () => 1 + Math.floor(rand() * 30)));
     const counted = Uint8Array.from(sets, () => (rand() < 0.8 ? 1 : 0));
-    for (const minDocs of [10, 25]) expect([...frequentShingles(sets, minDocs, prior, counted)].sort((a, b) => a - b)).toEqual(naive(sets, minDocs, prior, counted));
+    const asked: number[] = [];
+    // As the index answers: the counts of the asked shingles it holds.
+    const lookup = (keys: Uint32Array): ShingleCounts => {
+      asked.push(keys.length);
+      const held = keys.filter((h) => prior.get(h) > 0);
+      return new ShingleCounts(held, held.map((h) => prior.get(h)));
+    };
+    for (const minDocs of [10, 25]) expect(common(sets, minDocs, lookup, counted)).toEqual(naive(sets, minDocs, prior, counted));
+    // Only shingles in two or more sets are asked about.
+    expect(asked[0]).toBeLessThan(new Set(sets.flatMap((s) => [...s])).size / 2);
+  });
+
+  it('stores the counted count of every shingle in two or more of the night\'s sets, and only those', () => {
+    const sets = corpus(4, 500);
+    const counted = Uint8Array.from(sets, (_, i) => (i % 3 === 0 ? 0 : 1));
+    const { stored } = frequentShingles(sets, 25, undefined, counted);
+    const every = new Map<number, number>();
+    const inCounted = new Map<number, number>();
+    sets.forEach((s, i) => s.forEach((h) => {
+      every.set(h, (every.get(h) ?? 0) + 1);
+      if (counted[i] === 1) inCounted.set(h, (inCounted.get(h) ?? 0) + 1);
+    }));
+    const expected = [...inCounted].filter(([h]) => (every.get(h) as number) >= 2).sort((a, b) => a[0] - b[0]);
+    expect([...stored.hashes]).toEqual(expected.map(([h]) => h));
+    expect([...stored.counts]).toEqual(expected.map(([, c]) => c));
+  });
+
+  it('turns counts into deltas: tonight in, replaced versions out', () => {
+    const plus = countSets([toSet([1, 2, 3]), toSet([2, 3])]);
+    const minus = countSets([toSet([3, 4])]);
+    const d = deltasOf(plus, minus);
+    expect([...d.hashes]).toEqual([1, 2, 3, 4]);
+    expect([...d.deltas]).toEqual([1, 2, 1, -1]);
+    // Equal in and out: no change recorded.
+    expect([...deltasOf(countSets([toSet([7])]), countSets([toSet([7])])).hashes]).toEqual([]);
   });
 
   it('drops exactly the stock phrases from a set, sharing the array when none is found', () => {
     const sets = corpus(5, 300);
-    const common = frequentShingles(sets, 10);
-    expect(common.size).toBeGreaterThan(5);
-    for (const s of sets) expect([...dropCommon(s, common)]).toEqual([...s].filter((h) => !common.has(h)));
+    const stock = frequentShingles(sets, 10).common;
+    expect(stock.size).toBeGreaterThan(5);
+    for (const s of sets) expect([...dropCommon(s, stock)]).toEqual([...s].filter((h) => !stock.has(h)));
     const none = toSet([1, 2, 3]);
-    expect(dropCommon(none, common)).toBe(none);
+    expect(dropCommon(none, stock)).toBe(none);
   });
 });

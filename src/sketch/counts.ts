@@ -1,8 +1,12 @@
 /**
  * Document counts of shingles across nights, for stock-phrase detection that
- * sees the whole index and not only tonight: the counts of the shingles a
- * night asks about, as two parallel sorted arrays (hash, count).
+ * sees the whole index and not only tonight. Everything here is sorted
+ * parallel arrays (hash, count): a night holds tens of millions of distinct
+ * shingles, more than a JavaScript Map can (2^24 entries), and sorting is the
+ * fastest way to count them.
  */
+import { concatAll } from './shingle.js';
+
 export class ShingleCounts {
   constructor(
     readonly hashes: Uint32Array = new Uint32Array(0),
@@ -27,7 +31,44 @@ export class ShingleCounts {
   }
 }
 
-/** +1 (or `sign`) per distinct shingle of each set. */
-export function addCounts(deltas: Map<number, number>, sets: Uint32Array[], sign = 1): void {
-  for (const s of sets) for (let i = 0; i < s.length; i++) deltas.set(s[i], (deltas.get(s[i]) ?? 0) + sign);
+/** Changes to stored counts: sorted distinct hashes with a signed delta each. */
+export interface ShingleDeltas {
+  hashes: Uint32Array;
+  deltas: Int32Array;
+}
+
+/** Each distinct value of the sets with the number of sets holding it (the sets are sets: no repeats inside one). */
+export function countSets(sets: Uint32Array[]): ShingleCounts {
+  const all = concatAll(sets).sort();
+  const hashes = new Uint32Array(all.length);
+  const counts = new Uint32Array(all.length);
+  let w = 0;
+  for (let i = 0; i < all.length; ) {
+    const h = all[i];
+    let j = i + 1;
+    while (j < all.length && all[j] === h) j++;
+    hashes[w] = h;
+    counts[w++] = j - i;
+    i = j;
+  }
+  return new ShingleCounts(hashes.slice(0, w), counts.slice(0, w));
+}
+
+/** `plus` minus `minus`, as deltas (zero deltas left out). */
+export function deltasOf(plus: ShingleCounts, minus: ShingleCounts = new ShingleCounts()): ShingleDeltas {
+  const hashes = new Uint32Array(plus.size + minus.size);
+  const deltas = new Int32Array(plus.size + minus.size);
+  let w = 0;
+  let i = 0;
+  let j = 0;
+  while (i < plus.size || j < minus.size) {
+    const a = i < plus.size ? plus.hashes[i] : Infinity;
+    const b = j < minus.size ? minus.hashes[j] : Infinity;
+    const h = Math.min(a, b);
+    const d = (a === h ? plus.counts[i++] : 0) - (b === h ? minus.counts[j++] : 0);
+    if (d === 0) continue;
+    hashes[w] = h;
+    deltas[w++] = d;
+  }
+  return { hashes: hashes.slice(0, w), deltas: deltas.slice(0, w) };
 }

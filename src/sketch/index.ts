@@ -5,8 +5,8 @@
  * is ever copied to) are dropped from every set.
  */
 import type { ArticleAnalysis, TextAnalysis } from '../text/analyze.js';
-import { concatAll, shingleRun, toSet, unionAll } from './shingle.js';
-import type { ShingleCounts } from './counts.js';
+import { shingleRun, toSet, unionAll } from './shingle.js';
+import { countSets, ShingleCounts } from './counts.js';
 
 export interface ParagraphSet {
   /** Index of the paragraph in its article. */
@@ -51,29 +51,51 @@ export function contentShingles(d: { analysis: ArticleAnalysis; paragraphSets: P
   return unionAll(contentSets(d).map((p) => p.shingles));
 }
 
+/** Stock phrases, and the counts a run with an index stores for later nights. */
+export interface FrequentShingles {
+  common: Set<number>;
+  /**
+   * Tonight's counts to add to the index: shingles in two or more of tonight's articles, counted over the
+   * `counted` ones. A night's singletons (nine in ten of its distinct shingles) are neither stored nor
+   * looked up: a stock phrase recurs within a night, and a shingle in one article of the night cannot
+   * make two of tonight's articles look alike.
+   */
+  stored: ShingleCounts;
+}
+
 /**
- * Shingles found in at least `minDocs` articles: tonight's sets where `counted` (all when absent) plus
- * `prior` counts from earlier nights. Every shingle of every set is judged; counting is one native sort (measured: faster than a table of
- * counters, whose random accesses miss the cache).
+ * Shingles found in at least `minDocs` articles: tonight's sets where `counted` (all when absent) plus the
+ * `prior` counts of earlier nights, asked only for shingles in two or more of tonight's sets. Counting is
+ * a native sort of the night's shingles, in sorted parallel arrays (no Map could hold a large night).
  */
-export function frequentShingles(sets: Uint32Array[], minDocs: number, prior?: ShingleCounts, counted?: Uint8Array): Set<number> {
-  const countedAll = concatAll(counted ? sets.filter((_, i) => counted[i] === 1) : sets).sort();
-  const every = counted ? concatAll(sets).sort() : countedAll;
-  const out = new Set<number>();
-  let i = 0;
+export function frequentShingles(sets: Uint32Array[], minDocs: number, prior?: (hashes: Uint32Array) => ShingleCounts, counted?: Uint8Array): FrequentShingles {
+  const every = countSets(sets);
+  const tonight = counted ? countSets(sets.filter((_, i) => counted[i] === 1)) : every;
+  // Shingles in two or more of tonight's articles: the only ones looked up, and the only ones stored.
+  let repeated = 0;
+  for (let i = 0; i < every.size; i++) if (every.counts[i] >= 2) repeated++;
+  const keys = new Uint32Array(repeated);
+  for (let i = 0, w = 0; i < every.size; i++) if (every.counts[i] >= 2) keys[w++] = every.hashes[i];
+  const before = prior ? prior(keys) : new ShingleCounts();
+  const common = new Set<number>();
+  const storedHashes = new Uint32Array(keys.length);
+  const storedCounts = new Uint32Array(keys.length);
+  let w = 0;
   let j = 0;
-  while (i < every.length) {
-    const h = every[i];
-    while (i < every.length && every[i] === h) i++;
-    while (j < countedAll.length && countedAll[j] < h) j++;
-    let c = 0;
-    while (j < countedAll.length && countedAll[j] === h) {
-      c++;
-      j++;
+  let k = 0;
+  for (let i = 0; i < every.size; i++) {
+    const h = every.hashes[i];
+    while (j < tonight.size && tonight.hashes[j] < h) j++;
+    const c = j < tonight.size && tonight.hashes[j] === h ? tonight.counts[j] : 0;
+    while (k < before.size && before.hashes[k] < h) k++;
+    const p = k < before.size && before.hashes[k] === h ? before.counts[k] : 0;
+    if (c + p >= minDocs) common.add(h);
+    if (every.counts[i] >= 2 && c > 0) {
+      storedHashes[w] = h;
+      storedCounts[w++] = c;
     }
-    if (c + (prior ? prior.get(h) : 0) >= minDocs) out.add(h);
   }
-  return out;
+  return { common, stored: new ShingleCounts(storedHashes.slice(0, w), storedCounts.slice(0, w)) };
 }
 
 /** A bitmap over the low 16 bits of a set's members: a shingle whose bit is clear is not in the set. */
@@ -118,11 +140,11 @@ export function sketchDocuments(
   prior?: (hashes: Uint32Array) => ShingleCounts,
   counted?: Uint8Array,
   unions?: Uint32Array[],
-): { sketches: DocSketch[]; common: Set<number>; docSets: Uint32Array[] } {
+): { sketches: DocSketch[]; common: Set<number>; stored: ShingleCounts; docSets: Uint32Array[] } {
   const docSets = unions ?? paraSets.map((ps) => unionAll(ps.map((p) => p.shingles)));
-  const common = frequentShingles(docSets, commonMinDocs, prior ? prior(unionAll(docSets)) : undefined, counted);
+  const { common, stored } = frequentShingles(docSets, commonMinDocs, prior, counted);
   const sketches = docSets.map((set, i) => sketchWith(paraSets[i], common, set));
-  return { sketches, common, docSets };
+  return { sketches, common, stored, docSets };
 }
 
 /** One article's sketch given the night's stock phrases (the union is passed when already computed). */

@@ -5,7 +5,7 @@
  */
 import type { Article } from '../ingest/index.js';
 import type { ArticleAnalysis } from '../text/analyze.js';
-import type { ShingleCounts } from '../sketch/counts.js';
+import type { ShingleCounts, ShingleDeltas } from '../sketch/counts.js';
 import type { ParagraphSet } from '../sketch/index.js';
 
 /** A document as kept between nights: what matching, verification and provenance need. */
@@ -72,7 +72,7 @@ export interface IndexStore {
   /** Everything a night adds or changes, in one transaction. */
   commitNight(night: {
     /** Changes of shingle document counts: + for articles added or changed, − for the versions they replace. */
-    shingleDeltas: Map<number, number>;
+    shingleDeltas: ShingleDeltas;
     nightId: string;
     /** Written as they are iterated (one full record in memory at a time). */
     docs: Iterable<NightDoc>;

@@ -10,7 +10,7 @@ import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import v8 from 'node:v8';
 import { IncompatibleIndexError, type IndexStore, type NightDoc, type StoredDoc, type StoreStats } from './index.js';
-import { addCounts, ShingleCounts } from '../sketch/counts.js';
+import { countSets, deltasOf, ShingleCounts, type ShingleDeltas } from '../sketch/counts.js';
 import { contentShingles } from '../sketch/index.js';
 
 const SCHEMA = `
@@ -168,15 +168,19 @@ export class SqliteStore implements IndexStore {
     return new ShingleCounts(keys, Uint32Array.from(keys, (k) => found.get(k) as number));
   }
 
-  private applyShingleDeltas(deltas: Map<number, number>): void {
+  private applyShingleDeltas({ hashes, deltas }: ShingleDeltas): void {
     const up = this.db.prepare(
       `INSERT INTO shingle_counts (hash, c) SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?) WHERE true
        ON CONFLICT(hash) DO UPDATE SET c = c + excluded.c`,
     );
-    const entries = [...deltas].filter(([, d]) => d !== 0);
+    // Batched through json_each, in hash order (the table's key order).
     const BATCH = 20_000;
-    for (let i = 0; i < entries.length; i += BATCH) up.run(JSON.stringify(entries.slice(i, i + BATCH)));
-    if (entries.some(([, d]) => d < 0)) this.db.prepare('DELETE FROM shingle_counts WHERE c <= 0').run();
+    for (let i = 0; i < hashes.length; i += BATCH) {
+      const rows: Array<[number, number]> = [];
+      for (let j = i; j < Math.min(hashes.length, i + BATCH); j++) rows.push([hashes[j], deltas[j]]);
+      up.run(JSON.stringify(rows));
+    }
+    if (deltas.some((d) => d < 0)) this.db.prepare('DELETE FROM shingle_counts WHERE c <= 0').run();
   }
 
   outletParagraphs(outlets: string[]): Array<{ outlet: string; hash: number; title: number }> {
@@ -238,15 +242,15 @@ export class SqliteStore implements IndexStore {
       const delP = this.db.prepare('DELETE FROM passage_bands WHERE n = ?');
       const delQ = this.db.prepare('DELETE FROM doc_paragraphs WHERE n = ?');
       const del = this.db.prepare('DELETE FROM docs WHERE n = ?');
-      const deltas = new Map<number, number>();
+      const removed: Uint32Array[] = [];
       for (const { n, analysis } of old) {
-        addCounts(deltas, [contentShingles(de<Pick<StoredDoc, 'analysis' | 'paragraphSets'>>(analysis))], -1);
+        removed.push(contentShingles(de<Pick<StoredDoc, 'analysis' | 'paragraphSets'>>(analysis)));
         delD.run(n);
         delP.run(n);
         delQ.run(n);
         del.run(n);
       }
-      this.applyShingleDeltas(deltas);
+      this.applyShingleDeltas(deltasOf(new ShingleCounts(), countSets(removed)));
       return old.length;
     })();
   }
