@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -112,5 +112,18 @@ describe.skipIf(!present)('report.html in a real headless browser', () => {
     const r = neardup(['report', '--output', out]);
     expect(r.code, r.stderr).toBe(0);
     expect(readFileSync(path.join(out, 'report.html'), 'utf8')).toBe(before);
+  });
+
+  it('escapes a report.json edited by hand (raw < and &) when rebuilding the page', () => {
+    const copy = tempDir();
+    for (const f of ['report.json', 'run.json', 'rejected.jsonl']) writeFileSync(path.join(copy, f), readFileSync(path.join(out, f)));
+    const report = JSON.parse(readFileSync(path.join(copy, 'report.json'), 'utf8'));
+    report.articles[0].title = '</script><script>alert(1)</script> & more';
+    writeFileSync(path.join(copy, 'report.json'), JSON.stringify(report) + '\n');
+    const r = neardup(['report', '--output', copy]);
+    expect(r.code, r.stderr).toBe(0);
+    const html = readFileSync(path.join(copy, 'report.html'), 'utf8');
+    expect(html).not.toContain('</script><script>alert');
+    expect(html).toContain('\\u003c/script\\u003e\\u003cscript\\u003ealert(1)');
   });
 });

@@ -63,6 +63,19 @@ export function scriptSafe(json: string): string {
 }
 
 
+/** Whether a file holds none of the characters scriptSafe escapes (checked on bytes, in 1 MB chunks). */
+async function isScriptSafe(file: string): Promise<boolean> {
+  // <, >, &, and U+2028 / U+2029 (E2 80 A8 / E2 80 A9 in UTF-8; a chunk edge may split one, so look back 2 bytes).
+  let carry: Buffer = Buffer.alloc(0);
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
+    const b = carry.length ? Buffer.concat([carry, chunk as Buffer]) : (chunk as Buffer);
+    if (b.indexOf(0x3c) >= 0 || b.indexOf(0x3e) >= 0 || b.indexOf(0x26) >= 0) return false;
+    if (b.indexOf('\u2028') >= 0 || b.indexOf('\u2029') >= 0) return false;
+    carry = b.subarray(Math.max(0, b.length - 2));
+  }
+  return true;
+}
+
 const sha256 = (s: string): string => createHash('sha256').update(s, 'utf8').digest('base64');
 
 async function readJsonl(file: string): Promise<unknown[]> {
@@ -146,11 +159,15 @@ export async function buildHtmlReport(outputDir: string, preloaded?: ReportIndex
   } finally {
     await fh.close();
   }
-  const parts = async function* (): AsyncGenerator<string> {
+  // A run writes report.json already escaped: its bytes go into the page as they are. A file escaped
+  // otherwise (edited by hand, say) is decoded and escaped on the way.
+  const escaped = await isScriptSafe(reportFile);
+  const parts = async function* (): AsyncGenerator<string | Uint8Array> {
     yield head + '{"report":';
     // Trailing whitespace (the file's final newline) is left out; a UTF-8 decoder keeps characters whole across chunks.
-    const stream = createReadStream(reportFile, { start: 0, end: reportBytes - 1 - trailing, encoding: 'utf8', highWaterMark: 1 << 20 });
-    for await (const chunk of stream) yield scriptSafe(chunk as string);
+    const range = { start: 0, end: reportBytes - 1 - trailing, highWaterMark: 1 << 20 };
+    if (escaped) for await (const chunk of createReadStream(reportFile, range)) yield chunk as Buffer;
+    else for await (const chunk of createReadStream(reportFile, { ...range, encoding: 'utf8' })) yield scriptSafe(chunk as string);
     yield ',"rest":' + rest + '}' + tail;
   };
   await writeText(file, parts());

@@ -50,16 +50,23 @@ export async function writeJsonl(file: string, rows: Iterable<unknown>, gzip = f
 }
 
 /**
- * Write a text, or its parts in order (joined in chunks of about 1 MB, never as a whole), atomically.
- * Parts may come from a (async) generator, so the whole text need never exist in memory.
+ * Write a text, or its parts in order (strings joined in chunks of about 1 MB, never as a whole; bytes
+ * written as they are), atomically. Parts may come from an (async) generator, so the whole text need
+ * never exist in memory.
  */
-export async function writeText(file: string, text: string | Iterable<string> | AsyncIterable<string>): Promise<void> {
+export async function writeText(file: string, text: string | Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>): Promise<void> {
   await fsp.mkdir(path.dirname(file), { recursive: true });
   const tmp = tempName(file);
   const fh = await fsp.open(tmp, 'w');
   try {
     let buf = '';
     for await (const part of typeof text === 'string' ? [text] : text) {
+      if (typeof part !== 'string') {
+        if (buf) await fh.writeFile(buf);
+        buf = '';
+        await fh.writeFile(part);
+        continue;
+      }
       buf += part;
       if (buf.length >= 1 << 20) {
         await fh.writeFile(buf);
