@@ -20,6 +20,7 @@ import { concatAll, unionAll } from './sketch/shingle.js';
 import { bandKey, candidatePairs, chooseBands, unpackPair, type BandParams } from './sketch/lsh.js';
 import type { IndexStore, NightDoc } from './store/index.js';
 import { SqliteStore } from './store/sqlite.js';
+import { KeyRows } from './store/keyorder.js';
 import { acquireLock } from './store/lock.js';
 import { contentSets, contentShingles, sketchDocuments, sketchWith, type DocSketch, type ParagraphSet } from './sketch/index.js';
 import { WorkerPool, workerCount } from './util/workers.js';
@@ -277,8 +278,9 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       const until = (Number.isFinite(last) ? last : Date.now()) + history.windowDays * day;
       // Article-band matches are checked against the stored signature first: with few rows per band, chance
       // collisions are common, and an estimate costs far less than loading and verifying the article.
-      const keys: Array<{ t: number; key: number }> = [];
-      tonightBands.forEach((b, t) => b.docKeys.forEach((key) => keys.push({ t, key })));
+      // (band key, tonight's article) rows, typed: a large night has millions.
+      const keys = new KeyRows();
+      tonightBands.forEach((b, t) => b.docKeys.forEach((key) => keys.push(key, t)));
       const minEstimate = cfg.lsh.threshold / 2;
       const matchedSet = new Set<string>();
       for (const m of history.store.matchArticleBands(keys, since, until, tonightIds)) {

@@ -6,6 +6,7 @@
 import type { Article } from '../ingest/index.js';
 import type { ArticleAnalysis } from '../text/analyze.js';
 import type { ShingleCounts, ShingleDeltas } from '../sketch/counts.js';
+import type { KeyRows } from './keyorder.js';
 import type { ParagraphSet } from '../sketch/index.js';
 
 /** A document as kept between nights: what matching, verification and provenance need. */
@@ -57,7 +58,7 @@ export interface IndexStore {
    * Stored articles (not in `exclude`, published within [sinceMs, untilMs] or undated) sharing an article band with
    * tonight's article `t`, with their signatures so the caller can estimate similarity before loading them.
    */
-  matchArticleBands(keys: Array<{ t: number; key: number }>, sinceMs: number, untilMs: number, exclude: Set<string>): Array<{ t: number; id: string; signature: Uint32Array }>;
+  matchArticleBands(keys: KeyRows, sinceMs: number, untilMs: number, exclude: Set<string>): Array<{ t: number; id: string; signature: Uint32Array }>;
   /** Ids of stored articles sharing a passage band with tonight (same window and exclusions). */
   matchPassageBands(keys: Uint32Array, sinceMs: number, untilMs: number, exclude: Set<string>): string[];
   /** Ids of stored articles of `outlet` with a content paragraph among `hashes` (a template learned tonight may unlink them). */

@@ -9,6 +9,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import v8 from 'node:v8';
+import { KeyRows } from './keyorder.js';
 import { IncompatibleIndexError, type IndexStore, type NightDoc, type StoredDoc, type StoreStats } from './index.js';
 import { countSets, deltasOf, ShingleCounts, type ShingleDeltas } from '../sketch/counts.js';
 import { contentShingles } from '../sketch/index.js';
@@ -96,12 +97,13 @@ export class SqliteStore implements IndexStore {
     return this.columnById('first_night', ids);
   }
 
-  matchArticleBands(keys: Array<{ t: number; key: number }>, sinceMs: number, untilMs: number, exclude: Set<string>): Array<{ t: number; id: string; signature: Uint32Array }> {
-    // Tonight's keys go into a temporary table; one indexed join finds the stored articles.
+  matchArticleBands(keys: KeyRows, sinceMs: number, untilMs: number, exclude: Set<string>): Array<{ t: number; id: string; signature: Uint32Array }> {
+    // Tonight's keys go into a temporary table in key order; one indexed join finds the stored articles.
     this.db.exec('CREATE TEMP TABLE IF NOT EXISTS q_doc (key INTEGER, t INTEGER); DELETE FROM q_doc;');
     const ins = this.db.prepare('INSERT INTO q_doc (key, t) VALUES (?, ?)');
+    const { keys: k, values: t } = keys.ordered();
     this.db.transaction(() => {
-      for (const k of keys) ins.run(k.key, k.t);
+      for (let i = 0; i < k.length; i++) ins.run(k[i], t[i]);
     })();
     const rows = this.db
       .prepare(
@@ -117,8 +119,10 @@ export class SqliteStore implements IndexStore {
   matchPassageBands(keys: Uint32Array, sinceMs: number, untilMs: number, exclude: Set<string>): string[] {
     this.db.exec('CREATE TEMP TABLE IF NOT EXISTS q_pas (key INTEGER); DELETE FROM q_pas;');
     const ins = this.db.prepare('INSERT INTO q_pas (key) VALUES (?)');
+    // Distinct keys in order: sorted, then each once.
+    const sorted = keys.slice().sort();
     this.db.transaction(() => {
-      for (const k of new Set(keys)) ins.run(k);
+      for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) ins.run(sorted[i]);
     })();
     const rows = this.db
       .prepare(
@@ -197,6 +201,7 @@ export class SqliteStore implements IndexStore {
          analysis = excluded.analysis, signature = excluded.signature`,
     );
     const nOf = this.db.prepare('SELECT n FROM docs WHERE id = ?');
+    const exists = this.db.prepare('SELECT 1 AS x FROM docs WHERE id = ?');
     const delDocBands = this.db.prepare('DELETE FROM doc_bands WHERE n = ?');
     const delPasBands = this.db.prepare('DELETE FROM passage_bands WHERE n = ?');
     const delParas = this.db.prepare('DELETE FROM doc_paragraphs WHERE n = ?');
@@ -207,7 +212,12 @@ export class SqliteStore implements IndexStore {
     const para = this.db.prepare('INSERT OR IGNORE INTO outlet_paragraphs (outlet, hash, title) VALUES (?, ?, ?)');
     const run = this.db.prepare('INSERT INTO runs (night, finished, summary) VALUES (?, ?, ?)');
     this.db.transaction(() => {
+      // Rows for the band and paragraph tables are gathered first, then inserted in key order.
+      const docBands = new KeyRows();
+      const passageBands = new KeyRows();
+      const paragraphs = new KeyRows();
       for (const d of night.docs) {
+        const updated = exists.get(d.article.id) !== undefined;
         upsert.run({
           id: d.article.id,
           outlet: d.article.outlet,
@@ -221,13 +231,22 @@ export class SqliteStore implements IndexStore {
           signature: Buffer.from(d.signature.buffer, d.signature.byteOffset, d.signature.byteLength),
         });
         const { n } = nOf.get(d.article.id) as { n: number };
-        delDocBands.run(n);
-        delPasBands.run(n);
-        delParas.run(n);
-        for (const k of new Set(d.docBands)) insDocBand.run(k, n);
-        for (const h of new Set(d.analysis.paragraphs.filter((p) => p.kind === null && p.tokenCount > 0).map((p) => p.hash))) insPara.run(h, n);
-        for (const k of new Set(d.passageBands)) insPasBand.run(k, n);
+        if (updated) {
+          delDocBands.run(n);
+          delPasBands.run(n);
+          delParas.run(n);
+        }
+        for (const k of new Set(d.docBands)) docBands.push(k, n);
+        for (const h of new Set(d.analysis.paragraphs.filter((p) => p.kind === null && p.tokenCount > 0).map((p) => p.hash))) paragraphs.push(h, n);
+        for (const k of new Set(d.passageBands)) passageBands.push(k, n);
       }
+      const insertAll = (rows: KeyRows, ins: Database.Statement): void => {
+        const { keys, values } = rows.ordered();
+        for (let i = 0; i < keys.length; i++) ins.run(keys[i], values[i]);
+      };
+      insertAll(docBands, insDocBand);
+      insertAll(paragraphs, insPara);
+      insertAll(passageBands, insPasBand);
       for (const m of night.memberships) member.run(m.clusterId, m.storyId, m.id);
       for (const p of night.outletParagraphs) para.run(p.outlet, p.hash, p.title);
       this.applyShingleDeltas(night.shingleDeltas);

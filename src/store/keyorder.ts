@@ -1,0 +1,41 @@
+/**
+ * (key, value) rows in key order, for B-tree inserts and lookups that walk
+ * the index's pages in order instead of jumping at random. Band keys and
+ * paragraph hashes are uniform 32-bit values, so a two-pass radix partition
+ * on the top 16 bits is enough: rows land in 65,536 narrow key ranges, in
+ * ascending order, in linear time.
+ */
+export class KeyRows {
+  private keys: Uint32Array = new Uint32Array(1024);
+  private values: Uint32Array = new Uint32Array(1024);
+  length = 0;
+
+  push(key: number, value: number): void {
+    if (this.length === this.keys.length) {
+      const grow = (a: Uint32Array): Uint32Array => {
+        const b = new Uint32Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.keys = grow(this.keys);
+      this.values = grow(this.values);
+    }
+    this.keys[this.length] = key;
+    this.values[this.length++] = value;
+  }
+
+  /** The rows ordered by the top 16 bits of their key (input order within a range: deterministic). */
+  ordered(): { keys: Uint32Array; values: Uint32Array } {
+    const count = new Uint32Array(65537);
+    for (let i = 0; i < this.length; i++) count[(this.keys[i] >>> 16) + 1]++;
+    for (let b = 1; b <= 65536; b++) count[b] += count[b - 1];
+    const keys = new Uint32Array(this.length);
+    const values = new Uint32Array(this.length);
+    for (let i = 0; i < this.length; i++) {
+      const at = count[this.keys[i] >>> 16]++;
+      keys[at] = this.keys[i];
+      values[at] = this.values[i];
+    }
+    return { keys, values };
+  }
+}
