@@ -72,6 +72,8 @@ export interface StageStat {
   per_second: number;
   /** Resident memory when the stage ended. */
   rss_mb?: number;
+  /** Seconds of the stage's parts (the index commit's). */
+  parts?: Record<string, number>;
 }
 
 export interface RunResult {
@@ -659,8 +661,8 @@ async function writeNight(opts: RunOptions, wall: () => number, store: IndexStor
       clusters_grown: clusterRows.filter((r) => r.status === 'grown').length,
     };
     summary.index = { path: opts.state?.dir, window_days: opts.state?.windowDays, ...nightCounts };
-    store.commitNight({ shingleDeltas: full.night.shingleDeltas, nightId, docs: docs(), memberships, outletParagraphs: full.night.tonightParagraphs, summary: { ...nightCounts, inputs: opts.inputs, config: cfg } });
-    summary.stages.push({ stage: 'index', seconds: round(ts()), items: tonight, per_second: 0 });
+    const commitSeconds = store.commitNight({ shingleDeltas: full.night.shingleDeltas, nightId, docs: docs(), memberships, outletParagraphs: full.night.tonightParagraphs, summary: { ...nightCounts, inputs: opts.inputs, config: cfg } });
+    summary.stages.push({ stage: 'index', seconds: round(ts()), items: tonight, per_second: 0, parts: commitSeconds });
     logger.stage('index', `${added} added, ${changed} updated, ${tonight - added - changed} unchanged; ${nightCounts.clusters_new} new clusters, ${nightCounts.clusters_grown} grown`);
   }
   summary.inputs = opts.inputs;

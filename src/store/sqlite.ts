@@ -192,7 +192,15 @@ export class SqliteStore implements IndexStore {
     return outlets.flatMap((o) => q.all(o) as Array<{ outlet: string; hash: number; title: number }>);
   }
 
-  commitNight(night: Parameters<IndexStore['commitNight']>[0]): void {
+  commitNight(night: Parameters<IndexStore['commitNight']>[0]): Record<string, number> {
+    // Seconds per part of the commit, for run.json: where a large night's commit time goes.
+    const seconds: Record<string, number> = {};
+    let t0 = process.hrtime.bigint();
+    const lap = (part: string): void => {
+      const now = process.hrtime.bigint();
+      seconds[part] = Math.round(Number(now - t0) / 1e6) / 1000;
+      t0 = now;
+    };
     const upsert = this.db.prepare(
       `INSERT INTO docs (id, outlet, time, text_hash, first_night, cluster_id, story_id, article, analysis, signature)
        VALUES (@id, @outlet, @time, @text_hash, @night, @cluster_id, @story_id, @article, @analysis, @signature)
@@ -240,18 +248,24 @@ export class SqliteStore implements IndexStore {
         for (const h of new Set(d.analysis.paragraphs.filter((p) => p.kind === null && p.tokenCount > 0).map((p) => p.hash))) paragraphs.push(h, n);
         for (const k of new Set(d.passageBands)) passageBands.push(k, n);
       }
+      lap('documents');
       const insertAll = (rows: KeyRows, ins: Database.Statement): void => {
         const { keys, values } = rows.ordered();
         for (let i = 0; i < keys.length; i++) ins.run(keys[i], values[i]);
       };
       insertAll(docBands, insDocBand);
+      lap('article_bands');
       insertAll(paragraphs, insPara);
       insertAll(passageBands, insPasBand);
+      lap('passage_bands_and_paragraphs');
       for (const m of night.memberships) member.run(m.clusterId, m.storyId, m.id);
       for (const p of night.outletParagraphs) para.run(p.outlet, p.hash, p.title);
       this.applyShingleDeltas(night.shingleDeltas);
+      lap('shingle_counts');
       run.run(night.nightId, new Date().toISOString(), JSON.stringify(night.summary));
     })();
+    lap('transaction_commit');
+    return seconds;
   }
 
   gc(olderThanMs: number): number {
