@@ -169,8 +169,8 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     stage('ingest', t(), ing.read, `${ing.files} files, ${ing.read} records read: ${articles.length} accepted, ${rejected.length} rejected (parsed, validated and analysed in ${pool.size} workers while reading)`);
 
     t = timer();
+    // The workers stay for the signatures: starting new ones costs more than signing.
     const results = ing.extras;
-    await pool.close();
     const analyses: ArticleAnalysis[] = results.map((r) => r.analysis);
     stage('analyze', t(), articles.length, `${articles.length} articles segmented, normalized and shingled`);
 
@@ -249,6 +249,8 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     let passageSigs = cfg.passages.enabled
       ? concatAll(await pool.map('sign', tonightPassages.sets, { permutations: cfg.passages.permutations, seed: passageSeed }))
       : new Uint32Array(0);
+    // Their heaps hold what they were sent: end them before the memory-hungry stages.
+    await pool.close();
     // Band keys of tonight's articles and passages: what later nights look up in the index.
     const tonightBands: Array<{ docKeys: Uint32Array; passageKeys: Uint32Array }> = [];
     if (history) {

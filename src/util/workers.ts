@@ -72,7 +72,8 @@ export class WorkerPool {
 
   /**
    * Run `task` over `items` in batches of at most `chunkSize`; results come back in input order. Small
-   * batches keep each worker's memory to a batch's worth. The workers end with the map.
+   * batches keep each worker's memory to a batch's worth. The workers stay for the next task: callers
+   * close the pool when a phase ends (a worker's heap holds what it was sent).
    */
   async map<T extends TaskName>(
     task: T,
@@ -95,11 +96,7 @@ export class WorkerPool {
         }),
       );
     }
-    try {
-      return ([] as unknown[]).concat(...(await Promise.all(batches))) as TaskOutput<T>;
-    } finally {
-      await this.close();
-    }
+    return ([] as unknown[]).concat(...(await Promise.all(batches))) as TaskOutput<T>;
   }
 
   /** End the workers: their heaps still hold the inputs they were sent. */
