@@ -156,7 +156,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
   try {
     const ing = await ingest<AnalyzedText>(
       inputs,
-      { ...limits, maxFileBytes: cfg.ingest.max_file_bytes, fileConcurrency: cfg.ingest.file_concurrency, inMemoryBytes: cfg.ingest.in_memory_mb * 1_048_576 },
+      { ...limits, maxFileBytes: cfg.ingest.max_file_bytes, fileConcurrency: cfg.ingest.file_concurrency, inMemoryBytes: cfg.ingest.in_memory_mb * 1_048_576, maxInFlight: 4 * pool.size },
       {
         // Workers parse, validate, analyse and shingle each batch of lines; the main thread only reads.
         lines: (batch) => pool.run('ingest', [batch], { ...analyzeShared, limits }, [batch.bytes.buffer as ArrayBuffer, batch.ends.buffer as ArrayBuffer]).then((r) => progress(batch.ends.length, r[0])),

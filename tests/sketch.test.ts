@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { dropCommon, frequentShingles } from '../src/sketch/index.js';
 import { countSets, deltasOf, ShingleCounts } from '../src/sketch/counts.js';
-import { toSet } from '../src/sketch/shingle.js';
+import { sortUint32, toSet } from '../src/sketch/shingle.js';
 import { seededRandom } from '../src/util/random.js';
 
 /**
@@ -27,6 +27,16 @@ function corpus(seed: number, docs: number): Uint32Array[] {
     return r < 0.05 ? Math.floor(rand() * 40) * 0x9e3779b1 >>> 0 : Math.floor(rand() * 2 ** 32);
   })));
 }
+
+describe('sorting shingles', () => {
+  it('sorts large arrays (radix) exactly as the comparison sort does, duplicates and extremes included', () => {
+    const rand = seededRandom(21);
+    const a = Uint32Array.from({ length: 300_000 }, (_, i) => (i % 7 === 0 ? 0xffffffff : i % 11 === 0 ? 0 : Math.floor(rand() * 2 ** 32)));
+    const expected = a.slice().sort();
+    expect(sortUint32(a)).toBe(a);
+    expect(Buffer.from(a.buffer).equals(Buffer.from(expected.buffer))).toBe(true);
+  });
+});
 
 describe('stock phrases', () => {
   it('finds exactly the shingles in at least minDocs sets, with and without earlier nights', () => {

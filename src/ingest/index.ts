@@ -99,12 +99,13 @@ export function judgeLines<T>(batch: LineBatch, opts: ValidationLimits & { conte
  * parse, validate and analyse while reading goes on). Duplicate ids are then rejected in sorted file
  * order, so the result is deterministic: the first occurrence wins.
  */
-export async function ingest<T>(paths: string[], opts: IngestOptions & { contentHash: boolean; inMemoryBytes: number }, judges: Judges<T>, spill: Spill, onFile?: (done: number, total: number) => void): Promise<IngestResult<T>> {
+export async function ingest<T>(paths: string[], opts: IngestOptions & { contentHash: boolean; inMemoryBytes: number; maxInFlight: number }, judges: Judges<T>, spill: Spill, onFile?: (done: number, total: number) => void): Promise<IngestResult<T>> {
   const { files, registries, rejected } = await discoverFiles(paths);
   const outlets = await readRegistries(registries, rejected);
   const limit = pLimit(opts.fileConcurrency);
   const limits = { maxRecordBytes: opts.maxRecordBytes, maxFileBytes: opts.maxFileBytes };
   let done = 0;
+  const inFlight: Array<Promise<unknown>> = [];
   // Records stay in memory up to the budget; the rest go to the spill file.
   let kept = 0;
   const keep = (bytes: number): boolean => {
@@ -136,7 +137,12 @@ export async function ingest<T>(paths: string[], opts: IngestOptions & { content
             }
           } else units.push(Promise.resolve([unit]));
           // Until awaited in order below, a failed batch must not surface as an unhandled rejection.
-          units[units.length - 1].catch(() => undefined);
+          const last = units[units.length - 1];
+          last.catch(() => undefined);
+          // Backpressure: reading waits while the judges have enough batches in hand, so the night's raw
+          // bytes do not pile up in the queue when reading outpaces analysis.
+          inFlight.push(last);
+          while (inFlight.length > opts.maxInFlight) await (inFlight.shift() as Promise<unknown>).catch(() => undefined);
         }
         onFile?.(++done, files.length);
         return units;

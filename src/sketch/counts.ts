@@ -5,7 +5,7 @@
  * shingles, more than a JavaScript Map can (2^24 entries), and sorting is the
  * fastest way to count them.
  */
-import { concatAll } from './shingle.js';
+import { concatAll, sortUint32 } from './shingle.js';
 
 export class ShingleCounts {
   constructor(
@@ -39,19 +39,19 @@ export interface ShingleDeltas {
 
 /** Each distinct value of the sets with the number of sets holding it (the sets are sets: no repeats inside one). */
 export function countSets(sets: Uint32Array[]): ShingleCounts {
-  const all = concatAll(sets).sort();
-  const hashes = new Uint32Array(all.length);
-  const counts = new Uint32Array(all.length);
-  let w = 0;
-  for (let i = 0; i < all.length; ) {
-    const h = all[i];
-    let j = i + 1;
-    while (j < all.length && all[j] === h) j++;
-    hashes[w] = h;
-    counts[w++] = j - i;
-    i = j;
+  const all = sortUint32(concatAll(sets));
+  // Two passes over the sorted values: the distinct count first, so the outputs are allocated exactly
+  // (a large night sorts tens of millions of shingles; spare copies of that size are what peak RSS is made of).
+  let distinct = 0;
+  for (let i = 0; i < all.length; i++) if (i === 0 || all[i] !== all[i - 1]) distinct++;
+  const hashes = new Uint32Array(distinct);
+  const counts = new Uint32Array(distinct);
+  let w = -1;
+  for (let i = 0; i < all.length; i++) {
+    if (i === 0 || all[i] !== all[i - 1]) hashes[++w] = all[i];
+    counts[w]++;
   }
-  return new ShingleCounts(hashes.slice(0, w), counts.slice(0, w));
+  return new ShingleCounts(hashes, counts);
 }
 
 /** `plus` minus `minus`, as deltas (zero deltas left out). */

@@ -57,6 +57,38 @@ export function concatAll(parts: Uint32Array[]): Uint32Array {
   return all;
 }
 
+/**
+ * Sort 32-bit values in place, ascending. Large arrays take an LSD radix sort (three passes of 11, 11 and
+ * 10 bits, each a counting pass and a scatter through 2,048 buckets that stay in cache): linear time,
+ * several times faster than the comparison sort on the tens of millions of shingles of a large night.
+ */
+export function sortUint32(a: Uint32Array): Uint32Array {
+  if (a.length < 1 << 18) return a.sort();
+  let src: Uint32Array = a;
+  let dst: Uint32Array = new Uint32Array(a.length);
+  const count = new Uint32Array(2048);
+  for (const shift of [0, 11, 22]) {
+    count.fill(0);
+    for (let i = 0; i < src.length; i++) count[(src[i] >>> shift) & 0x7ff]++;
+    let sum = 0;
+    for (let b = 0; b < 2048; b++) {
+      const c = count[b];
+      count[b] = sum;
+      sum += c;
+    }
+    for (let i = 0; i < src.length; i++) {
+      const v = src[i];
+      dst[count[(v >>> shift) & 0x7ff]++] = v;
+    }
+    const t = src;
+    src = dst;
+    dst = t;
+  }
+  // Three passes: the sorted values are in the scratch array; copy them back.
+  a.set(src);
+  return a;
+}
+
 /** Union of sorted sets. */
 export function unionAll(sets: Uint32Array[]): Uint32Array {
   return toSet(concatAll(sets));
