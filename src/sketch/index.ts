@@ -21,22 +21,26 @@ export interface DocSketch {
   paragraphs: ParagraphSet[];
 }
 
+/** Scratch space for one paragraph's shingle hashes, grown as needed (one per thread). */
+let scratch = new Uint32Array(4096);
+
 /** Shingle sets per content paragraph: runs of tokens cut at quotations. */
 export function shingleParagraphs(a: TextAnalysis, n: number): ParagraphSet[] {
   const out: ParagraphSet[] = [];
-  const buf: number[] = [];
   for (let p = 0; p < a.paragraphs.length; p++) {
     if (a.paragraphs[p].kind !== null) continue;
-    buf.length = 0;
     const end = a.tokenStart[p + 1];
     let runStart = a.tokenStart[p];
+    // A run of k tokens gives at most k shingles (one when shorter than n).
+    if (scratch.length < end - runStart + 1) scratch = new Uint32Array(2 * (end - runStart + 1));
+    let len = 0;
     for (let i = runStart; i <= end; i++) {
       if (i === end || a.quoteMask[i]) {
-        shingleRun(a.tokenHashes, runStart, i, n, buf);
+        len = shingleRun(a.tokenHashes, runStart, i, n, scratch, len);
         runStart = i + 1;
       }
     }
-    if (buf.length > 0) out.push({ para: p, shingles: toSet(buf) });
+    if (len > 0) out.push({ para: p, shingles: toSet(scratch.subarray(0, len)) });
   }
   return out;
 }

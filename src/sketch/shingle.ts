@@ -6,24 +6,25 @@
  */
 import { hashSequence } from './hash.js';
 
-/** Append the shingle hashes of tokens[from, to) to `out`. */
-export function shingleRun(tokenHashes: Uint32Array, from: number, to: number, n: number, out: number[]): void {
+/** Write the shingle hashes of tokens[from, to) into `out` from `at`; returns the new end (out needs to - from + 1 free). */
+export function shingleRun(tokenHashes: Uint32Array, from: number, to: number, n: number, out: Uint32Array, at: number): number {
   const len = to - from;
-  if (len <= 0) return;
+  if (len <= 0) return at;
   if (len < n) {
-    out.push(hashSequence(tokenHashes, from, to));
-    return;
+    out[at] = hashSequence(tokenHashes, from, to);
+    return at + 1;
   }
-  for (let i = from; i + n <= to; i++) out.push(hashSequence(tokenHashes, i, i + n));
+  for (let i = from; i + n <= to; i++) out[at++] = hashSequence(tokenHashes, i, i + n);
+  return at;
 }
 
-/** Sort and de-duplicate hashes into a set representation. */
+/** Sort and de-duplicate hashes into a set representation (a new array; the input is left as it is). */
 export function toSet(hashes: number[] | Uint32Array): Uint32Array {
   const a = (hashes instanceof Uint32Array ? hashes.slice() : new Uint32Array(hashes)).sort();
   if (a.length === 0) return a;
   let w = 1;
   for (let i = 1; i < a.length; i++) if (a[i] !== a[w - 1]) a[w++] = a[i];
-  return a.slice(0, w);
+  return w === a.length ? a : a.slice(0, w);
 }
 
 /** |A ∩ B| of two sorted sets. */
