@@ -60,6 +60,8 @@ for (const agency of AGENCIES) {
 
 /** The lexicon's names as token hashes under one hasher, with the proclitic forms of each first token. */
 const hashedBySeed = new Map<number, Map<number, Array<{ agency: Agency; tokens: Uint32Array }>>>();
+/** Per seed, a bitmap over the low 16 bits of the first-token hashes: most tokens stop at one load. */
+const firstBitsBySeed = new Map<number, Uint8Array>();
 
 function hashedNames(hasher: TokenHasher): Map<number, Array<{ agency: Agency; tokens: Uint32Array }>> {
   let byFirst = hashedBySeed.get(hasher.seed);
@@ -75,6 +77,9 @@ function hashedNames(hasher: TokenHasher): Map<number, Array<{ agency: Agency; t
     }
   }
   hashedBySeed.set(hasher.seed, byFirst);
+  const bits = new Uint8Array(8192);
+  for (const h of byFirst.keys()) bits[(h & 0xffff) >>> 3] |= 1 << (h & 7);
+  firstBitsBySeed.set(hasher.seed, bits);
   return byFirst;
 }
 
@@ -100,7 +105,11 @@ function scanNames<T>(seq: ArrayLike<T>, candidatesAt: (i: number) => Array<{ ag
  */
 export function agenciesInHashes(hashes: Uint32Array, hasher: TokenHasher): string[] {
   const byFirst = hashedNames(hasher);
-  return scanNames(hashes, (i) => byFirst.get(hashes[i]));
+  const bits = firstBitsBySeed.get(hasher.seed) as Uint8Array;
+  return scanNames(hashes, (i) => {
+    const h = hashes[i];
+    return (bits[(h & 0xffff) >>> 3] & (1 << (h & 7))) === 0 ? undefined : byFirst.get(h);
+  });
 }
 
 /** Agency codes named in a token sequence (normalized tokens), in lexicon order, each once. */
