@@ -138,8 +138,9 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
   const total = timer();
   await initHashing();
 
-  // Ingest, with analysis streamed behind it: accepted articles go to the workers in batches while
-  // the rest is still being read (paragraphs, tokens, rule-based boilerplate, quotations, credits, shingles).
+  // Ingest and analysis together: the main thread reads and cuts lines; batches of raw lines go to the
+  // workers, which parse, validate and analyse them (paragraphs, tokens, rule-based boilerplate, quotations,
+  // credits, shingles) while the rest is still being read.
   let t = timer();
   const pool = new WorkerPool(workerCount(cfg.workers));
   const aopts = { normalize: cfg.normalize, maxParagraphChars: cfg.segment.max_paragraph_chars, boilerplateRules: cfg.boilerplate.rules };
@@ -166,13 +167,10 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       (d, n) => logger.progress('ingest', d, n),
     );
     const { articles, rejected } = ing;
-    stage('ingest', t(), ing.read, `${ing.files} files, ${ing.read} records read: ${articles.length} accepted, ${rejected.length} rejected (parsed, validated and analysed in ${pool.size} workers while reading)`);
-
-    t = timer();
+    stage('ingest+analyze', t(), ing.read, `${ing.files} files, ${ing.read} records read: ${articles.length} accepted and analysed, ${rejected.length} rejected (${pool.size} workers)`);
     // The workers stay for the signatures: starting new ones costs more than signing.
     const results = ing.extras;
     const analyses: ArticleAnalysis[] = results.map((r) => r.analysis);
-    stage('analyze', t(), articles.length, `${articles.length} articles segmented, normalized and shingled`);
 
     // Learn outlet templates, then flag them.
     t = timer();
@@ -208,10 +206,10 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     const paraSets = results.map((r) => r.paragraphSets);
     const unions = results.map((r) => r.shingles);
     for (let i = 0; i < results.length; i++) {
-      const sets = paraSets[i];
-      if (!sets.some((p) => analyses[i].paragraphs[p.para].kind !== null)) continue;
-      paraSets[i] = sets.filter((p) => analyses[i].paragraphs[p.para].kind === null);
-      unions[i] = unionAll(paraSets[i].map((p) => p.shingles));
+      const content = contentSets(results[i]);
+      if (content.length === paraSets[i].length) continue;
+      paraSets[i] = content;
+      unions[i] = unionAll(content.map((p) => p.shingles));
     }
     results.length = 0;
     // With the index, stock phrases are counted over every indexed article plus tonight's new or changed ones
