@@ -46,6 +46,28 @@ function analyzer(shared: AnalyzeShared): (title: string, text: string) => Analy
   };
 }
 
+/**
+ * The typed arrays of a task's output, to move to the main thread instead of copying them. Known shapes,
+ * not a walk over every object (a batch's output holds thousands of objects and strings).
+ */
+export function transferables<T extends TaskName>(task: T, output: TaskOutput<T>): ArrayBuffer[] {
+  const out = new Set<ArrayBuffer>();
+  const add = (a: Uint32Array | Int32Array): void => {
+    // Only arrays that own their whole buffer: a view into a shared buffer must be copied.
+    if (a.buffer instanceof ArrayBuffer && a.byteLength === a.buffer.byteLength && a.byteLength > 0) out.add(a.buffer);
+  };
+  const addAnalyzed = (x: AnalyzedText): void => {
+    add(x.shingles);
+    for (const p of x.paragraphSets) add(p.shingles);
+    add(x.analysis.numberKeys);
+    add(x.analysis.numberStart);
+  };
+  if (task === 'sign') for (const sig of output as TaskOutput<'sign'>) add(sig);
+  else if (task === 'analyze') for (const x of output as TaskOutput<'analyze'>) addAnalyzed(x);
+  else for (const batch of output as TaskOutput<'ingest'>) for (const j of batch) if (j.kind === 'valid') addAnalyzed(j.extra);
+  return [...out];
+}
+
 export async function runTask<T extends TaskName>(task: T, input: TaskInput<T>): Promise<TaskOutput<T>> {
   await initHashing();
   switch (task) {
