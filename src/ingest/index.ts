@@ -7,7 +7,7 @@ import { promises as fsp } from 'node:fs';
 import pLimit from 'p-limit';
 import { createHash } from 'node:crypto';
 import { discoverFiles, parseLines, readFile, type LineBatch, type Rejection } from './read.js';
-import type { Spill } from './spill.js';
+import type { Spill, SpillRef } from './spill.js';
 import { nullPrototypeCopy, validateRecord, type Article, type Validated, type ValidationLimits } from './validate.js';
 
 export type { Article } from './validate.js';
@@ -76,6 +76,14 @@ export function contentHashOf(fields: Record<string, unknown>): string {
   return createHash('sha256').update(JSON.stringify(fields)).digest('hex');
 }
 
+/** A valid article as it is kept: with its fields, or pointing at them in the spill file; hashed when asked. */
+function placed(v: Validated, spilled: SpillRef | null, contentHash: boolean): Omit<Article, 'index'> {
+  const { body, ...meta } = v.article;
+  const article: Omit<Article, 'index'> = spilled ? { ...meta, body: { spill: spilled } } : v.article;
+  if (contentHash) article.contentHash = contentHashOf(body.fields);
+  return article;
+}
+
 /**
  * Parse, validate and judge a batch of lines in this thread. A valid article keeps its fields, or (when the
  * night is over its memory budget) leaves them behind: its body then points at its line in the spill file,
@@ -86,17 +94,15 @@ export function judgeLines<T>(batch: LineBatch, opts: ValidationLimits & { conte
     if (item.kind !== 'record') return item;
     const { valid, rejection } = validateRecord(item.record, opts);
     if (!valid) return { kind: 'reject', rejection: rejection as Rejection };
-    const { body, ...meta } = valid.article;
-    const article: Omit<Article, 'index'> = batch.keepFields ? valid.article : { ...meta, body: { spill: { offset: batch.spillOffset + start, length: end - start } } };
-    if (opts.contentHash) article.contentHash = contentHashOf(body.fields);
-    return { kind: 'valid', article, extra: extraFor(valid) };
+    const spilled = batch.keepFields ? null : { offset: batch.spillOffset + start, length: end - start };
+    return { kind: 'valid', article: placed(valid, spilled, opts.contentHash), extra: extraFor(valid) };
   });
 }
 
 /**
  * Read every input file and judge every record. Files are read `fileConcurrency` at a time; each batch
- * of lines is appended to the spill file and goes to `judges.lines` as soon as it is read (the workers
- * parse, validate and analyse while reading goes on). Duplicate ids are then rejected in sorted file
+ * of lines goes to `judges.lines` as soon as it is read (the workers parse, validate and analyse while
+ * reading goes on), after the spill file when the night is past its memory budget. Duplicate ids are then rejected in sorted file
  * order, so the result is deterministic: the first occurrence wins.
  */
 export async function ingest<T>(paths: string[], opts: IngestOptions & { contentHash: boolean; inMemoryBytes: number; maxInFlight: number }, judges: Judges<T>, spill: Spill, onFile?: (done: number, total: number) => void): Promise<IngestResult<T>> {
@@ -129,10 +135,8 @@ export async function ingest<T>(paths: string[], opts: IngestOptions & { content
             const { valid, rejection } = validateRecord(unit.record, opts);
             if (!valid) units.push(Promise.resolve([{ kind: 'reject', rejection: rejection as Rejection }]));
             else {
-              const { body, ...meta } = valid.article;
-              const line = Buffer.from(JSON.stringify(body.fields) + '\n');
-              const article: Omit<Article, 'index'> = keep(line.length) ? valid.article : { ...meta, body: { spill: { offset: spill.append(line, 1), length: line.length - 1 } } };
-              if (opts.contentHash) article.contentHash = contentHashOf(body.fields);
+              const line = Buffer.from(JSON.stringify(valid.article.body.fields) + '\n');
+              const article = placed(valid, keep(line.length) ? null : { offset: spill.append(line, 1), length: line.length - 1 }, opts.contentHash);
               units.push(judges.extraFor(valid).then((extra) => [{ kind: 'valid', article, extra }]));
             }
           } else units.push(Promise.resolve([unit]));
