@@ -6,7 +6,7 @@
  * are deliberately left out: they would name agencies that are not there.
  */
 import { normalizeText } from '../text/normalize.js';
-import type { TokenHasher } from '../sketch/hash.js';
+import { HashFilter, type TokenHasher } from '../sketch/hash.js';
 
 export interface Agency {
   code: string;
@@ -60,8 +60,8 @@ for (const agency of AGENCIES) {
 
 /** The lexicon's names as token hashes under one hasher, with the proclitic forms of each first token. */
 const hashedBySeed = new Map<number, Map<number, Array<{ agency: Agency; tokens: Uint32Array }>>>();
-/** Per seed, a bitmap over the low 16 bits of the first-token hashes: most tokens stop at one load. */
-const firstBitsBySeed = new Map<number, Uint8Array>();
+/** Per seed, the first tokens' hashes: most tokens are none and stop here. */
+const firstBySeed = new Map<number, HashFilter>();
 
 function hashedNames(hasher: TokenHasher): Map<number, Array<{ agency: Agency; tokens: Uint32Array }>> {
   let byFirst = hashedBySeed.get(hasher.seed);
@@ -77,9 +77,7 @@ function hashedNames(hasher: TokenHasher): Map<number, Array<{ agency: Agency; t
     }
   }
   hashedBySeed.set(hasher.seed, byFirst);
-  const bits = new Uint8Array(8192);
-  for (const h of byFirst.keys()) bits[(h & 0xffff) >>> 3] |= 1 << (h & 7);
-  firstBitsBySeed.set(hasher.seed, bits);
+  firstBySeed.set(hasher.seed, new HashFilter(byFirst.keys()));
   return byFirst;
 }
 
@@ -105,11 +103,8 @@ function scanNames<T>(seq: ArrayLike<T>, candidatesAt: (i: number) => Array<{ ag
  */
 export function agenciesInHashes(hashes: Uint32Array, hasher: TokenHasher): string[] {
   const byFirst = hashedNames(hasher);
-  const bits = firstBitsBySeed.get(hasher.seed) as Uint8Array;
-  return scanNames(hashes, (i) => {
-    const h = hashes[i];
-    return (bits[(h & 0xffff) >>> 3] & (1 << (h & 7))) === 0 ? undefined : byFirst.get(h);
-  });
+  const first = firstBySeed.get(hasher.seed) as HashFilter;
+  return scanNames(hashes, (i) => (first.mayHave(hashes[i]) ? byFirst.get(hashes[i]) : undefined));
 }
 
 /** Agency codes named in a token sequence (normalized tokens), in lexicon order, each once. */

@@ -62,3 +62,24 @@ export function hashSequence(hashes: Uint32Array, from: number, to: number, salt
   }
   return fmix32(h ^ (to - from));
 }
+
+/**
+ * A bitmap over the low 16 bits of a few 32-bit hashes, put in front of a Map or Set of them: most hashes
+ * that are not there stop at one byte load (Map and Set box number keys above 2^30, and a lookup costs).
+ */
+export class HashFilter {
+  private readonly bits = new Uint8Array(8192);
+
+  constructor(hashes: Iterable<number> = []) {
+    for (const h of hashes) this.add(h);
+  }
+
+  add(h: number): void {
+    this.bits[(h & 0xffff) >>> 3] |= 1 << (h & 7);
+  }
+
+  /** False when `h` was certainly never added. */
+  mayHave(h: number): boolean {
+    return (this.bits[(h & 0xffff) >>> 3] & (1 << (h & 7))) !== 0;
+  }
+}

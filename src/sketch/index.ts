@@ -7,6 +7,7 @@
 import type { ArticleAnalysis, TextAnalysis } from '../text/analyze.js';
 import { shingleRun, toSet, unionAll } from './shingle.js';
 import { countSets, ShingleCounts } from './counts.js';
+import { HashFilter } from './hash.js';
 
 export interface ParagraphSet {
   /** Index of the paragraph in its article. */
@@ -70,7 +71,7 @@ export interface FrequentShingles {
 /**
  * Shingles found in at least `minDocs` articles: tonight's sets where `counted` (all when absent) plus the
  * `prior` counts of earlier nights, asked only for shingles in two or more of tonight's sets. Counting is
- * a native sort of the night's shingles, in sorted parallel arrays (no Map could hold a large night).
+ * a radix sort of the night's shingles, in sorted parallel arrays (no Map could hold a large night).
  */
 export function frequentShingles(sets: Uint32Array[], minDocs: number, prior?: (hashes: Uint32Array) => ShingleCounts, counted?: Uint8Array): FrequentShingles {
   const every = countSets(sets);
@@ -102,34 +103,27 @@ export function frequentShingles(sets: Uint32Array[], minDocs: number, prior?: (
   return { common, stored: new ShingleCounts(storedHashes.slice(0, w), storedCounts.slice(0, w)) };
 }
 
-/** A bitmap over the low 16 bits of a set's members: a shingle whose bit is clear is not in the set. */
-const bitmaps = new WeakMap<Set<number>, Uint8Array>();
-function bitmapOf(common: Set<number>): Uint8Array {
-  let bits = bitmaps.get(common);
-  if (!bits) {
-    bits = new Uint8Array(8192);
-    for (const h of common) bits[(h & 0xffff) >>> 3] |= 1 << (h & 7);
-    bitmaps.set(common, bits);
+/** One filter per stock-phrase set, built on first use. */
+const filters = new WeakMap<Set<number>, HashFilter>();
+function filterOf(common: Set<number>): HashFilter {
+  let f = filters.get(common);
+  if (!f) {
+    f = new HashFilter(common);
+    filters.set(common, f);
   }
-  return bits;
+  return f;
 }
 
-/** The set without the stock phrases. Most shingles are not one and stop at the bitmap, before any Set lookup. */
+/** The set without the stock phrases. Most shingles are not one and stop at the filter, before any Set lookup. */
 export function dropCommon(set: Uint32Array, common: Set<number>): Uint32Array {
   if (common.size === 0) return set;
-  const bits = bitmapOf(common);
+  const f = filterOf(common);
   let drop = 0;
-  for (let i = 0; i < set.length; i++) {
-    const h = set[i];
-    if ((bits[(h & 0xffff) >>> 3] & (1 << (h & 7))) !== 0 && common.has(h)) drop++;
-  }
+  for (let i = 0; i < set.length; i++) if (f.mayHave(set[i]) && common.has(set[i])) drop++;
   if (drop === 0) return set;
   const out = new Uint32Array(set.length - drop);
   let w = 0;
-  for (let i = 0; i < set.length; i++) {
-    const h = set[i];
-    if ((bits[(h & 0xffff) >>> 3] & (1 << (h & 7))) === 0 || !common.has(h)) out[w++] = h;
-  }
+  for (let i = 0; i < set.length; i++) if (!f.mayHave(set[i]) || !common.has(set[i])) out[w++] = set[i];
   return out;
 }
 

@@ -5,7 +5,7 @@
  * and options always give the same analysis, whichever thread runs it.
  */
 import { agenciesInHashes, creditLines } from '../provenance/agencies.js';
-import { hashSequence, type TokenHasher } from '../sketch/hash.js';
+import { HashFilter, hashSequence, type TokenHasher } from '../sketch/hash.js';
 import { concatAll } from '../sketch/shingle.js';
 import { ruleFlags, type BoilerplateKind } from './boilerplate.js';
 import { normalizeText, tokenize, type NormalizeOptions } from './normalize.js';
@@ -76,8 +76,8 @@ const TITLES = ['خادم الحرمين الشريفين', 'صاحب السمو
 
 /** The masked phrases as token hashes under one hasher, indexed by the first token's hash. */
 interface PhraseTable {
-  /** Bit h & 0xffff is set when some phrase starts with a token hashed to h: most tokens stop at one load. */
-  firstBits: Uint8Array;
+  /** The first tokens' hashes: most tokens are none and stop here. */
+  first: HashFilter;
   byFirst: Map<number, Array<{ hashes: Uint32Array; intro: boolean }>>;
 }
 const phraseTables = new Map<number, PhraseTable>();
@@ -85,7 +85,7 @@ const phraseTables = new Map<number, PhraseTable>();
 function phraseTable(hasher: TokenHasher): PhraseTable {
   let t = phraseTables.get(hasher.seed);
   if (t) return t;
-  t = { firstBits: new Uint8Array(8192), byFirst: new Map() };
+  t = { first: new HashFilter(), byFirst: new Map() };
   // Formulas and titles (longest first) before quotation intros: the order the masks are applied in.
   const phrases = [...FORMULAS, ...TITLES].map((p) => ({ p, intro: false })).concat(QUOTE_INTRO.map((p) => ({ p, intro: true })));
   for (const { p, intro } of phrases) {
@@ -93,7 +93,7 @@ function phraseTable(hasher: TokenHasher): PhraseTable {
     const list = t.byFirst.get(hashes[0]) ?? [];
     list.push({ hashes, intro });
     t.byFirst.set(hashes[0], list);
-    t.firstBits[(hashes[0] & 0xffff) >>> 3] |= 1 << (hashes[0] & 7);
+    t.first.add(hashes[0]);
   }
   phraseTables.set(hasher.seed, t);
   return t;
@@ -112,10 +112,10 @@ function maskQuotations(text: string, from: number, to: number, hashes: Uint32Ar
     for (let i = 0; i < n; i++) if (starts[i] >= open && starts[i] < close) mask[o + i] = 1;
     open = text.indexOf('﴿', close);
   }
-  const { firstBits, byFirst } = table;
+  const { first, byFirst } = table;
   for (let i = 0; i < n; i++) {
     const h = hashes[o + i];
-    if ((firstBits[(h & 0xffff) >>> 3] & (1 << (h & 7))) === 0) continue;
+    if (!first.mayHave(h)) continue;
     const list = byFirst.get(h);
     if (list === undefined) continue;
     for (const { hashes: phrase, intro } of list) {
