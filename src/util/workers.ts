@@ -50,7 +50,12 @@ export class WorkerPool {
       };
       const onError = (e: Error): void => {
         w.off('message', onMessage);
+        // A worker that failed is gone: the queue goes on with a new one (or the others), so no batch
+        // waits forever for a dead thread.
+        this.workers = this.workers.filter((x) => x !== w);
+        void w.terminate();
         job.reject(e);
+        this.dispatch();
       };
       w.once('message', onMessage);
       w.once('error', onError);
