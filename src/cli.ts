@@ -148,6 +148,17 @@ async function main(): Promise<number> {
   return exitCode;
 }
 
+// If the event loop ever drained before the command finished (a promise that never settles), Node would
+// exit with 0 and no outputs; a nightly job must see a failure instead.
+let finished = false;
+process.on('beforeExit', () => {
+  if (finished) return;
+  finished = true;
+  process.stderr.write('neardup: failed: the run stopped before finishing (nothing left to wait for)\n');
+  process.exitCode = EXIT.failure;
+});
+
 main().then((code) => {
+  finished = true;
   process.exitCode = code;
 });

@@ -43,6 +43,7 @@ export class WorkerPool {
       const job = this.queue.shift() as Job;
       const onMessage = (msg: { ok: boolean; result?: unknown; error?: string }): void => {
         w.off('error', onError);
+        w.off('exit', onExit);
         this.idle.push(w);
         if (msg.ok) job.resolve(msg.result);
         else job.reject(new Error(`worker task ${job.message.task} failed: ${msg.error}`));
@@ -50,6 +51,7 @@ export class WorkerPool {
       };
       const onError = (e: Error): void => {
         w.off('message', onMessage);
+        w.off('exit', onExit);
         // A worker that failed is gone: the queue goes on with a new one (or the others), so no batch
         // waits forever for a dead thread.
         this.workers = this.workers.filter((x) => x !== w);
@@ -57,8 +59,14 @@ export class WorkerPool {
         job.reject(e);
         this.dispatch();
       };
+      // A worker that ends without an answer (killed, or exited) fails its batch like an error would.
+      const onExit = (code: number): void => {
+        w.off('error', onError);
+        onError(new Error(`worker thread exited with code ${code} during task ${job.message.task}`));
+      };
       w.once('message', onMessage);
       w.once('error', onError);
+      w.once('exit', onExit);
       w.postMessage(job.message, job.transfer);
     }
   }
