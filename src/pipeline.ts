@@ -480,8 +480,9 @@ export function pairRecord(p: VerifiedPair, articles: Article[], analyses: Artic
 /** What signatures depend on: an index built with other values cannot be matched against. */
 export function signatureFingerprint(cfg: Config): Record<string, unknown> {
   return {
-    // 2: documents keep paragraph shingle sets instead of token arrays.
-    index_format: 2,
+    // 2: documents keep paragraph shingle sets instead of token arrays. 3: band and paragraph tables
+    // clustered by key, an article's keys kept with it.
+    index_format: 3,
     seed: cfg.seed,
     shingle_size: cfg.shingle.size,
     permutations: cfg.minhash.permutations,

@@ -28,24 +28,27 @@ CREATE TABLE IF NOT EXISTS docs (
   story_id TEXT,
   article BLOB NOT NULL,
   analysis BLOB NOT NULL,
-  signature BLOB NOT NULL
+  signature BLOB NOT NULL,
+  band_keys BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS docs_story ON docs(story_id);
 CREATE INDEX IF NOT EXISTS docs_time ON docs(time);
-CREATE TABLE IF NOT EXISTS doc_bands (key INTEGER NOT NULL, n INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS doc_bands_key ON doc_bands(key);
-CREATE INDEX IF NOT EXISTS doc_bands_n ON doc_bands(n);
-CREATE TABLE IF NOT EXISTS passage_bands (key INTEGER NOT NULL, n INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS passage_bands_key ON passage_bands(key);
-CREATE INDEX IF NOT EXISTS passage_bands_n ON passage_bands(n);
-CREATE TABLE IF NOT EXISTS doc_paragraphs (hash INTEGER NOT NULL, n INTEGER NOT NULL);
-CREATE INDEX IF NOT EXISTS doc_paragraphs_hash ON doc_paragraphs(hash);
-CREATE INDEX IF NOT EXISTS doc_paragraphs_n ON doc_paragraphs(n);
+-- Band and paragraph rows are clustered by key: a night inserts them in key order, and no index by n is kept
+-- (an article's own keys, in docs.band_keys, say which rows to delete when it is replaced or collected).
+CREATE TABLE IF NOT EXISTS doc_bands (key INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (key, n)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS passage_bands (key INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (key, n)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS doc_paragraphs (hash INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (hash, n)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS outlet_paragraphs (outlet TEXT NOT NULL, hash INTEGER NOT NULL, title INTEGER NOT NULL, PRIMARY KEY (outlet, hash, title)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS runs (run INTEGER PRIMARY KEY, night TEXT NOT NULL, finished TEXT NOT NULL, summary TEXT NOT NULL);
 `;
 
 const ser = (v: unknown): Buffer => v8.serialize(v);
+/** An article's own rows in the band and paragraph tables (distinct keys), kept to delete them later. */
+interface BandKeys {
+  doc: Uint32Array;
+  passage: Uint32Array;
+  paragraphs: Uint32Array;
+}
 const de = <T>(b: Buffer): T => v8.deserialize(b) as T;
 
 export class SqliteStore implements IndexStore {
@@ -202,20 +205,17 @@ export class SqliteStore implements IndexStore {
       t0 = now;
     };
     const upsert = this.db.prepare(
-      `INSERT INTO docs (id, outlet, time, text_hash, first_night, cluster_id, story_id, article, analysis, signature)
-       VALUES (@id, @outlet, @time, @text_hash, @night, @cluster_id, @story_id, @article, @analysis, @signature)
+      `INSERT INTO docs (id, outlet, time, text_hash, first_night, cluster_id, story_id, article, analysis, signature, band_keys)
+       VALUES (@id, @outlet, @time, @text_hash, @night, @cluster_id, @story_id, @article, @analysis, @signature, @band_keys)
        ON CONFLICT(id) DO UPDATE SET outlet = excluded.outlet, time = excluded.time, text_hash = excluded.text_hash,
          cluster_id = excluded.cluster_id, story_id = excluded.story_id, article = excluded.article,
-         analysis = excluded.analysis, signature = excluded.signature`,
+         analysis = excluded.analysis, signature = excluded.signature, band_keys = excluded.band_keys`,
     );
     const nOf = this.db.prepare('SELECT n FROM docs WHERE id = ?');
-    const exists = this.db.prepare('SELECT 1 AS x FROM docs WHERE id = ?');
-    const delDocBands = this.db.prepare('DELETE FROM doc_bands WHERE n = ?');
-    const delPasBands = this.db.prepare('DELETE FROM passage_bands WHERE n = ?');
-    const delParas = this.db.prepare('DELETE FROM doc_paragraphs WHERE n = ?');
-    const insPara = this.db.prepare('INSERT INTO doc_paragraphs (hash, n) VALUES (?, ?)');
-    const insDocBand = this.db.prepare('INSERT INTO doc_bands (key, n) VALUES (?, ?)');
-    const insPasBand = this.db.prepare('INSERT INTO passage_bands (key, n) VALUES (?, ?)');
+    const before = this.db.prepare('SELECT n, band_keys FROM docs WHERE id = ?');
+    const insPara = this.db.prepare('INSERT OR IGNORE INTO doc_paragraphs (hash, n) VALUES (?, ?)');
+    const insDocBand = this.db.prepare('INSERT OR IGNORE INTO doc_bands (key, n) VALUES (?, ?)');
+    const insPasBand = this.db.prepare('INSERT OR IGNORE INTO passage_bands (key, n) VALUES (?, ?)');
     const member = this.db.prepare('UPDATE docs SET cluster_id = ?, story_id = ? WHERE id = ?');
     const para = this.db.prepare('INSERT OR IGNORE INTO outlet_paragraphs (outlet, hash, title) VALUES (?, ?, ?)');
     const run = this.db.prepare('INSERT INTO runs (night, finished, summary) VALUES (?, ?, ?)');
@@ -225,7 +225,14 @@ export class SqliteStore implements IndexStore {
       const passageBands = new KeyRows();
       const paragraphs = new KeyRows();
       for (const d of night.docs) {
-        const updated = exists.get(d.article.id) !== undefined;
+        // A re-sent article's old rows go first, found by its old keys.
+        const old = before.get(d.article.id) as { n: number; band_keys: Buffer } | undefined;
+        if (old) this.deleteKeys(old.n, de<BandKeys>(old.band_keys));
+        const keys: BandKeys = {
+          doc: Uint32Array.from(new Set(d.docBands)),
+          passage: Uint32Array.from(new Set(d.passageBands)),
+          paragraphs: Uint32Array.from(new Set(d.analysis.paragraphs.filter((p) => p.kind === null && p.tokenCount > 0).map((p) => p.hash))),
+        };
         upsert.run({
           id: d.article.id,
           outlet: d.article.outlet,
@@ -237,16 +244,12 @@ export class SqliteStore implements IndexStore {
           article: ser(d.article),
           analysis: ser({ analysis: d.analysis, paragraphSets: d.paragraphSets }),
           signature: Buffer.from(d.signature.buffer, d.signature.byteOffset, d.signature.byteLength),
+          band_keys: ser(keys),
         });
         const { n } = nOf.get(d.article.id) as { n: number };
-        if (updated) {
-          delDocBands.run(n);
-          delPasBands.run(n);
-          delParas.run(n);
-        }
-        for (const k of new Set(d.docBands)) docBands.push(k, n);
-        for (const h of new Set(d.analysis.paragraphs.filter((p) => p.kind === null && p.tokenCount > 0).map((p) => p.hash))) paragraphs.push(h, n);
-        for (const k of new Set(d.passageBands)) passageBands.push(k, n);
+        for (const k of keys.doc) docBands.push(k, n);
+        for (const h of keys.paragraphs) paragraphs.push(h, n);
+        for (const k of keys.passage) passageBands.push(k, n);
       }
       lap('documents');
       const insertAll = (rows: KeyRows, ins: Database.Statement): void => {
@@ -268,19 +271,35 @@ export class SqliteStore implements IndexStore {
     return seconds;
   }
 
+  private readonly statements = new Map<string, Database.Statement>();
+  /** A statement prepared once per store. */
+  private prepared(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
+
+  /** Delete an article's band and paragraph rows, by its keys (the tables are keyed by key, then n). */
+  private deleteKeys(n: number, keys: BandKeys): void {
+    const delD = this.prepared('DELETE FROM doc_bands WHERE key = ? AND n = ?');
+    const delP = this.prepared('DELETE FROM passage_bands WHERE key = ? AND n = ?');
+    const delQ = this.prepared('DELETE FROM doc_paragraphs WHERE hash = ? AND n = ?');
+    for (const k of keys.doc) delD.run(k, n);
+    for (const k of keys.passage) delP.run(k, n);
+    for (const h of keys.paragraphs) delQ.run(h, n);
+  }
+
   gc(olderThanMs: number): number {
     return this.db.transaction(() => {
-      const old = this.db.prepare('SELECT n, analysis FROM docs WHERE time IS NOT NULL AND time < ?').all(olderThanMs) as Array<{ n: number; analysis: Buffer }>;
-      const delD = this.db.prepare('DELETE FROM doc_bands WHERE n = ?');
-      const delP = this.db.prepare('DELETE FROM passage_bands WHERE n = ?');
-      const delQ = this.db.prepare('DELETE FROM doc_paragraphs WHERE n = ?');
+      const old = this.db.prepare('SELECT n, analysis, band_keys FROM docs WHERE time IS NOT NULL AND time < ?').all(olderThanMs) as Array<{ n: number; analysis: Buffer; band_keys: Buffer }>;
       const del = this.db.prepare('DELETE FROM docs WHERE n = ?');
       const removed: Uint32Array[] = [];
-      for (const { n, analysis } of old) {
+      for (const { n, analysis, band_keys } of old) {
         removed.push(contentShingles(de<Pick<StoredDoc, 'analysis' | 'paragraphSets'>>(analysis)));
-        delD.run(n);
-        delP.run(n);
-        delQ.run(n);
+        this.deleteKeys(n, de<BandKeys>(band_keys));
         del.run(n);
       }
       this.applyShingleDeltas(deltasOf(new ShingleCounts(), countSets(removed)));
