@@ -311,13 +311,16 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
         }
         articles.push({ ...d.article, index: articles.length });
         analyses.push(d.analysis);
-        const ps = contentSets(d);
-        const union = unionAll(ps.map((p) => p.shingles));
-        const counts = history.store.shingleCounts(union);
-        const histCommon = new Set<number>();
-        for (const h of union) if (common.has(h) || counts.get(h) >= commonMinDocs) histCommon.add(h);
-        sketches.push(sketchWith(ps, histCommon, union));
       }
+      // Their stock phrases: tonight's, or shingles the index counts often enough. One lookup for all of them.
+      const loadedSets = loaded.map(contentSets);
+      const loadedUnions = loadedSets.map((ps) => unionAll(ps.map((p) => p.shingles)));
+      const counts = history.store.shingleCounts(unionAll(loadedUnions));
+      loadedSets.forEach((ps, i) => {
+        const histCommon = new Set<number>();
+        for (const h of loadedUnions[i]) if (common.has(h) || counts.get(h) >= commonMinDocs) histCommon.add(h);
+        sketches.push(sketchWith(ps, histCommon, loadedUnions[i]));
+      });
       historyLoaded = loaded.length;
       const histSigs = await pool.map('sign', sketches.slice(tonightCount).map((x) => x.shingles), { permutations: k, seed: cfg.seed });
       docSigs = concatAll([docSigs, ...histSigs]);
