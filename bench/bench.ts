@@ -62,8 +62,10 @@ async function main(): Promise<void> {
   const files = readdirSync(input).filter((f) => f.endsWith('.jsonl.gz') || f.endsWith('.jsonl')).sort().map((f) => path.join(input, f));
   console.log(`bench: ${files.length} files in ${input}, ${os.cpus().length} cores, node ${process.version}`);
 
-  // 1. The floor: read and JSON-parse the same files.
-  const fl = await floor(files);
+  // 1. The floor: read and JSON-parse the same files; the faster of two passes (the first may find the
+  // files out of the page cache, which the pipeline runs below would not).
+  const passes = [await floor(files), await floor(files)];
+  const fl = passes[0].seconds <= passes[1].seconds ? passes[0] : passes[1];
   console.log(`floor: read + gunzip + JSON.parse of ${fl.records} records in ${fl.seconds.toFixed(2)}s`);
 
   // 2. The whole pipeline, as a user runs it (separate process: its own peak RSS), three times: this shared
