@@ -14,8 +14,6 @@ import { evaluate } from './eval.js';
 import { buildHtmlReport } from './report/html.js';
 import { acquireLock, LockHeldError } from './store/lock.js';
 import { SqliteStore } from './store/sqlite.js';
-import { shingleParagraphs } from './sketch/index.js';
-import { unionAll } from './sketch/shingle.js';
 import { IncompatibleIndexError } from './store/index.js';
 
 export const EXIT = { ok: 0, failure: 1, usage: 2, locked: 3 } as const;

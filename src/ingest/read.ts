@@ -197,12 +197,6 @@ function decode(buf: Buffer): string | null {
   return isUtf8(buf) ? buf.toString('utf8') : null;
 }
 
-function idOf(obj: unknown): string | null {
-  if (typeof obj !== 'object' || obj === null) return null;
-  const id = (obj as Record<string, unknown>).id;
-  return typeof id === 'string' || typeof id === 'number' ? String(id) : null;
-}
-
 /** Read a .jsonl or .jsonl.gz file as batches of raw lines (parsed later, in the workers). */
 export async function* readJsonl(file: string, gz: boolean, limits: Limits): AsyncGenerator<ReadUnit> {
   let lineNo = 0;

@@ -10,9 +10,10 @@ import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import v8 from 'node:v8';
 import { KeyRows } from './keyorder.js';
-import { IncompatibleIndexError, type IndexStore, type NightDoc, type StoredDoc, type StoreStats } from './index.js';
+import { IncompatibleIndexError, type IndexStore, type StoredDoc, type StoreStats } from './index.js';
 import { countSets, deltasOf, ShingleCounts, type ShingleDeltas } from '../sketch/counts.js';
 import { contentShingles } from '../sketch/index.js';
+import { sortUint32 } from '../sketch/shingle.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -123,7 +124,7 @@ export class SqliteStore implements IndexStore {
     this.db.exec('CREATE TEMP TABLE IF NOT EXISTS q_pas (key INTEGER); DELETE FROM q_pas;');
     const ins = this.db.prepare('INSERT INTO q_pas (key) VALUES (?)');
     // Distinct keys in order: sorted, then each once.
-    const sorted = keys.slice().sort();
+    const sorted = sortUint32(keys.slice());
     this.db.transaction(() => {
       for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) ins.run(sorted[i]);
     })();
@@ -165,7 +166,7 @@ export class SqliteStore implements IndexStore {
   shingleCounts(hashes: Uint32Array): ShingleCounts {
     // Batched through json_each: one statement per 20k hashes instead of one per hash.
     const q = this.db.prepare('SELECT s.hash AS h, s.c AS c FROM json_each(?) j JOIN shingle_counts s ON s.hash = j.value');
-    const sorted = hashes.slice().sort();
+    const sorted = sortUint32(hashes.slice());
     const found = new Map<number, number>();
     const BATCH = 20_000;
     for (let i = 0; i < sorted.length; i += BATCH) {
@@ -211,7 +212,6 @@ export class SqliteStore implements IndexStore {
          cluster_id = excluded.cluster_id, story_id = excluded.story_id, article = excluded.article,
          analysis = excluded.analysis, signature = excluded.signature, band_keys = excluded.band_keys`,
     );
-    const nOf = this.db.prepare('SELECT n FROM docs WHERE id = ?');
     const before = this.db.prepare('SELECT n, band_keys FROM docs WHERE id = ?');
     const insPara = this.db.prepare('INSERT OR IGNORE INTO doc_paragraphs (hash, n) VALUES (?, ?)');
     const insDocBand = this.db.prepare('INSERT OR IGNORE INTO doc_bands (key, n) VALUES (?, ?)');
@@ -233,7 +233,7 @@ export class SqliteStore implements IndexStore {
           passage: Uint32Array.from(new Set(d.passageBands)),
           paragraphs: Uint32Array.from(new Set(d.analysis.paragraphs.filter((p) => p.kind === null && p.tokenCount > 0).map((p) => p.hash))),
         };
-        upsert.run({
+        const inserted = upsert.run({
           id: d.article.id,
           outlet: d.article.outlet,
           time: Number.isNaN(d.article.time) ? null : d.article.time,
@@ -246,7 +246,8 @@ export class SqliteStore implements IndexStore {
           signature: Buffer.from(d.signature.buffer, d.signature.byteOffset, d.signature.byteLength),
           band_keys: ser(keys),
         });
-        const { n } = nOf.get(d.article.id) as { n: number };
+        // n is the row id: a re-sent article keeps its row, a new one gets the row just inserted.
+        const n = old ? old.n : Number(inserted.lastInsertRowid);
         for (const k of keys.doc) docBands.push(k, n);
         for (const h of keys.paragraphs) paragraphs.push(h, n);
         for (const k of keys.passage) passageBands.push(k, n);
