@@ -34,6 +34,17 @@ describe('Arabic normalization table', () => {
     expect(text.slice(t.starts[0], t.ends[0])).toBe('قالَ');
   });
 
+  it('gives the same tokens whether a word is taken as it stands or rebuilt', () => {
+    // Unchanged words are sliced from the text; a fold, a deleted mark (inside or at the end) or a long
+    // word rebuilds them. Both ways must agree with the character-by-character definition.
+    const long = 'استراتيجيات'.repeat(8);
+    const text = `مدرسة كتبَ الكتاب ${long} ${long}ة 𝐀لف 😀 كتب`;
+    const t = tokenize(text);
+    expect(t.tokens).toEqual(['مدرسه', 'كتب', 'الكتاب', long, long + 'ه', '𝐀لف', 'كتب']);
+    expect(text.slice(t.starts[1], t.ends[1])).toBe('كتبَ');
+    expect(text.slice(t.starts[6], t.ends[6])).toBe('كتب');
+  });
+
   it('tokenizes with Unicode classes, not ASCII \\w', () => {
     expect(tokenize('السعودية2030 و COVID-19').tokens).toEqual(['السعوديه2030', 'و', 'covid', '19']);
   });

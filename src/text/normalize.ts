@@ -129,33 +129,45 @@ export interface Tokens {
  */
 export function tokenize(text: string, o: NormalizeOptions = DEFAULT_NORMALIZE, from = 0, to = text.length): Tokens {
   const { single, multi } = tableFor(o);
+  const keepPunct = !o.remove_punctuation;
   const tokens: string[] = [];
   const starts: number[] = [];
   const ends: number[] = [];
-  let buf: number[] = [];
+  // The current word's code units. Most words come through normalization unchanged: those are taken as a
+  // slice of the text (`same`), the rest are built from the scratch buffer.
+  let buf = scratch;
+  let len = 0;
+  let same = true;
   let tokStart = -1;
   let tokEnd = -1;
   const flush = (): void => {
-    if (buf.length > 0) {
-      tokens.push(String.fromCharCode.apply(null, buf));
+    if (len > 0) {
+      tokens.push(same ? text.slice(tokStart, tokEnd) : fromCodes(buf, len));
       starts.push(tokStart);
       ends.push(tokEnd);
-      buf = [];
+      len = 0;
     }
+    same = true;
     tokStart = -1;
   };
-  const emit = (code: number, i: number, width: number): void => {
+  const push = (code: number, i: number, unchanged: boolean): void => {
+    if (tokStart < 0) {
+      tokStart = i;
+      same = unchanged;
+    } else if (!unchanged || tokEnd !== i) same = false;
+    if (len === buf.length) buf = scratch = grow(buf);
+    buf[len++] = code;
+    tokEnd = i + 1;
+  };
+  const emit = (code: number, i: number, unchanged: boolean): void => {
     const cls = CHAR_CLASS[code];
-    if (cls === 1) {
-      if (tokStart < 0) tokStart = i;
-      buf.push(code);
-      tokEnd = i + width;
-    } else {
+    if (cls === 1) push(code, i, unchanged);
+    else {
       flush();
-      if (cls === 2 && !o.remove_punctuation) {
+      if (cls === 2 && keepPunct) {
         tokens.push(String.fromCharCode(code));
         starts.push(i);
-        ends.push(i + width);
+        ends.push(i + 1);
       }
     }
   };
@@ -164,29 +176,48 @@ export function tokenize(text: string, o: NormalizeOptions = DEFAULT_NORMALIZE, 
     if (c >= 0xd800 && c <= 0xdbff && i + 1 < to) {
       // Astral code point (emoji, rare scripts): a word character only if it is a letter or digit.
       const cp = text.codePointAt(i) ?? c;
-      const s = String.fromCodePoint(cp);
-      if (/[\p{L}\p{N}]/u.test(s)) {
-        if (tokStart < 0) tokStart = i;
-        buf.push(c, text.charCodeAt(i + 1));
-        tokEnd = i + 2;
+      if (/[\p{L}\p{N}]/u.test(String.fromCodePoint(cp))) {
+        push(c, i, true);
+        push(text.charCodeAt(i + 1), i + 1, true);
       } else flush();
       i++;
       continue;
     }
     const m = single[c];
-    if (m === -1) emit(c, i, 1);
+    if (m === -1) emit(c, i, true);
     else if (m === -2) {
       // Deleted: joins the surrounding word; extends its end so highlights cover the mark.
-      if (tokStart >= 0) tokEnd = i + 1;
-    } else if (m >= 0) emit(m, i, 1);
+      if (tokStart >= 0) {
+        tokEnd = i + 1;
+        same = false;
+      }
+    } else if (m >= 0) emit(m, i, false);
     else {
       const s = multi.get(c) as string;
-      for (let k = 0; k < s.length; k++) emit(s.charCodeAt(k), i, 1);
+      for (let k = 0; k < s.length; k++) emit(s.charCodeAt(k), i, false);
     }
   }
   flush();
   // The array-like constructor, not .from(): .from walks the iterator protocol, several times slower.
   return { tokens, starts: new Int32Array(starts), ends: new Int32Array(ends) };
+}
+
+/** Scratch for the word being built (grown on demand, reused across calls: tokenizing is single-threaded per isolate). */
+let scratch: Uint16Array = new Uint16Array(256);
+
+function grow(a: Uint16Array): Uint16Array {
+  const b = new Uint16Array(a.length * 2);
+  b.set(a);
+  return b;
+}
+
+function fromCodes(buf: Uint16Array, len: number): string {
+  if (len <= 64) {
+    let s = '';
+    for (let k = 0; k < len; k++) s += String.fromCharCode(buf[k]);
+    return s;
+  }
+  return String.fromCharCode.apply(null, buf.subarray(0, len) as unknown as number[]);
 }
 
 /** The normalized form of a text as space-separated tokens (for search and display keys). */
