@@ -28,7 +28,7 @@ import type { AnalyzedText } from './util/tasks.js';
 import { isVerified, verifyPair, type VerifiedPair } from './match/verify.js';
 import { clusterWithoutChaining, type Cluster } from './match/cluster.js';
 import { clusterProvenance, orderFacts, originOrder, round, type ClusterProvenance } from './provenance/index.js';
-import { writeJson, writeJsonl, writeText } from './report/writers.js';
+import { appendKeys, writeJson, writeJsonl, writeLines, writeText } from './report/writers.js';
 import { scriptSafe, type ReportIndex } from './report/html.js';
 import { Logger } from './util/log.js';
 
@@ -55,6 +55,12 @@ export class ArticleTexts {
     return 'fields' in body ? body.fields : this.spill.fields(body.spill);
   }
 
+  /** The record's line as it was read, or null for an earlier night's article (the index keeps its fields). */
+  line(i: number): Buffer | null {
+    const body = this.articles[i].body;
+    return 'spill' in body ? this.spill.line(body.spill) : null;
+  }
+
   text(i: number): string {
     const text = this.fields(i).text;
     return typeof text === 'string' ? text : '';
@@ -72,6 +78,11 @@ export interface StageStat {
   per_second: number;
   /** Resident memory when the stage ended. */
   rss_mb?: number;
+  /** Of which the main thread's JavaScript heap in use, and typed-array buffers (outside that heap). */
+  heap_mb?: number;
+  heap_total_mb?: number;
+  external_mb?: number;
+  buffers_mb?: number;
   /** Seconds of the stage's parts (the index commit's). */
   parts?: Record<string, number>;
 }
@@ -132,7 +143,9 @@ export interface HistoryOptions {
 export async function detect(inputs: string[], cfg: Config, logger: Logger, history?: HistoryOptions): Promise<Omit<RunResult, 'outputDir'>> {
   const stages: StageStat[] = [];
   const stage = (name: string, seconds: number, items: number, message: string): void => {
-    stages.push({ stage: name, seconds: round(seconds), items, per_second: seconds > 0 ? Math.round(items / seconds) : items, rss_mb: Math.round(process.memoryUsage().rss / 1048576) });
+    const mem = process.memoryUsage();
+    const mb = (bytes: number): number => Math.round(bytes / 1048576);
+    stages.push({ stage: name, seconds: round(seconds), items, per_second: seconds > 0 ? Math.round(items / seconds) : items, rss_mb: mb(mem.rss), heap_mb: mb(mem.heapUsed), heap_total_mb: mb(mem.heapTotal), external_mb: mb(mem.external), buffers_mb: mb(mem.arrayBuffers) });
     logger.stage(name, `${message} in ${seconds.toFixed(2)}s`);
   };
   const total = timer();
@@ -153,11 +166,11 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
   };
   // Content hashes tell an update from a re-run; only a run with an index needs them.
   const limits = { minArabicShare: cfg.ingest.min_arabic_share, maxRecordBytes: cfg.ingest.max_record_bytes, contentHash: history !== undefined };
-  const spill = new Spill();
+  const spill = new Spill(cfg.ingest.in_memory_mb * 1_048_576);
   try {
     const ing = await ingest<AnalyzedText>(
       inputs,
-      { ...limits, maxFileBytes: cfg.ingest.max_file_bytes, fileConcurrency: cfg.ingest.file_concurrency, inMemoryBytes: cfg.ingest.in_memory_mb * 1_048_576, maxInFlight: 4 * pool.size },
+      { ...limits, maxFileBytes: cfg.ingest.max_file_bytes, fileConcurrency: cfg.ingest.file_concurrency, maxInFlight: 4 * pool.size },
       {
         // Workers parse, validate, analyse and shingle each batch of lines; the main thread only reads.
         lines: (batch) => pool.run('ingest', [batch], { ...analyzeShared, limits }, [batch.bytes.buffer as ArrayBuffer, batch.ends.buffer as ArrayBuffer]).then((r) => progress(batch.ends.length, r[0])),
@@ -184,7 +197,8 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       const a = analyses[i];
       const hashes = a.paragraphs.filter((p) => p.kind === null && p.tokenCount > 0).map((p) => p.hash);
       profile.add(articles[i].outlet, a.titleHash, hashes);
-      for (const h of new Set(hashes)) tonightParagraphs.push({ outlet: articles[i].outlet, hash: h, title: a.titleHash });
+      // What the index keeps for later nights' templates (nothing to keep without one).
+      if (history) for (const h of new Set(hashes)) tonightParagraphs.push({ outlet: articles[i].outlet, hash: h, title: a.titleHash });
     }
     const boilerplateCounts: Record<string, number> = {};
     let paragraphsTotal = 0;
@@ -219,6 +233,10 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     const known = history ? history.store.textHashes(articles.map((a) => a.id)) : new Map<string, string>();
     const counted = history ? Uint8Array.from(articles, (a, i) => (known.get(a.id) === textHashes[i] ? 0 : 1)) : undefined;
     const { sketches, common, stored } = sketchDocuments(paraSets, commonMinDocs, prior, counted, unions);
+    // This function's locals live until it returns (it awaits): drop the sets the sketches replaced. The
+    // index stores tonight's sets as they were before stock phrases were dropped, so a run with one keeps them.
+    unions.length = 0;
+    if (!history) paraSets.length = 0;
     stage('shingle', t(), articles.length, `${sketches.reduce((s, x) => s + x.shingles.length, 0)} shingles, ${common.size} stock phrases dropped`);
 
     // Sign and band the articles.
@@ -327,6 +345,8 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       stage('history', t(), historyLoaded, `${matched.length} earlier articles matched, ${historyLoaded} loaded with their stories (window ${history.windowDays} days)`);
     }
 
+    profile.clear();
+
     t = timer();
     const emptyDoc = Uint8Array.from(sketches, (s) => (s.shingles.length === 0 ? 1 : 0));
     const docCandidates = candidatePairs(docSigs, articles.length, cfg.minhash.permutations, docBands, cfg.lsh.max_bucket_size, emptyDoc);
@@ -350,6 +370,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
         candidateKeys.add(a * 2 ** 21 + b);
       }
       passageCandidateCount = pc.length;
+      passageSigs = new Uint32Array(0);
       stage('passages', t(), sets.length, `${sets.length} passages indexed, b=${passageBands.bands} r=${passageBands.rows}: ${pc.length} passage candidates`);
     }
 
@@ -367,6 +388,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     };
     // Pairs of two earlier articles are verified again (the loaded set is small): their stories are reclustered whole.
     const candidates = Float64Array.from(candidateKeys).sort();
+    candidateKeys.clear();
     const pairs: VerifiedPair[] = [];
     const rejectedReasons: Record<string, number> = {};
     for (let c = 0; c < candidates.length; c++) {
@@ -590,20 +612,23 @@ async function writeNight(opts: RunOptions, wall: () => number, store: IndexStor
   for (const c of nearDuplicateClusters) for (const m of c.members) clusterOf.set(m, c);
   const storyOf = new Map<number, Cluster>();
   for (const c of storyClusters) for (const m of c.members) storyOf.set(m, c);
-  const dedupRows = function* (): Generator<Record<string, unknown>> {
+  // Each record is its input line as read, with the three keys appended (no parsing and re-serializing);
+  // a line that already has one of those keys is parsed and written with the new values in their place.
+  const dedupLines = function* (): Generator<string | Uint8Array> {
     for (const a of articles.slice(0, tonight)) {
       const c = clusterOf.get(a.index);
       if (c && c.canonical !== a.index) continue;
       const s = storyOf.get(a.index);
-      yield {
-        ...res.texts.fields(a.index),
+      const keys = {
         cluster_id: c ? nearDuplicateId(articles, c) : null,
         duplicates: c ? c.members.filter((m) => m !== a.index).map((m) => articles[m].id) : [],
         story_id: s ? storyId(articles, s) : null,
       };
+      const line = res.texts.line(a.index);
+      yield (line && appendKeys(line, keys)) ?? JSON.stringify({ ...res.texts.fields(a.index), ...keys }) + '\n';
     }
   };
-  const dedupWrite = writeJsonl(path.join(outputDir, 'dedup.jsonl.gz'), dedupRows(), true);
+  const dedupWrite = writeLines(path.join(outputDir, 'dedup.jsonl.gz'), dedupLines(), true);
   writes.push(writeJsonl(path.join(outputDir, 'rejected.jsonl'), res.rejected));
   // report.json is written piece by piece (article texts read back one at a time); the HTML report embeds the
   // file as written. It is written with

@@ -8,7 +8,7 @@ import pLimit from 'p-limit';
 import { createHash } from 'node:crypto';
 import { discoverFiles, parseLines, readFile, type LineBatch, type Rejection } from './read.js';
 import type { Spill, SpillRef } from './spill.js';
-import { nullPrototypeCopy, validateRecord, type Article, type Validated, type ValidationLimits } from './validate.js';
+import { validateRecord, type Article, type Validated, type ValidationLimits } from './validate.js';
 
 export type { Article } from './validate.js';
 export type { LineBatch, Rejection } from './read.js';
@@ -76,26 +76,24 @@ export function contentHashOf(fields: Record<string, unknown>): string {
   return createHash('sha256').update(JSON.stringify(fields)).digest('hex');
 }
 
-/** A valid article as it is kept: with its fields, or pointing at them in the spill file; hashed when asked. */
-function placed(v: Validated, spilled: SpillRef | null, contentHash: boolean): Omit<Article, 'index'> {
+/** A valid article as it is kept: pointing at its line among the night's kept bytes; hashed when asked. */
+function placed(v: Validated, ref: SpillRef, contentHash: boolean): Omit<Article, 'index'> {
   const { body, ...meta } = v.article;
-  const article: Omit<Article, 'index'> = spilled ? { ...meta, body: { spill: spilled } } : v.article;
+  const article: Omit<Article, 'index'> = { ...meta, body: { spill: ref } };
   if (contentHash) article.contentHash = contentHashOf(body.fields);
   return article;
 }
 
 /**
- * Parse, validate and judge a batch of lines in this thread. A valid article keeps its fields, or (when the
- * night is over its memory budget) leaves them behind: its body then points at its line in the spill file,
- * where the main thread put the batch before sending it.
+ * Parse, validate and judge a batch of lines in this thread. A valid article leaves its fields behind: its
+ * body points at its line among the night's kept bytes, where the main thread put the batch before sending it.
  */
 export function judgeLines<T>(batch: LineBatch, opts: ValidationLimits & { contentHash: boolean }, extraFor: (valid: Validated) => T): Array<Judged<T>> {
   return parseLines(batch, opts.maxRecordBytes).map(({ start, end, ...item }): Judged<T> => {
     if (item.kind !== 'record') return item;
     const { valid, rejection } = validateRecord(item.record, opts);
     if (!valid) return { kind: 'reject', rejection: rejection as Rejection };
-    const spilled = batch.keepFields ? null : { offset: batch.spillOffset + start, length: end - start };
-    return { kind: 'valid', article: placed(valid, spilled, opts.contentHash), extra: extraFor(valid) };
+    return { kind: 'valid', article: placed(valid, { offset: batch.spillOffset + start, length: end - start }, opts.contentHash), extra: extraFor(valid) };
   });
 }
 
@@ -105,20 +103,13 @@ export function judgeLines<T>(batch: LineBatch, opts: ValidationLimits & { conte
  * reading goes on), after the spill file when the night is past its memory budget. Duplicate ids are then rejected in sorted file
  * order, so the result is deterministic: the first occurrence wins.
  */
-export async function ingest<T>(paths: string[], opts: IngestOptions & { contentHash: boolean; inMemoryBytes: number; maxInFlight: number }, judges: Judges<T>, spill: Spill, onFile?: (done: number, total: number) => void): Promise<IngestResult<T>> {
+export async function ingest<T>(paths: string[], opts: IngestOptions & { contentHash: boolean; maxInFlight: number }, judges: Judges<T>, spill: Spill, onFile?: (done: number, total: number) => void): Promise<IngestResult<T>> {
   const { files, registries, rejected } = await discoverFiles(paths);
   const outlets = await readRegistries(registries, rejected);
   const limit = pLimit(opts.fileConcurrency);
   const limits = { maxRecordBytes: opts.maxRecordBytes, maxFileBytes: opts.maxFileBytes };
   let done = 0;
   const inFlight: Array<Promise<unknown>> = [];
-  // Records stay in memory up to the budget; the rest go to the spill file.
-  let kept = 0;
-  const keep = (bytes: number): boolean => {
-    if (kept + bytes > opts.inMemoryBytes) return false;
-    kept += bytes;
-    return true;
-  };
   // Each file's judged units, in reading order; awaited in file order below.
   const perFile = await Promise.all(
     files.map((file) =>
@@ -128,15 +119,14 @@ export async function ingest<T>(paths: string[], opts: IngestOptions & { content
           if (unit.kind === 'lines') {
             // Which batches stay in memory may depend on the order concurrent files are read in; the outputs
             // do not: a record read back from the spill file is the same record.
-            unit.batch.keepFields = keep(unit.batch.bytes.length);
-            if (!unit.batch.keepFields) unit.batch.spillOffset = spill.append(unit.batch.bytes, unit.batch.ends.length);
+            unit.batch.spillOffset = spill.append(unit.batch.bytes, unit.batch.ends.length);
             units.push(judges.lines(unit.batch));
           } else if (unit.kind === 'record') {
             const { valid, rejection } = validateRecord(unit.record, opts);
             if (!valid) units.push(Promise.resolve([{ kind: 'reject', rejection: rejection as Rejection }]));
             else {
               const line = Buffer.from(JSON.stringify(valid.article.body.fields) + '\n');
-              const article = placed(valid, keep(line.length) ? null : { offset: spill.append(line, 1), length: line.length - 1 }, opts.contentHash);
+              const article = placed(valid, { offset: spill.append(line, 1), length: line.length - 1 }, opts.contentHash);
               units.push(judges.extraFor(valid).then((extra) => [{ kind: 'valid', article, extra }]));
             }
           } else units.push(Promise.resolve([unit]));
@@ -177,9 +167,7 @@ export async function ingest<T>(paths: string[], opts: IngestOptions & { content
           continue;
         }
         seen.set(a.id, `${a.source.file}:${a.source.line}`);
-        // Fields kept in memory come from a worker as plain objects (own "__proto__" keys survive as data).
-        const body = 'fields' in a.body ? { fields: nullPrototypeCopy(a.body.fields) } : a.body;
-        articles.push({ ...a, body, index: articles.length });
+        articles.push({ ...a, index: articles.length });
         extras.push(item.extra);
       }
     }

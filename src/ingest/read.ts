@@ -40,10 +40,8 @@ export interface LineBatch {
   firstLine: number;
   bytes: Uint8Array;
   ends: Int32Array;
-  /** Where bytes[0] sits in the night's spill file (see Spill). */
+  /** Where bytes[0] sits among the night's kept bytes (see Spill): records point there instead of carrying their fields. */
   spillOffset: number;
-  /** Whether the records' fields come back to stay in memory, or are read back from the spill file when needed. */
-  keepFields: boolean;
 }
 
 /** What reading yields: a JSONL batch still to be parsed, or an item judged already. */
@@ -65,7 +63,7 @@ function packLines(file: string, firstLine: number, lines: Array<Buffer | null>)
       ends[i] = o;
     } else ends[i] = -o;
   });
-  return { file, firstLine, bytes, ends, spillOffset: -1, keepFields: true };
+  return { file, firstLine, bytes, ends, spillOffset: -1 };
 }
 
 /** Each line of a batch as a judged item: decoded strictly, JSON-parsed, an object or a rejection; with its bytes' range. */

@@ -185,6 +185,12 @@ export class TemplateProfile {
     return tokenCount < shortTokens && (this.overall.get(hash) ?? 0) >= crossMin;
   }
 
+  /** Forget everything counted (the counts of a large night are large; a caller done with them lets them go). */
+  clear(): void {
+    this.perOutlet.clear();
+    this.overall.clear();
+  }
+
   /** Templates per outlet, most frequent first (for the report). */
   templates(outletMin: number): Array<{ outlet: string; hash: number; count: number }> {
     const out: Array<{ outlet: string; hash: number; count: number }> = [];
