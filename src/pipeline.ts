@@ -10,6 +10,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Config } from './config.js';
 import { ingest, type Article, type Rejection } from './ingest/index.js';
+import { nullPrototypeCopy } from './ingest/validate.js';
 import { Spill } from './ingest/spill.js';
 import type { ArticleAnalysis } from './text/analyze.js';
 import { TemplateProfile } from './text/boilerplate.js';
@@ -43,7 +44,7 @@ export interface RunOptions {
   afterOutputs?: (result: RunResult, report: ReportIndex) => Promise<void>;
 }
 
-/** Full records on demand: tonight's from the spill file, earlier nights' from the loaded documents. */
+/** Full records on demand: tonight's from the night's kept lines, earlier nights' from the loaded documents. */
 export class ArticleTexts {
   constructor(
     private readonly articles: Article[],
@@ -52,13 +53,17 @@ export class ArticleTexts {
 
   fields(i: number): Record<string, unknown> {
     const body = this.articles[i].body;
-    return 'fields' in body ? body.fields : this.spill.fields(body.spill);
+    if ('fields' in body) return body.fields;
+    if ('line' in body) return nullPrototypeCopy(JSON.parse(Buffer.from(body.line.buffer, body.line.byteOffset, body.line.byteLength).toString('utf8')) as Record<string, unknown>);
+    return this.spill.fields(body.spill);
   }
 
-  /** The record's line as it was read, or null for an earlier night's article (the index keeps its fields). */
+  /** The record's JSON line as it was read, or null when only its fields are at hand. */
   line(i: number): Buffer | null {
     const body = this.articles[i].body;
-    return 'spill' in body ? this.spill.line(body.spill) : null;
+    if ('spill' in body) return this.spill.line(body.spill);
+    if ('line' in body) return Buffer.from(body.line.buffer, body.line.byteOffset, body.line.byteLength);
+    return null;
   }
 
   text(i: number): string {
@@ -83,7 +88,7 @@ export interface StageStat {
   heap_total_mb?: number;
   external_mb?: number;
   buffers_mb?: number;
-  /** Seconds of the stage's parts (the index commit's). */
+  /** Seconds of the stage's parts (the history's and the index commit's). */
   parts?: Record<string, number>;
 }
 
@@ -142,10 +147,10 @@ export interface HistoryOptions {
 
 export async function detect(inputs: string[], cfg: Config, logger: Logger, history?: HistoryOptions): Promise<Omit<RunResult, 'outputDir'>> {
   const stages: StageStat[] = [];
-  const stage = (name: string, seconds: number, items: number, message: string): void => {
+  const stage = (name: string, seconds: number, items: number, message: string, parts?: Record<string, number>): void => {
     const mem = process.memoryUsage();
     const mb = (bytes: number): number => Math.round(bytes / 1048576);
-    stages.push({ stage: name, seconds: round(seconds), items, per_second: seconds > 0 ? Math.round(items / seconds) : items, rss_mb: mb(mem.rss), heap_mb: mb(mem.heapUsed), heap_total_mb: mb(mem.heapTotal), external_mb: mb(mem.external), buffers_mb: mb(mem.arrayBuffers) });
+    stages.push({ stage: name, seconds: round(seconds), items, per_second: seconds > 0 ? Math.round(items / seconds) : items, rss_mb: mb(mem.rss), heap_mb: mb(mem.heapUsed), heap_total_mb: mb(mem.heapTotal), external_mb: mb(mem.external), buffers_mb: mb(mem.arrayBuffers), ...(parts ? { parts } : {}) });
     logger.stage(name, `${message} in ${seconds.toFixed(2)}s`);
   };
   const total = timer();
@@ -282,6 +287,8 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
 
     // Earlier nights: stored articles that share a band with tonight, within the window, and the rest of their stories.
     let historyLoaded = 0;
+    // Seconds of the history stage's parts (run.json).
+    const historyParts = { match: 0, load: 0, stock_phrases: 0, sign: 0 };
     if (history) {
       t = timer();
       const tonightIds = new Set(articles.map((a) => a.id));
@@ -319,6 +326,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       }
       for (const [outlet, hashes] of newTemplates) for (const id of history.store.withParagraphs(outlet, hashes, tonightIds)) matchedSet.add(id);
       const matched = [...matchedSet].sort(cmp);
+      historyParts.match = round(t());
       const direct = history.store.load(matched);
       const more = history.store.storyMembers(direct.map((d) => d.storyId).filter((x): x is string => Boolean(x)), new Set([...tonightIds, ...matched]));
       const loaded = direct.concat(history.store.load(more)).sort((x, y) => cmp(x.article.id, y.article.id));
@@ -330,6 +338,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
         articles.push({ ...d.article, index: articles.length });
         analyses.push(d.analysis);
       }
+      historyParts.load = round(t() - historyParts.match);
       // Their stock phrases: tonight's, or shingles the index counts often enough. One lookup for all of them.
       const loadedSets = loaded.map(contentSets);
       const loadedUnions = loadedSets.map((ps) => unionAll(ps.map((p) => p.shingles)));
@@ -340,9 +349,11 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
         sketches.push(sketchWith(ps, histCommon, loadedUnions[i]));
       });
       historyLoaded = loaded.length;
+      historyParts.stock_phrases = round(t() - historyParts.match - historyParts.load);
       const histSigs = await pool.map('sign', sketches.slice(tonightCount).map((x) => x.shingles), { permutations: k, seed: cfg.seed });
       docSigs = concatAll([docSigs, ...histSigs]);
-      stage('history', t(), historyLoaded, `${matched.length} earlier articles matched, ${historyLoaded} loaded with their stories (window ${history.windowDays} days)`);
+      historyParts.sign = round(t() - historyParts.match - historyParts.load - historyParts.stock_phrases);
+      stage('history', t(), historyLoaded, `${matched.length} earlier articles matched, ${historyLoaded} loaded with their stories (window ${history.windowDays} days)`, historyParts);
     }
 
     profile.clear();
@@ -666,8 +677,10 @@ async function writeNight(opts: RunOptions, wall: () => number, store: IndexStor
         const { index: _index, contentHash: _hash, ...meta } = full.articles[i];
         void _index;
         void _hash;
+        // The line as read: the index keeps the bytes, not a parsed and re-serialized object.
+        const line = full.texts.line(i);
         yield {
-          article: { ...meta, body: { fields: full.texts.fields(i) } },
+          article: { ...meta, body: line ? { line } : { fields: full.texts.fields(i) } },
           analysis: full.analyses[i],
           paragraphSets: full.night.paragraphSets[i],
           textHash: full.night.textHashes[i],

@@ -22,10 +22,11 @@ export interface Article {
   dayPrecision: boolean;
   title: string;
   /**
-   * Every input field, as read (null prototype), text included: in memory, or, for tonight's articles,
-   * in the night's spill file until an output needs it (see Spill).
+   * Every input field, text included. Tonight's articles point at their JSON line among the night's kept
+   * bytes (see Spill); an earlier night's article carries its line as the index kept it (or, from an index
+   * written before lines were kept, its fields).
    */
-  body: { fields: Record<string, unknown> } | { spill: SpillRef };
+  body: { fields: Record<string, unknown> } | { spill: SpillRef } | { line: Uint8Array };
   /** sha256 of the fields' JSON: a re-sent article with any field changed is an update. Set when the run keeps an index. */
   contentHash?: string;
   source: { file: string; line: number };
