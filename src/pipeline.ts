@@ -343,11 +343,10 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       const loadedSets = loaded.map(contentSets);
       const loadedUnions = loadedSets.map((ps) => unionAll(ps.map((p) => p.shingles)));
       const counts = history.store.shingleCounts(unionAll(loadedUnions));
-      loadedSets.forEach((ps, i) => {
-        const histCommon = new Set<number>();
-        for (const h of loadedUnions[i]) if (common.has(h) || counts.get(h) >= commonMinDocs) histCommon.add(h);
-        sketches.push(sketchWith(ps, histCommon, loadedUnions[i]));
-      });
+      // One set for all of them (dropping only removes what an article has): tonight's plus the index's.
+      const historyCommon = new Set(common);
+      for (let c = 0; c < counts.size; c++) if (counts.counts[c] >= commonMinDocs) historyCommon.add(counts.hashes[c]);
+      loadedSets.forEach((ps, i) => sketches.push(sketchWith(ps, historyCommon, loadedUnions[i])));
       historyLoaded = loaded.length;
       historyParts.stock_phrases = round(t() - historyParts.match - historyParts.load);
       const histSigs = await pool.map('sign', sketches.slice(tonightCount).map((x) => x.shingles), { permutations: k, seed: cfg.seed });

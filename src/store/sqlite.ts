@@ -102,39 +102,84 @@ export class SqliteStore implements IndexStore {
   }
 
   matchArticleBands(keys: KeyRows, sinceMs: number, untilMs: number, exclude: Set<string>): Array<{ t: number; id: string; signature: Uint32Array }> {
-    // Tonight's keys go into a temporary table in key order; one indexed join finds the stored articles.
-    this.db.exec('CREATE TEMP TABLE IF NOT EXISTS q_doc (key INTEGER, t INTEGER); DELETE FROM q_doc;');
-    const ins = this.db.prepare('INSERT INTO q_doc (key, t) VALUES (?, ?)');
-    const { keys: k, values: t } = keys.ordered();
-    this.db.transaction(() => {
-      for (let i = 0; i < k.length; i++) ins.run(k[i], t[i]);
-    })();
-    const rows = this.db
-      .prepare(
-        `SELECT DISTINCT q.t AS t, d.id AS id, d.signature AS signature FROM q_doc q JOIN doc_bands b ON b.key = q.key JOIN docs d ON d.n = b.n
-         WHERE d.time IS NULL OR (d.time >= ? AND d.time <= ?) ORDER BY q.t, d.id`,
-      )
-      .all(sinceMs, untilMs) as Array<{ t: number; id: string; signature: Buffer }>;
-    return rows
-      .filter((r) => !exclude.has(r.id))
-      .map((r) => ({ t: r.t, id: r.id, signature: new Uint32Array(r.signature.buffer.slice(r.signature.byteOffset, r.signature.byteOffset + r.signature.byteLength)) }));
+    // Tonight's distinct keys, in key order, are looked up in batches; each stored row found is paired with
+    // tonight's articles under that key. The stored articles are then read once each: joining docs inside the
+    // query made SQLite sort and de-duplicate wide rows, 10-30x slower on a 100k night.
+    // Tonight's (key, article) rows fully sorted by key, packed in one double each (key < 2^32, article < 2^21).
+    const { keys: byRange, values: articles } = keys.ordered();
+    const packed = new Float64Array(byRange.length);
+    for (let i = 0; i < packed.length; i++) packed[i] = byRange[i] * 2 ** 21 + articles[i];
+    packed.sort();
+    const k = new Uint32Array(packed.length);
+    const t = new Uint32Array(packed.length);
+    for (let i = 0; i < packed.length; i++) {
+      k[i] = Math.floor(packed[i] / 2 ** 21);
+      t[i] = packed[i] - k[i] * 2 ** 21;
+    }
+    const found = this.rowsWithKeys('doc_bands', k);
+    const docs = this.docsInWindow(found.rows, sinceMs, untilMs, exclude, true);
+    const seen = new Set<number>();
+    const out: Array<{ t: number; id: string; signature: Uint32Array }> = [];
+    for (let r = 0; r < found.rows.length; r++) {
+      const d = docs.get(found.rows[r]);
+      if (!d) continue;
+      // Tonight's articles under this key: a run of the sorted keys, found by binary search.
+      const key = found.keys[r];
+      let lo = 0;
+      let hi = k.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (k[mid] < key) lo = mid + 1;
+        else hi = mid;
+      }
+      for (let i = lo; i < k.length && k[i] === key; i++) {
+        // One row per (tonight's article, stored article): n < 2^31 and t < 2^21 fit in a double exactly.
+        const pair = t[i] * 2 ** 31 + found.rows[r];
+        if (seen.has(pair)) continue;
+        seen.add(pair);
+        out.push({ t: t[i], id: d.id, signature: d.signature as Uint32Array });
+      }
+    }
+    return out.sort((x, y) => x.t - y.t || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
   }
 
   matchPassageBands(keys: Uint32Array, sinceMs: number, untilMs: number, exclude: Set<string>): string[] {
-    this.db.exec('CREATE TEMP TABLE IF NOT EXISTS q_pas (key INTEGER); DELETE FROM q_pas;');
-    const ins = this.db.prepare('INSERT INTO q_pas (key) VALUES (?)');
-    // Distinct keys in order: sorted, then each once.
-    const sorted = sortUint32(keys.slice());
-    this.db.transaction(() => {
-      for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[i - 1]) ins.run(sorted[i]);
-    })();
-    const rows = this.db
-      .prepare(
-        `SELECT DISTINCT d.id AS id FROM q_pas q JOIN passage_bands p ON p.key = q.key JOIN docs d ON d.n = p.n
-         WHERE d.time IS NULL OR (d.time >= ? AND d.time <= ?) ORDER BY d.id`,
-      )
-      .all(sinceMs, untilMs) as Array<{ id: string }>;
-    return rows.map((r) => r.id).filter((id) => !exclude.has(id));
+    const found = this.rowsWithKeys('passage_bands', sortUint32(keys.slice()));
+    return [...this.docsInWindow(found.rows, sinceMs, untilMs, exclude, false).values()].map((d) => d.id).sort();
+  }
+
+  /**
+   * Rows of a band table under any of the sorted `keys`: (key, row) pairs. Distinct keys go in batches
+   * through json_each, each an indexed probe; a temporary table of millions of keys cost more to fill
+   * than the probes themselves.
+   */
+  private rowsWithKeys(table: 'doc_bands' | 'passage_bands', keys: Uint32Array): { keys: number[]; rows: number[] } {
+    const q = this.db.prepare(`SELECT b.key, b.n FROM json_each(?) j JOIN ${table} b ON b.key = j.value`).raw();
+    const distinct: number[] = [];
+    for (let i = 0; i < keys.length; i++) if (i === 0 || keys[i] !== keys[i - 1]) distinct.push(keys[i]);
+    const out = { keys: [] as number[], rows: [] as number[] };
+    const BATCH = 50_000;
+    for (let i = 0; i < distinct.length; i += BATCH) {
+      for (const [key, n] of q.all(JSON.stringify(distinct.slice(i, i + BATCH))) as Array<[number, number]>) {
+        out.keys.push(key);
+        out.rows.push(n);
+      }
+    }
+    return out;
+  }
+
+  /** Stored articles by row, those published within [sinceMs, untilMs] (or undated) and not excluded: id, and signature when asked. */
+  private docsInWindow(ns: number[], sinceMs: number, untilMs: number, exclude: Set<string>, withSignature: boolean): Map<number, { id: string; signature?: Uint32Array }> {
+    const q = this.db.prepare(withSignature ? 'SELECT id, time, signature FROM docs WHERE n = ?' : 'SELECT id, time FROM docs WHERE n = ?');
+    const out = new Map<number, { id: string; signature?: Uint32Array }>();
+    for (const n of new Set(ns)) {
+      const r = q.get(n) as { id: string; time: number | null; signature?: Buffer } | undefined;
+      if (!r || exclude.has(r.id)) continue;
+      if (r.time !== null && (r.time < sinceMs || r.time > untilMs)) continue;
+      const sig = r.signature;
+      out.set(n, { id: r.id, signature: sig ? new Uint32Array(sig.buffer.slice(sig.byteOffset, sig.byteOffset + sig.byteLength)) : undefined });
+    }
+    return out;
   }
 
   withParagraphs(outlet: string, hashes: number[], exclude: Set<string>): string[] {
