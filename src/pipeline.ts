@@ -603,20 +603,6 @@ async function writeNight(opts: RunOptions, wall: () => number, store: IndexStor
   const pairRows = function* (): Generator<Record<string, unknown>> {
     for (const { i } of pairOrder) yield pairRecord(pairs[i], articles, analyses);
   };
-  // The writes run together: gzip works on libuv's threads while the main thread serializes the rest.
-  const writes: Array<Promise<unknown>> = [writeJsonl(path.join(outputDir, 'pairs.jsonl'), pairRows())];
-
-  const clusterRow = (c: Cluster, kind: 'near-duplicate' | 'story'): Record<string, unknown> => ({
-    cluster_id: kind === 'story' ? storyId(articles, c) : nearDuplicateId(articles, c),
-    kind,
-    canonical: articles[c.canonical].id,
-    members: c.members.map((m) => articles[m].id),
-    outlets: [...new Set(c.members.map((m) => articles[m].outlet))].sort(cmp),
-    ...(store ? { status: statusOf(c) } : {}),
-  });
-  const clusterRows = [...nearDuplicateClusters.map((c) => clusterRow(c, 'near-duplicate')), ...storyClusters.map((c) => clusterRow(c, 'story'))];
-  writes.push(writeJsonl(path.join(outputDir, 'clusters.jsonl'), clusterRows));
-
   // Deduplicated feed: canonicals and singletons, in input order, each once.
   const clusterOf = new Map<number, Cluster>();
   for (const c of nearDuplicateClusters) for (const m of c.members) clusterOf.set(m, c);
@@ -638,7 +624,22 @@ async function writeNight(opts: RunOptions, wall: () => number, store: IndexStor
       yield (line && appendKeys(line, keys)) ?? JSON.stringify({ ...res.texts.fields(a.index), ...keys }) + '\n';
     }
   };
+  // The writes run together: gzip works on libuv's threads while the main thread serializes the rest. The
+  // feed starts first, so compressing it, the longest part, is under way from the start.
   const dedupWrite = writeLines(path.join(outputDir, 'dedup.jsonl.gz'), dedupLines(), true);
+  const writes: Array<Promise<unknown>> = [writeJsonl(path.join(outputDir, 'pairs.jsonl'), pairRows())];
+
+  const clusterRow = (c: Cluster, kind: 'near-duplicate' | 'story'): Record<string, unknown> => ({
+    cluster_id: kind === 'story' ? storyId(articles, c) : nearDuplicateId(articles, c),
+    kind,
+    canonical: articles[c.canonical].id,
+    members: c.members.map((m) => articles[m].id),
+    outlets: [...new Set(c.members.map((m) => articles[m].outlet))].sort(cmp),
+    ...(store ? { status: statusOf(c) } : {}),
+  });
+  const clusterRows = [...nearDuplicateClusters.map((c) => clusterRow(c, 'near-duplicate')), ...storyClusters.map((c) => clusterRow(c, 'story'))];
+  writes.push(writeJsonl(path.join(outputDir, 'clusters.jsonl'), clusterRows));
+
   writes.push(writeJsonl(path.join(outputDir, 'rejected.jsonl'), res.rejected));
   // report.json is written piece by piece (article texts read back one at a time); the HTML report embeds the
   // file as written. It is written with

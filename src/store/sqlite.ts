@@ -209,16 +209,40 @@ export class SqliteStore implements IndexStore {
   }
 
   shingleCounts(hashes: Uint32Array): ShingleCounts {
-    // Batched through json_each: one statement per 20k hashes instead of one per hash.
-    const q = this.db.prepare('SELECT s.hash AS h, s.c AS c FROM json_each(?) j JOIN shingle_counts s ON s.hash = j.value');
+    // Distinct hashes in order, batched through json_each: one statement per 20k hashes instead of one per
+    // hash. The rows come back in the order asked (json_each drives the join), so they fill the sorted arrays
+    // directly; a sort guards the order should a SQLite version plan the join the other way round.
+    const q = this.db.prepare('SELECT s.hash, s.c FROM json_each(?) j JOIN shingle_counts s ON s.hash = j.value').raw();
     const sorted = sortUint32(hashes.slice());
-    const found = new Map<number, number>();
+    let distinct = 0;
+    for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[distinct - 1]) sorted[distinct++] = sorted[i];
+    let keys = new Uint32Array(1024);
+    let counts = new Uint32Array(1024);
+    let n = 0;
+    let ordered = true;
     const BATCH = 20_000;
-    for (let i = 0; i < sorted.length; i += BATCH) {
-      for (const r of q.all(JSON.stringify(Array.from(sorted.subarray(i, i + BATCH)))) as Array<{ h: number; c: number }>) found.set(r.h, r.c);
+    for (let i = 0; i < distinct; i += BATCH) {
+      for (const [h, c] of q.all(JSON.stringify(Array.from(sorted.subarray(i, Math.min(distinct, i + BATCH))))) as Array<[number, number]>) {
+        if (n === keys.length) {
+          const k2 = new Uint32Array(n * 2);
+          k2.set(keys);
+          keys = k2;
+          const c2 = new Uint32Array(n * 2);
+          c2.set(counts);
+          counts = c2;
+        }
+        if (n > 0 && h <= keys[n - 1]) ordered = false;
+        keys[n] = h;
+        counts[n++] = c;
+      }
     }
-    const keys = Uint32Array.from(found.keys()).sort();
-    return new ShingleCounts(keys, Uint32Array.from(keys, (k) => found.get(k) as number));
+    keys = keys.slice(0, n);
+    counts = counts.slice(0, n);
+    if (!ordered) {
+      const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => keys[a] - keys[b]);
+      return new ShingleCounts(Uint32Array.from(order, (i) => keys[i]), Uint32Array.from(order, (i) => counts[i]));
+    }
+    return new ShingleCounts(keys, counts);
   }
 
   private applyShingleDeltas({ hashes, deltas }: ShingleDeltas): void {
