@@ -246,21 +246,8 @@ export class SqliteStore implements IndexStore {
   }
 
   private applyShingleDeltas({ hashes, deltas }: ShingleDeltas): void {
-    // In hash order (the table's key order), 500 rows to a statement.
-    const PER = 500;
-    const sql = (rows: number): string => `INSERT INTO shingle_counts (hash, c) VALUES ${Array(rows).fill('(?, ?)').join(', ')} ON CONFLICT(hash) DO UPDATE SET c = c + excluded.c`;
-    const many = this.db.prepare(sql(PER));
-    const one = this.db.prepare(sql(1));
-    const args: number[] = new Array<number>(2 * PER);
-    let i = 0;
-    for (; i + PER <= hashes.length; i += PER) {
-      for (let j = 0; j < PER; j++) {
-        args[2 * j] = hashes[i + j];
-        args[2 * j + 1] = deltas[i + j];
-      }
-      many.run(args);
-    }
-    for (; i < hashes.length; i++) one.run(hashes[i], deltas[i]);
+    // In hash order (the table's key order).
+    this.insertPairs((rows) => `INSERT INTO shingle_counts (hash, c) VALUES ${rows} ON CONFLICT(hash) DO UPDATE SET c = c + excluded.c`, hashes, deltas);
     if (deltas.some((d) => d < 0)) this.db.prepare('DELETE FROM shingle_counts WHERE c <= 0').run();
   }
 
@@ -270,24 +257,29 @@ export class SqliteStore implements IndexStore {
   }
 
   /**
-   * Insert (key, article row) pairs in key order, 500 to a statement: a third of the time of one statement
-   * per row, which is most of what a row costs here.
+   * Run an insert of (a[i], b[i]) rows, 500 to a statement: a third of the time of one statement per row,
+   * which is most of what a row costs here. `sql` gets the VALUES list to insert.
    */
-  private insertRows(table: 'doc_bands' | 'passage_bands' | 'doc_paragraphs', keyColumn: 'key' | 'hash', rows: KeyRows): void {
+  private insertPairs(sql: (values: string) => string, a: ArrayLike<number>, b: ArrayLike<number>): void {
     const PER = 500;
-    const many = this.db.prepare(`INSERT OR IGNORE INTO ${table} (${keyColumn}, n) VALUES ${Array(PER).fill('(?, ?)').join(', ')}`);
-    const one = this.db.prepare(`INSERT OR IGNORE INTO ${table} (${keyColumn}, n) VALUES (?, ?)`);
-    const { keys, values } = rows.ordered();
+    const many = this.db.prepare(sql(Array(PER).fill('(?, ?)').join(', ')));
+    const one = this.db.prepare(sql('(?, ?)'));
     const args: number[] = new Array<number>(2 * PER);
     let i = 0;
-    for (; i + PER <= keys.length; i += PER) {
+    for (; i + PER <= a.length; i += PER) {
       for (let j = 0; j < PER; j++) {
-        args[2 * j] = keys[i + j];
-        args[2 * j + 1] = values[i + j];
+        args[2 * j] = a[i + j];
+        args[2 * j + 1] = b[i + j];
       }
       many.run(args);
     }
-    for (; i < keys.length; i++) one.run(keys[i], values[i]);
+    for (; i < a.length; i++) one.run(a[i], b[i]);
+  }
+
+  /** (key, article row) pairs of a band or paragraph table, in key order. */
+  private insertRows(table: 'doc_bands' | 'passage_bands' | 'doc_paragraphs', keyColumn: 'key' | 'hash', rows: KeyRows): void {
+    const { keys, values } = rows.ordered();
+    this.insertPairs((v) => `INSERT OR IGNORE INTO ${table} (${keyColumn}, n) VALUES ${v}`, keys, values);
   }
 
   commitNight(night: Parameters<IndexStore['commitNight']>[0]): Record<string, number> {
