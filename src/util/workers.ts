@@ -30,7 +30,7 @@ export class WorkerPool {
   constructor(readonly size: number) {}
 
   private spawn(): Worker {
-    const w = new Worker(new URL('./worker.js', import.meta.url), { resourceLimits: { maxOldGenerationSizeMb: Number(process.env.NEARDUP_WORKER_MB ?? 0) || undefined } });
+    const w = new Worker(new URL('./worker.js', import.meta.url));
     w.unref();
     this.workers.push(w);
     return w;
