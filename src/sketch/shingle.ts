@@ -20,7 +20,8 @@ export function shingleRun(tokenHashes: Uint32Array, from: number, to: number, n
 
 /** Sort and de-duplicate hashes into a set representation (a new array; the input is left as it is). */
 export function toSet(hashes: number[] | Uint32Array): Uint32Array {
-  const a = (hashes instanceof Uint32Array ? hashes.slice() : new Uint32Array(hashes)).sort();
+  // Large inputs (the union of a night's earlier articles, say) take the radix sort.
+  const a = sortUint32(hashes instanceof Uint32Array ? hashes.slice() : new Uint32Array(hashes));
   if (a.length === 0) return a;
   let w = 1;
   for (let i = 1; i < a.length; i++) if (a[i] !== a[w - 1]) a[w++] = a[i];
