@@ -105,8 +105,10 @@ export class SqliteStore implements IndexStore {
     // Tonight's distinct keys, in key order, are looked up in batches; each stored row found is paired with
     // tonight's articles under that key. The stored articles are then read once each: joining docs inside the
     // query made SQLite sort and de-duplicate wide rows, 10-30x slower on a 100k night.
-    // Tonight's (key, article) rows fully sorted by key, packed in one double each (key < 2^32, article < 2^21).
+    // First tonight's (key, article) rows, fully sorted by key: packed in one double each (key < 2^32, and
+    // article < 2^21, the limit of a night everywhere pairs are packed).
     const { keys: byRange, values: articles } = keys.ordered();
+    if (articles.some((a) => a >= 2 ** 21)) throw new Error(`a night of more than ${2 ** 21} articles is more than the index lookups support`);
     const packed = new Float64Array(byRange.length);
     for (let i = 0; i < packed.length; i++) packed[i] = byRange[i] * 2 ** 21 + articles[i];
     packed.sort();
@@ -133,8 +135,8 @@ export class SqliteStore implements IndexStore {
         else hi = mid;
       }
       for (let i = lo; i < k.length && k[i] === key; i++) {
-        // One row per (tonight's article, stored article): n < 2^31 and t < 2^21 fit in a double exactly.
-        const pair = t[i] * 2 ** 31 + found.rows[r];
+        // One row per (tonight's article, stored article): t < 2^21 and n < 2^32 fit in a double exactly.
+        const pair = t[i] * 2 ** 32 + found.rows[r];
         if (seen.has(pair)) continue;
         seen.add(pair);
         out.push({ t: t[i], id: d.id, signature: d.signature as Uint32Array });
