@@ -99,9 +99,9 @@ export function judgeLines<T>(batch: LineBatch, opts: ValidationLimits & { conte
 
 /**
  * Read every input file and judge every record. Files are read `fileConcurrency` at a time; each batch
- * of lines goes to `judges.lines` as soon as it is read (the workers parse, validate and analyse while
- * reading goes on), after the spill file when the night is past its memory budget. Duplicate ids are then rejected in sorted file
- * order, so the result is deterministic: the first occurrence wins.
+ * of lines is kept (see Spill) and goes to `judges.lines` as soon as it is read (the workers parse, validate
+ * and analyse while reading goes on). Duplicate ids are then rejected in sorted file order, so the result is
+ * deterministic: the first occurrence wins.
  */
 export async function ingest<T>(paths: string[], opts: IngestOptions & { contentHash: boolean; maxInFlight: number }, judges: Judges<T>, spill: Spill, onFile?: (done: number, total: number) => void): Promise<IngestResult<T>> {
   const { files, registries, rejected } = await discoverFiles(paths);

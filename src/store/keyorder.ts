@@ -24,6 +24,11 @@ export class KeyRows {
     this.values[this.length++] = value;
   }
 
+  /** The rows as pushed. */
+  rows(): { keys: Uint32Array; values: Uint32Array } {
+    return { keys: this.keys.slice(0, this.length), values: this.values.slice(0, this.length) };
+  }
+
   /** The rows ordered by the top 16 bits of their key (input order within a range: deterministic). */
   ordered(): { keys: Uint32Array; values: Uint32Array } {
     const count = new Uint32Array(65537);

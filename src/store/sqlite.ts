@@ -13,7 +13,7 @@ import { KeyRows } from './keyorder.js';
 import { IncompatibleIndexError, type IndexStore, type StoredDoc, type StoreStats } from './index.js';
 import { countSets, deltasOf, ShingleCounts, type ShingleDeltas } from '../sketch/counts.js';
 import { contentShingles } from '../sketch/index.js';
-import { sortUint32 } from '../sketch/shingle.js';
+import { toSet } from '../sketch/shingle.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -107,7 +107,7 @@ export class SqliteStore implements IndexStore {
     // query made SQLite sort and de-duplicate wide rows, 10-30x slower on a 100k night.
     // First tonight's (key, article) rows, fully sorted by key: packed in one double each (key < 2^32, and
     // article < 2^21, the limit of a night everywhere pairs are packed).
-    const { keys: byRange, values: articles } = keys.ordered();
+    const { keys: byRange, values: articles } = keys.rows();
     if (articles.some((a) => a >= 2 ** 21)) throw new Error(`a night of more than ${2 ** 21} articles is more than the index lookups support`);
     const packed = new Float64Array(byRange.length);
     for (let i = 0; i < packed.length; i++) packed[i] = byRange[i] * 2 ** 21 + articles[i];
@@ -146,23 +146,22 @@ export class SqliteStore implements IndexStore {
   }
 
   matchPassageBands(keys: Uint32Array, sinceMs: number, untilMs: number, exclude: Set<string>): string[] {
-    const found = this.rowsWithKeys('passage_bands', sortUint32(keys.slice()));
+    const found = this.rowsWithKeys('passage_bands', keys);
     return [...this.docsInWindow(found.rows, sinceMs, untilMs, exclude, false).values()].map((d) => d.id).sort();
   }
 
   /**
-   * Rows of a band table under any of the sorted `keys`: (key, row) pairs. Distinct keys go in batches
+   * Rows of a band table under any of `keys`: (key, row) pairs. Distinct keys go in key order, in batches
    * through json_each, each an indexed probe; a temporary table of millions of keys cost more to fill
    * than the probes themselves.
    */
   private rowsWithKeys(table: 'doc_bands' | 'passage_bands', keys: Uint32Array): { keys: number[]; rows: number[] } {
     const q = this.db.prepare(`SELECT b.key, b.n FROM json_each(?) j JOIN ${table} b ON b.key = j.value`).raw();
-    const distinct: number[] = [];
-    for (let i = 0; i < keys.length; i++) if (i === 0 || keys[i] !== keys[i - 1]) distinct.push(keys[i]);
+    const distinct = toSet(keys);
     const out = { keys: [] as number[], rows: [] as number[] };
     const BATCH = 50_000;
     for (let i = 0; i < distinct.length; i += BATCH) {
-      for (const [key, n] of q.all(JSON.stringify(distinct.slice(i, i + BATCH))) as Array<[number, number]>) {
+      for (const [key, n] of q.all(JSON.stringify(Array.from(distinct.subarray(i, i + BATCH)))) as Array<[number, number]>) {
         out.keys.push(key);
         out.rows.push(n);
       }
@@ -215,31 +214,20 @@ export class SqliteStore implements IndexStore {
     // hash. The rows come back in the order asked (json_each drives the join), so they fill the sorted arrays
     // directly; a sort guards the order should a SQLite version plan the join the other way round.
     const q = this.db.prepare('SELECT s.hash, s.c FROM json_each(?) j JOIN shingle_counts s ON s.hash = j.value').raw();
-    const sorted = sortUint32(hashes.slice());
-    let distinct = 0;
-    for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[distinct - 1]) sorted[distinct++] = sorted[i];
-    let keys = new Uint32Array(1024);
-    let counts = new Uint32Array(1024);
-    let n = 0;
+    const sorted = toSet(hashes);
+    const found = new KeyRows();
+    let last = -1;
     let ordered = true;
     const BATCH = 20_000;
-    for (let i = 0; i < distinct; i += BATCH) {
-      for (const [h, c] of q.all(JSON.stringify(Array.from(sorted.subarray(i, Math.min(distinct, i + BATCH))))) as Array<[number, number]>) {
-        if (n === keys.length) {
-          const k2 = new Uint32Array(n * 2);
-          k2.set(keys);
-          keys = k2;
-          const c2 = new Uint32Array(n * 2);
-          c2.set(counts);
-          counts = c2;
-        }
-        if (n > 0 && h <= keys[n - 1]) ordered = false;
-        keys[n] = h;
-        counts[n++] = c;
+    for (let i = 0; i < sorted.length; i += BATCH) {
+      for (const [h, c] of q.all(JSON.stringify(Array.from(sorted.subarray(i, i + BATCH)))) as Array<[number, number]>) {
+        if (h <= last) ordered = false;
+        last = h;
+        found.push(h, c);
       }
     }
-    keys = keys.slice(0, n);
-    counts = counts.slice(0, n);
+    const { keys, values: counts } = found.rows();
+    const n = keys.length;
     if (!ordered) {
       const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => keys[a] - keys[b]);
       return new ShingleCounts(Uint32Array.from(order, (i) => keys[i]), Uint32Array.from(order, (i) => counts[i]));
