@@ -10,8 +10,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Config } from './config.js';
 import { ingest, type Article, type Rejection } from './ingest/index.js';
-import { nullPrototypeCopy } from './ingest/validate.js';
-import { Spill } from './ingest/spill.js';
+import { fieldsOfLine, Spill } from './ingest/spill.js';
 import type { ArticleAnalysis } from './text/analyze.js';
 import { TemplateProfile } from './text/boilerplate.js';
 import { initHashing } from './sketch/hash.js';
@@ -54,7 +53,7 @@ export class ArticleTexts {
   fields(i: number): Record<string, unknown> {
     const body = this.articles[i].body;
     if ('fields' in body) return body.fields;
-    if ('line' in body) return nullPrototypeCopy(JSON.parse(Buffer.from(body.line.buffer, body.line.byteOffset, body.line.byteLength).toString('utf8')) as Record<string, unknown>);
+    if ('line' in body) return fieldsOfLine(body.line);
     return this.spill.fields(body.spill);
   }
 

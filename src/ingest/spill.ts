@@ -33,6 +33,11 @@ function removeStale(parent: string): void {
   }
 }
 
+/** A record's fields from its JSON line: a null-prototype object, in input key order, as validation kept them. */
+export function fieldsOfLine(line: Uint8Array): Record<string, unknown> {
+  return nullPrototypeCopy(JSON.parse(Buffer.from(line.buffer, line.byteOffset, line.byteLength).toString('utf8')) as Record<string, unknown>);
+}
+
 /** Bytes appended together: kept in memory, or written to the file at `filePos`. */
 interface Segment {
   start: number;
@@ -107,9 +112,9 @@ export class Spill {
     return buf;
   }
 
-  /** A record's fields as validation kept them: a null-prototype object, in input key order. */
+  /** A record's fields as validation kept them. */
   fields(ref: SpillRef): Record<string, unknown> {
-    return nullPrototypeCopy(JSON.parse(this.line(ref).toString('utf8')) as Record<string, unknown>);
+    return fieldsOfLine(this.line(ref));
   }
 
   close(): void {
