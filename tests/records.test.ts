@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import zlib from 'node:zlib';
 import os from 'node:os';
 import path from 'node:path';
 import { Spill } from '../src/ingest/spill.js';
-import { appendKeys } from '../src/report/writers.js';
+import { appendKeys, writeLines } from '../src/report/writers.js';
 
 const line = (o: Record<string, unknown>, sep = ', '): Buffer => Buffer.from(JSON.stringify(o).replaceAll('","', `"${sep}"`) + '\n');
 
@@ -63,5 +64,53 @@ describe('feed lines', () => {
   it('declines a line that has one of the keys already, or is not an object', () => {
     expect(appendKeys(line({ id: 'a', text: 'نص', story_id: 'old' }), keys)).toBeNull();
     expect(appendKeys(Buffer.from('["a"]'), keys)).toBeNull();
+  });
+});
+
+describe('the compressed feed', () => {
+  /** How many gzip members (each starting 1f 8b 08) the file holds. */
+  const members = (gz: Buffer): number => {
+    let n = 0;
+    let at = 0;
+    // Walk member by member: inflate one, skip its bytes, repeat.
+    while (at < gz.length) {
+      const rest = gz.subarray(at);
+      const one = inflateMember(rest);
+      n++;
+      at += one;
+    }
+    return n;
+  };
+  /** Length in bytes of the first gzip member of `gz`. */
+  const inflateMember = (gz: Buffer): number => {
+    expect([gz[0], gz[1], gz[2]]).toEqual([0x1f, 0x8b, 0x08]);
+    // A raw inflate over the deflate data (after the 10-byte header) reports how much input it used.
+    const inf = zlib.inflateRawSync(gz.subarray(10), { info: true }) as unknown as { engine: { bytesWritten: number } };
+    return 10 + inf.engine.bytesWritten + 8;
+  };
+
+  it('writes large outputs as several gzip members that read back as one stream, the same bytes every time', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'neardup-gz-'));
+    try {
+      // About 9 MB of lines: three members of 4 MB or less. Varied enough not to compress to nothing.
+      const lines = Array.from({ length: 30000 }, (_, i) => JSON.stringify({ id: `a${i}`, text: `وأعلنت الهيئة العامة للإحصاء أن عدد المسافرين بلغ ${i * 7919 % 100003} مسافراً في اليوم ${i % 31}`.repeat(2) }) + '\n');
+      const bytes = lines.reduce((s, l) => s + Buffer.byteLength(l), 0);
+      expect(bytes).toBeGreaterThan(8 << 20);
+      const a = path.join(dir, 'a.jsonl.gz');
+      const b = path.join(dir, 'b.jsonl.gz');
+      expect(await writeLines(a, lines, true)).toBe(lines.length);
+      await writeLines(b, lines.map((l) => Buffer.from(l)), true);
+      const gz = readFileSync(a);
+      expect(members(gz)).toBeGreaterThanOrEqual(3);
+      expect(zlib.gunzipSync(gz).toString()).toBe(lines.join(''));
+      // Strings or bytes, run after run: the same file.
+      expect(readFileSync(b).equals(gz)).toBe(true);
+      // No lines: an empty but valid gzip file.
+      const empty = path.join(dir, 'empty.jsonl.gz');
+      expect(await writeLines(empty, [], true)).toBe(0);
+      expect(zlib.gunzipSync(readFileSync(empty)).length).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
