@@ -14,7 +14,7 @@ import { fieldsOfLine, Spill } from './ingest/spill.js';
 import type { ArticleAnalysis } from './text/analyze.js';
 import { TemplateProfile } from './text/boilerplate.js';
 import { initHashing } from './sketch/hash.js';
-import { estimateJaccard } from './sketch/minhash.js';
+import { estimateJaccard, packSets } from './sketch/minhash.js';
 import { countSets, deltasOf, type ShingleCounts, type ShingleDeltas } from './sketch/counts.js';
 import { concatAll, unionAll } from './sketch/shingle.js';
 import { bandKey, candidatePairs, chooseBands, unpackPair, type BandParams } from './sketch/lsh.js';
@@ -130,6 +130,19 @@ export function packageVersion(): string {
   return 'unknown';
 }
 
+/** MinHash signatures of the sets, back to back (set i's at [i·k, (i+1)·k)), signed by the pool in packs. */
+async function signAll(pool: WorkerPool, sets: Uint32Array[], permutations: number, seed: number, onProgress?: (done: number, total: number) => void): Promise<Uint32Array> {
+  let done = 0;
+  const signed = packSets(sets).map((p) =>
+    pool.run('sign', [p], { permutations, seed }, [p.data.buffer as ArrayBuffer, p.ends.buffer as ArrayBuffer]).then(([sigs]) => {
+      done += p.ends.length;
+      onProgress?.(done, sets.length);
+      return sigs;
+    }),
+  );
+  return concatAll(await Promise.all(signed));
+}
+
 function timer(): () => number {
   const t0 = process.hrtime.bigint();
   return () => Number(process.hrtime.bigint() - t0) / 1e9;
@@ -243,10 +256,9 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     if (!history) paraSets.length = 0;
     stage('shingle', t(), articles.length, `${sketches.reduce((s, x) => s + x.shingles.length, 0)} shingles, ${common.size} stock phrases dropped`);
 
-    // Sign and band the articles.
+    // Sign the articles and their passages.
     t = timer();
-    let docSigs = concatAll(await pool.map('sign', sketches.map((s) => s.shingles), { permutations: cfg.minhash.permutations, seed: cfg.seed }, (d, n) => logger.progress('signatures', d, n)));
-    stage('signatures', t(), articles.length, `${articles.length} signatures of ${cfg.minhash.permutations} permutations`);
+    let docSigs = await signAll(pool, sketches.map((s) => s.shingles), cfg.minhash.permutations, cfg.seed, (d, n) => logger.progress('signatures', d, n));
 
     const k = cfg.minhash.permutations;
     const docBands: BandParams = chooseBands(cfg.lsh.threshold, k, cfg.lsh.false_positive_weight, cfg.lsh.false_negative_weight);
@@ -267,10 +279,11 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     const tonightCount = articles.length;
     const tonightPassages = cfg.passages.enabled ? passageSets(0, tonightCount) : { owner: [], sets: [] };
     let passageSigs = cfg.passages.enabled
-      ? concatAll(await pool.map('sign', tonightPassages.sets, { permutations: cfg.passages.permutations, seed: passageSeed }))
+      ? await signAll(pool, tonightPassages.sets, cfg.passages.permutations, passageSeed)
       : new Uint32Array(0);
     // Their heaps hold what they were sent: end them before the memory-hungry stages.
     await pool.close();
+    stage('signatures', t(), articles.length, `${articles.length} article signatures of ${k} permutations, ${tonightPassages.sets.length} passage signatures of ${cfg.passages.permutations}`);
     // Band keys of tonight's articles and passages: what later nights look up in the index.
     const tonightBands: Array<{ docKeys: Uint32Array; passageKeys: Uint32Array }> = [];
     if (history) {
@@ -348,8 +361,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       loadedSets.forEach((ps, i) => sketches.push(sketchWith(ps, historyCommon, loadedUnions[i])));
       historyLoaded = loaded.length;
       historyParts.stock_phrases = round(t() - historyParts.match - historyParts.load);
-      const histSigs = await pool.map('sign', sketches.slice(tonightCount).map((x) => x.shingles), { permutations: k, seed: cfg.seed });
-      docSigs = concatAll([docSigs, ...histSigs]);
+      docSigs = concatAll([docSigs, await signAll(pool, sketches.slice(tonightCount).map((x) => x.shingles), k, cfg.seed)]);
       historyParts.sign = round(t() - historyParts.match - historyParts.load - historyParts.stock_phrases);
       stage('history', t(), historyLoaded, `${matched.length} earlier articles matched, ${historyLoaded} loaded with their stories (window ${history.windowDays} days)`, historyParts);
     }
@@ -369,7 +381,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       const hist = passageSets(tonightCount, articles.length);
       const owner = tonightPassages.owner.concat(hist.owner);
       const sets = tonightPassages.sets.concat(hist.sets);
-      if (hist.sets.length) passageSigs = concatAll([passageSigs, ...(await pool.map('sign', hist.sets, { permutations: cfg.passages.permutations, seed: passageSeed }))]);
+      if (hist.sets.length) passageSigs = concatAll([passageSigs, await signAll(pool, hist.sets, cfg.passages.permutations, passageSeed)]);
       const sigs = passageSigs;
       const pc = candidatePairs(sigs, sets.length, cfg.passages.permutations, passageBands, cfg.lsh.max_bucket_size, undefined, (x, y) => owner[x] === owner[y]);
       for (const packed of pc) {

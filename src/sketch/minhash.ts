@@ -30,6 +30,18 @@ export class MinHasher {
     return this.signScalar(shingles, out);
   }
 
+  /** Signatures of packed sets, back to back (set i's at [i·k, (i+1)·k)). */
+  signPacked(packed: PackedSets): Uint32Array {
+    const k = this.permutations;
+    const out = new Uint32Array(packed.ends.length * k);
+    let start = 0;
+    for (let i = 0; i < packed.ends.length; i++) {
+      this.sign(packed.data.subarray(start, packed.ends[i]), out.subarray(i * k, (i + 1) * k));
+      start = packed.ends[i];
+    }
+    return out;
+  }
+
   /** The same signature in plain JavaScript: the definition the SIMD kernel is tested against. */
   signScalar(shingles: Uint32Array, out: Uint32Array = new Uint32Array(this.permutations)): Uint32Array {
     const k = this.permutations;
@@ -52,6 +64,36 @@ export class MinHasher {
     }
     return out;
   }
+}
+
+/**
+ * Sets back to back in one buffer: set i is data[ends[i - 1] ?? 0, ends[i]). A batch of sets moves to a
+ * worker as two buffers instead of one object per set (thousands of small messages' worth of cloning).
+ */
+export interface PackedSets {
+  data: Uint32Array;
+  ends: Int32Array;
+}
+
+/** The sets in packs of about `maxValues` values each (at least one set per pack), in order. */
+export function packSets(sets: Uint32Array[], maxValues = 1 << 18): PackedSets[] {
+  const packs: PackedSets[] = [];
+  for (let from = 0; from < sets.length; ) {
+    let to = from;
+    let total = 0;
+    while (to < sets.length && (to === from || total + sets[to].length <= maxValues)) total += sets[to++].length;
+    const data = new Uint32Array(total);
+    const ends = new Int32Array(to - from);
+    let o = 0;
+    for (let i = from; i < to; i++) {
+      data.set(sets[i], o);
+      o += sets[i].length;
+      ends[i - from] = o;
+    }
+    packs.push({ data, ends });
+    from = to;
+  }
+  return packs;
 }
 
 /** Share of equal positions: the MinHash estimate of Jaccard similarity. */

@@ -4,7 +4,7 @@
  */
 import { analyzeText, withoutTokens, type AnalyzeOptions, type ArticleAnalysis } from '../text/analyze.js';
 import { initHashing, TokenHasher } from '../sketch/hash.js';
-import { MinHasher } from '../sketch/minhash.js';
+import { MinHasher, type PackedSets } from '../sketch/minhash.js';
 import { shingleParagraphs, type ParagraphSet } from '../sketch/index.js';
 import { unionAll } from '../sketch/shingle.js';
 import { judgeLines, type Judged, type LineBatch } from '../ingest/index.js';
@@ -30,7 +30,8 @@ interface Tasks {
   analyze: { items: Array<{ title: string; text: string }>; shared: AnalyzeShared; output: AnalyzedText[] };
   /** Parse, validate, analyse and shingle batches of JSONL lines. */
   ingest: { items: LineBatch[]; shared: AnalyzeShared & { limits: ValidationLimits & { contentHash: boolean } }; output: Array<Array<Judged<AnalyzedText>>> };
-  sign: { items: Uint32Array[]; shared: { permutations: number; seed: number }; output: Uint32Array[] };
+  /** Each pack's signatures back to back. */
+  sign: { items: PackedSets[]; shared: { permutations: number; seed: number }; output: Uint32Array[] };
 }
 
 export type TaskName = keyof Tasks;
@@ -84,7 +85,7 @@ export async function runTask<T extends TaskName>(task: T, input: TaskInput<T>):
     case 'sign': {
       const { items, shared } = input as TaskInput<'sign'>;
       const mh = new MinHasher(shared.permutations, shared.seed);
-      return items.map((s) => mh.sign(s)) as TaskOutput<T>;
+      return items.map((p) => mh.signPacked(p)) as TaskOutput<T>;
     }
     default:
       throw new Error(`unknown task ${String(task)}`);
