@@ -24,7 +24,7 @@ import { KeyRows } from './store/keyorder.js';
 import { acquireLock } from './store/lock.js';
 import { contentSets, contentShingles, sketchDocuments, sketchWith, type DocSketch, type ParagraphSet } from './sketch/index.js';
 import { WorkerPool, workerCount } from './util/workers.js';
-import type { AnalyzedText } from './util/tasks.js';
+import { unpackJudged, type AnalyzedText } from './util/tasks.js';
 import { isVerified, verifyPair, type VerifiedPair } from './match/verify.js';
 import { clusterWithoutChaining, type Cluster } from './match/cluster.js';
 import { clusterProvenance, orderFacts, originOrder, round, type ClusterProvenance } from './provenance/index.js';
@@ -190,7 +190,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       { ...limits, maxFileBytes: cfg.ingest.max_file_bytes, fileConcurrency: cfg.ingest.file_concurrency, maxInFlight: 4 * pool.size },
       {
         // Workers parse, validate, analyse and shingle each batch of lines; the main thread only reads.
-        lines: (batch) => pool.run('ingest', [batch], { ...analyzeShared, limits }, [batch.bytes.buffer as ArrayBuffer, batch.ends.buffer as ArrayBuffer]).then((r) => progress(batch.ends.length, r[0])),
+        lines: (batch) => pool.run('ingest', [batch], { ...analyzeShared, limits }, [batch.bytes.buffer as ArrayBuffer, batch.ends.buffer as ArrayBuffer]).then((r) => progress(batch.ends.length, unpackJudged(r[0]))),
         extraFor: (v) => pool.run('analyze', [{ title: v.article.title, text: v.text }], analyzeShared).then((r) => progress(1, r[0])),
       },
       spill,

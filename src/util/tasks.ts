@@ -29,7 +29,7 @@ interface AnalyzeShared {
 interface Tasks {
   analyze: { items: Array<{ title: string; text: string }>; shared: AnalyzeShared; output: AnalyzedText[] };
   /** Parse, validate, analyse and shingle batches of JSONL lines. */
-  ingest: { items: LineBatch[]; shared: AnalyzeShared & { limits: ValidationLimits & { contentHash: boolean } }; output: Array<Array<Judged<AnalyzedText>>> };
+  ingest: { items: LineBatch[]; shared: AnalyzeShared & { limits: ValidationLimits & { contentHash: boolean } }; output: PackedJudged[] };
   /** Each pack's signatures back to back. */
   sign: { items: PackedSets[]; shared: { permutations: number; seed: number }; output: Uint32Array[] };
 }
@@ -45,6 +45,83 @@ function analyzer(shared: AnalyzeShared): (title: string, text: string) => Analy
     const paragraphSets = shingleParagraphs(analysis, shared.shingleSize);
     return { analysis: withoutTokens(analysis), paragraphSets, shingles: unionAll(paragraphSets.map((p) => p.shingles)) };
   };
+}
+
+/**
+ * A batch's judged lines with the typed arrays of its articles moved out into three buffers: the unions,
+ * every other array back to back, and their lengths. A batch of 128 articles holds some 1,500 small arrays;
+ * moving each as its own buffer (and the main thread taking each in) cost more than analysing them.
+ * Unions have their own buffer so that they can be dropped together once the sketches are made.
+ */
+export interface PackedJudged {
+  /** The judged lines, each article's typed arrays left empty. */
+  judged: Array<Judged<AnalyzedText>>;
+  unions: Uint32Array;
+  arrays: Uint32Array;
+  lengths: Int32Array;
+}
+
+/** Visit an article's typed arrays other than the union, in one fixed order (packing and unpacking share it). */
+function eachArray(x: AnalyzedText, visit: (a: Uint32Array | Int32Array, put: (v: Uint32Array) => void) => void): void {
+  visit(x.analysis.numberKeys, (v) => (x.analysis.numberKeys = v));
+  visit(x.analysis.numberStart, (v) => (x.analysis.numberStart = new Int32Array(v.buffer, v.byteOffset, v.length)));
+  for (const p of x.paragraphSets) visit(p.shingles, (v) => (p.shingles = v));
+}
+
+const EMPTY_U32 = new Uint32Array(0);
+
+export function packJudged(judged: Array<Judged<AnalyzedText>>): PackedJudged {
+  const valid = judged.flatMap((j) => (j.kind === 'valid' ? [j.extra] : []));
+  let unionTotal = 0;
+  let total = 0;
+  let count = 0;
+  for (const x of valid) {
+    unionTotal += x.shingles.length;
+    eachArray(x, (a) => {
+      total += a.length;
+      count++;
+    });
+  }
+  const unions = new Uint32Array(unionTotal);
+  const arrays = new Uint32Array(total);
+  const lengths = new Int32Array(valid.length + count);
+  let u = 0;
+  let o = 0;
+  let l = 0;
+  for (const x of valid) {
+    unions.set(x.shingles, u);
+    u += x.shingles.length;
+    lengths[l++] = x.shingles.length;
+    x.shingles = EMPTY_U32;
+    eachArray(x, (a, put) => {
+      arrays.set(a, o);
+      o += a.length;
+      lengths[l++] = a.length;
+      put(EMPTY_U32);
+    });
+  }
+  return { judged, unions, arrays, lengths };
+}
+
+/** The judged lines with their articles' typed arrays back in place, as views into the batch's buffers. */
+export function unpackJudged(packed: PackedJudged): Array<Judged<AnalyzedText>> {
+  const { unions, arrays, lengths } = packed;
+  let u = 0;
+  let o = 0;
+  let l = 0;
+  for (const j of packed.judged) {
+    if (j.kind !== 'valid') continue;
+    const x = j.extra;
+    const n = lengths[l++];
+    x.shingles = unions.subarray(u, u + n);
+    u += n;
+    eachArray(x, (_, put) => {
+      const m = lengths[l++];
+      put(arrays.subarray(o, o + m));
+      o += m;
+    });
+  }
+  return packed.judged;
 }
 
 /**
@@ -65,7 +142,7 @@ export function transferables<T extends TaskName>(task: T, output: TaskOutput<T>
   };
   if (task === 'sign') for (const sig of output as TaskOutput<'sign'>) add(sig);
   else if (task === 'analyze') for (const x of output as TaskOutput<'analyze'>) addAnalyzed(x);
-  else for (const batch of output as TaskOutput<'ingest'>) for (const j of batch) if (j.kind === 'valid') addAnalyzed(j.extra);
+  else for (const batch of output as TaskOutput<'ingest'>) for (const a of [batch.unions, batch.arrays, batch.lengths]) add(a);
   return [...out];
 }
 
@@ -80,7 +157,7 @@ export async function runTask<T extends TaskName>(task: T, input: TaskInput<T>):
     case 'ingest': {
       const { items, shared } = input as TaskInput<'ingest'>;
       const analyze = analyzer(shared);
-      return items.map((batch) => judgeLines(batch, shared.limits, (v) => analyze(v.article.title, v.text))) as TaskOutput<T>;
+      return items.map((batch) => packJudged(judgeLines(batch, shared.limits, (v) => analyze(v.article.title, v.text)))) as TaskOutput<T>;
     }
     case 'sign': {
       const { items, shared } = input as TaskInput<'sign'>;
