@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import zlib from 'node:zlib';
 import os from 'node:os';
 import path from 'node:path';
 import { Spill } from '../src/ingest/spill.js';
+import { readJsonl } from '../src/ingest/read.js';
 import { appendKeys, writeLines } from '../src/report/writers.js';
 
 const line = (o: Record<string, unknown>, sep = ', '): Buffer => Buffer.from(JSON.stringify(o).replaceAll('","', `"${sep}"`) + '\n');
@@ -109,6 +110,52 @@ describe('the compressed feed', () => {
       const empty = path.join(dir, 'empty.jsonl.gz');
       expect(await writeLines(empty, [], true)).toBe(0);
       expect(zlib.gunzipSync(readFileSync(empty)).length).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('reading lines in batches', () => {
+  /** Every line readJsonl hands out, in order: its number and its bytes (null when over the cap). */
+  const readAll = async (file: string, gz: boolean, maxRecordBytes: number): Promise<{ lines: Array<{ line: number; text: string | null }>; rejects: string[] }> => {
+    const lines: Array<{ line: number; text: string | null }> = [];
+    const rejects: string[] = [];
+    for await (const unit of readJsonl(file, gz, { maxRecordBytes, maxFileBytes: 1e9 })) {
+      if (unit.kind === 'reject') rejects.push(unit.rejection.reason);
+      if (unit.kind !== 'lines') continue;
+      const { bytes, ends, firstLine } = unit.batch;
+      let start = 0;
+      ends.forEach((end, i) => {
+        if (end < 0) {
+          lines.push({ line: firstLine + i, text: null });
+          start = -end;
+        } else {
+          lines.push({ line: firstLine + i, text: Buffer.from(bytes.subarray(start, end)).toString() });
+          start = end;
+        }
+      });
+    }
+    return { lines, rejects };
+  };
+
+  it('keeps every line byte for byte with its number, across chunk and batch boundaries, skipping only lines over the cap', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'neardup-lines-'));
+    try {
+      // Lines from a few bytes to 700 KB (longer than a read chunk), blank lines, a CRLF, no newline at the end.
+      const sizes = Array.from({ length: 700 }, (_, i) => (i % 97 === 5 ? 700_000 : i % 13 === 0 ? 0 : 20 + ((i * 7919) % 4000)));
+      const texts = sizes.map((n, i) => (n === 0 ? '' : JSON.stringify({ id: `l${i}`, text: 'ب'.repeat(n >> 1) }) + (i === 3 ? '\r' : '')));
+      const content = texts.join('\n');
+      const plain = path.join(dir, 'night.jsonl');
+      writeFileSync(plain, content);
+      writeFileSync(plain + '.gz', zlib.gzipSync(content));
+      const cap = 600_000;
+      for (const [file, gz] of [[plain, false], [plain + '.gz', true]] as const) {
+        const { lines, rejects } = await readAll(file, gz, cap);
+        expect(rejects).toEqual([]);
+        expect(lines.map((l) => l.line)).toEqual(texts.map((_, i) => i + 1));
+        lines.forEach((l, i) => expect(l.text).toBe(Buffer.byteLength(texts[i]) > cap ? null : texts[i]));
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
