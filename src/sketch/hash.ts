@@ -64,22 +64,26 @@ export function hashSequence(hashes: Uint32Array, from: number, to: number, salt
 }
 
 /**
- * A bitmap over the low 16 bits of a few 32-bit hashes, put in front of a Map or Set of them: most hashes
+ * A bitmap over the low bits of a few 32-bit hashes, put in front of a Map or Set of them: most hashes
  * that are not there stop at one byte load (Map and Set box number keys above 2^30, and a lookup costs).
  */
 export class HashFilter {
-  private readonly bits = new Uint8Array(8192);
+  private readonly bits: Uint8Array;
+  private readonly mask: number;
 
-  constructor(hashes: Iterable<number> = []) {
+  /** `logBits`: the bitmap has 2^logBits bits (8 KB by default; more for thousands of hashes that few values hit). */
+  constructor(hashes: Iterable<number> = [], logBits = 16) {
+    this.bits = new Uint8Array(1 << (logBits - 3));
+    this.mask = (1 << logBits) - 1;
     for (const h of hashes) this.add(h);
   }
 
   add(h: number): void {
-    this.bits[(h & 0xffff) >>> 3] |= 1 << (h & 7);
+    this.bits[(h & this.mask) >>> 3] |= 1 << (h & 7);
   }
 
   /** False when `h` was certainly never added. */
   mayHave(h: number): boolean {
-    return (this.bits[(h & 0xffff) >>> 3] & (1 << (h & 7))) !== 0;
+    return (this.bits[(h & this.mask) >>> 3] & (1 << (h & 7))) !== 0;
   }
 }

@@ -108,7 +108,8 @@ const filters = new WeakMap<Set<number>, HashFilter>();
 function filterOf(common: Set<number>): HashFilter {
   let f = filters.get(common);
   if (!f) {
-    f = new HashFilter(common);
+    // 2^20 bits (128 KB): a night's few thousand stock phrases stop one shingle in a few hundred at most.
+    f = new HashFilter(common, 20);
     filters.set(common, f);
   }
   return f;
