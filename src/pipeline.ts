@@ -28,7 +28,7 @@ import { unpackJudged, type AnalyzedText } from './util/tasks.js';
 import { isVerified, verifyPair, type VerifiedPair } from './match/verify.js';
 import { clusterWithoutChaining, type Cluster } from './match/cluster.js';
 import { clusterProvenance, orderFacts, originOrder, round, type ClusterProvenance } from './provenance/index.js';
-import { appendKeys, writeJson, writeJsonl, writeLines, writeText } from './report/writers.js';
+import { appendKeys, writeJson, writeJsonl, writeLines, writeText, type Line } from './report/writers.js';
 import { scriptSafe, type ReportIndex } from './report/html.js';
 import { Logger } from './util/log.js';
 
@@ -63,6 +63,12 @@ export class ArticleTexts {
     if ('spill' in body) return this.spill.line(body.spill);
     if ('line' in body) return Buffer.from(body.line.buffer, body.line.byteOffset, body.line.byteLength);
     return null;
+  }
+
+  /** The same line for a look that ends before the next call (see Spill.peek). */
+  peekLine(i: number): Buffer | null {
+    const body = this.articles[i].body;
+    return 'spill' in body ? this.spill.peek(body.spill) : this.line(i);
   }
 
   text(i: number): string {
@@ -621,7 +627,7 @@ async function writeNight(opts: RunOptions, wall: () => number, store: IndexStor
   for (const c of storyClusters) for (const m of c.members) storyOf.set(m, c);
   // Each record is its input line as read, with the three keys appended (no parsing and re-serializing);
   // a line that already has one of those keys is parsed and written with the new values in their place.
-  const dedupLines = function* (): Generator<string | Uint8Array> {
+  const dedupLines = function* (): Generator<Line> {
     for (const a of articles.slice(0, tonight)) {
       const c = clusterOf.get(a.index);
       if (c && c.canonical !== a.index) continue;
@@ -631,7 +637,8 @@ async function writeNight(opts: RunOptions, wall: () => number, store: IndexStor
         duplicates: c ? c.members.filter((m) => m !== a.index).map((m) => articles[m].id) : [],
         story_id: s ? storyId(articles, s) : null,
       };
-      const line = res.texts.line(a.index);
+      // writeLines copies the line's parts before it asks for the next line, so a peek is enough.
+      const line = res.texts.peekLine(a.index);
       yield (line && appendKeys(line, keys)) ?? JSON.stringify({ ...res.texts.fields(a.index), ...keys }) + '\n';
     }
   };

@@ -49,7 +49,7 @@ describe('feed lines', () => {
 
   it('keeps the input line byte for byte and appends the keys', () => {
     const input = line({ id: 'a', title: 'عنوان', text: 'نص الخبر', extra: { n: 1 } });
-    const out = appendKeys(input, keys) as Buffer;
+    const out = Buffer.concat(appendKeys(input, keys) as Uint8Array[]);
     expect(out.subarray(0, input.length - 2).equals(input.subarray(0, input.length - 2))).toBe(true);
     expect(out.at(-1)).toBe(0x0a);
     expect(JSON.parse(out.toString())).toEqual({ id: 'a', title: 'عنوان', text: 'نص الخبر', extra: { n: 1 }, ...keys });
@@ -57,7 +57,7 @@ describe('feed lines', () => {
 
   it('trims a byte-order mark, spaces and a carriage return around the object', () => {
     const input = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('  {"id": "a", "text": "نص" }  \r\n')]);
-    const out = (appendKeys(input, keys) as Buffer).toString();
+    const out = Buffer.concat(appendKeys(input, keys) as Uint8Array[]).toString();
     expect(out.startsWith('{"id": "a"')).toBe(true);
     expect(JSON.parse(out)).toEqual({ id: 'a', text: 'نص', ...keys });
   });
@@ -158,6 +158,34 @@ describe('reading lines in batches', () => {
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('records read back while several outputs are written', () => {
+  it('keeps each output intact when writers take turns peeking at records from the spill file', async () => {
+    const parent = mkdtempSync(path.join(os.tmpdir(), 'neardup-peek-'));
+    try {
+      // Every record in the file (no memory budget), a few MB of them: several read-ahead blocks.
+      const spill = new Spill(0, parent);
+      const lines = Array.from({ length: 1500 }, (_, i) => Buffer.from(JSON.stringify({ id: `p${i}`, text: `فقرة ${i} `.repeat(150 + (i % 50)) })));
+      const refs = lines.map((l) => ({ offset: spill.append(Buffer.concat([l, Buffer.from('\n')]), 1), length: l.length }));
+      const newline = Buffer.from('\n');
+      // Two writers in opposite orders: while one waits on its file, the other moves the read-ahead block.
+      const forward = function* (): Generator<Uint8Array[]> {
+        for (const r of refs) yield [spill.peek(r), newline];
+      };
+      const backward = function* (): Generator<Uint8Array[]> {
+        for (const r of [...refs].reverse()) yield [spill.peek(r), newline];
+      };
+      const a = path.join(parent, 'a.jsonl');
+      const b = path.join(parent, 'b.jsonl');
+      await Promise.all([writeLines(a, forward()), writeLines(b, backward())]);
+      expect(readFileSync(a).toString()).toBe(lines.map((l) => l + '\n').join(''));
+      expect(readFileSync(b).toString()).toBe([...lines].reverse().map((l) => l + '\n').join(''));
+      spill.close();
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
     }
   });
 });
