@@ -16,7 +16,7 @@ import { TemplateProfile } from './text/boilerplate.js';
 import { initHashing } from './sketch/hash.js';
 import { estimateJaccard, packSets } from './sketch/minhash.js';
 import { countSets, deltasOf, type ShingleCounts, type ShingleDeltas } from './sketch/counts.js';
-import { concatAll, unionAll } from './sketch/shingle.js';
+import { concatAll, SetArena, unionAll } from './sketch/shingle.js';
 import { bandKey, candidatePairs, chooseBands, unpackPair, type BandParams } from './sketch/lsh.js';
 import type { IndexStore, NightDoc } from './store/index.js';
 import { SqliteStore } from './store/sqlite.js';
@@ -242,11 +242,12 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     // The workers shingled every paragraph the rules kept; drop those that turned out to be outlet templates.
     const paraSets = results.map((r) => r.paragraphSets);
     const unions = results.map((r) => r.shingles);
+    const unionArena = new SetArena();
     for (let i = 0; i < results.length; i++) {
       const content = contentSets(results[i]);
       if (content.length === paraSets[i].length) continue;
       paraSets[i] = content;
-      unions[i] = unionAll(content.map((p) => p.shingles));
+      unions[i] = unionAll(content.map((p) => p.shingles), unionArena);
     }
     results.length = 0;
     // With the index, stock phrases are counted over every indexed article plus tonight's new or changed ones
@@ -359,7 +360,8 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       historyParts.load = round(t() - historyParts.match);
       // Their stock phrases: tonight's, or shingles the index counts often enough. One lookup for all of them.
       const loadedSets = loaded.map(contentSets);
-      const loadedUnions = loadedSets.map((ps) => unionAll(ps.map((p) => p.shingles)));
+      const loadedArena = new SetArena();
+      const loadedUnions = loadedSets.map((ps) => unionAll(ps.map((p) => p.shingles), loadedArena));
       const counts = history.store.shingleCounts(unionAll(loadedUnions));
       // One set for all of them (dropping only removes what an article has): tonight's plus the index's.
       const historyCommon = new Set(common);

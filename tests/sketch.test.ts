@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { dropCommon, frequentShingles } from '../src/sketch/index.js';
 import { countSets, deltasOf, ShingleCounts } from '../src/sketch/counts.js';
-import { sortUint32, toSet } from '../src/sketch/shingle.js';
+import { concatAll, SetArena, sortUint32, toSet, unionAll } from '../src/sketch/shingle.js';
 import { seededRandom } from '../src/util/random.js';
 
 /**
@@ -91,5 +91,33 @@ describe('stock phrases', () => {
     for (const s of sets) expect([...dropCommon(s, stock)]).toEqual([...s].filter((h) => !stock.has(h)));
     const none = toSet([1, 2, 3]);
     expect(dropCommon(none, stock)).toBe(none);
+  });
+});
+
+describe('sets carved from an arena', () => {
+  it('gives the same sets as separate arrays, each a view of its own that later sets do not touch', () => {
+    const rnd = seededRandom(7);
+    const arena = new SetArena(1000);
+    // Small sets, and one larger than a block; values drawn from a small range so there are repeats to drop.
+    const inputs = Array.from({ length: 60 }, (_, i) => Uint32Array.from({ length: i === 30 ? 2500 : 1 + Math.floor(rnd() * 200) }, () => Math.floor(rnd() * 5000)));
+    const plain = inputs.map((h) => toSet(h));
+    const carved = inputs.map((h) => toSet(h, arena));
+    const common = new Set([...plain[0]].slice(0, 5));
+    const unions = [unionAll(plain.slice(0, 10)), unionAll(plain.slice(10, 40), arena)];
+    const dropped = plain.map((s) => dropCommon(s, common, arena));
+    // Compared only after everything was carved: a set must not change when the next one is made.
+    carved.forEach((s, i) => expect([...s]).toEqual([...plain[i]]));
+    expect([...unions[0]]).toEqual([...toSet(concatAll(plain.slice(0, 10)))]);
+    expect([...unions[1]]).toEqual([...toSet(concatAll(plain.slice(10, 40)))]);
+    dropped.forEach((s, i) => expect([...s]).toEqual([...plain[i]].filter((x) => !common.has(x))));
+  });
+
+  it('keeps only shingles held by at least minCount sets when asked', () => {
+    const sets = [toSet([1, 2, 3]), toSet([2, 3, 4]), toSet([3, 9])];
+    const all = countSets(sets);
+    const repeats = countSets(sets, 2);
+    expect([...all.hashes]).toEqual([1, 2, 3, 4, 9]);
+    expect([...repeats.hashes]).toEqual([2, 3]);
+    expect([...repeats.counts]).toEqual([2, 3]);
   });
 });

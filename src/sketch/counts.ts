@@ -37,19 +37,33 @@ export interface ShingleDeltas {
   deltas: Int32Array;
 }
 
-/** Each distinct value of the sets with the number of sets holding it (the sets are sets: no repeats inside one). */
-export function countSets(sets: Uint32Array[]): ShingleCounts {
+/**
+ * Each distinct value of the sets with the number of sets holding it (the sets are sets: no repeats inside
+ * one), keeping only values held by at least `minCount` sets: a night's singletons, nine in ten of its
+ * distinct shingles, need no room when only repeats matter.
+ */
+export function countSets(sets: Uint32Array[], minCount = 1): ShingleCounts {
   const all = sortUint32(concatAll(sets));
-  // Two passes over the sorted values: the distinct count first, so the outputs are allocated exactly
+  // Two passes over the sorted values: the kept count first, so the outputs are allocated exactly
   // (a large night sorts tens of millions of shingles; spare copies of that size are what peak RSS is made of).
-  let distinct = 0;
-  for (let i = 0; i < all.length; i++) if (i === 0 || all[i] !== all[i - 1]) distinct++;
-  const hashes = new Uint32Array(distinct);
-  const counts = new Uint32Array(distinct);
-  let w = -1;
-  for (let i = 0; i < all.length; i++) {
-    if (i === 0 || all[i] !== all[i - 1]) hashes[++w] = all[i];
-    counts[w]++;
+  let kept = 0;
+  for (let i = 0; i < all.length; ) {
+    let j = i + 1;
+    while (j < all.length && all[j] === all[i]) j++;
+    if (j - i >= minCount) kept++;
+    i = j;
+  }
+  const hashes = new Uint32Array(kept);
+  const counts = new Uint32Array(kept);
+  let w = 0;
+  for (let i = 0; i < all.length; ) {
+    let j = i + 1;
+    while (j < all.length && all[j] === all[i]) j++;
+    if (j - i >= minCount) {
+      hashes[w] = all[i];
+      counts[w++] = j - i;
+    }
+    i = j;
   }
   return new ShingleCounts(hashes, counts);
 }

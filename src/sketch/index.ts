@@ -5,7 +5,7 @@
  * is ever copied to) are dropped from every set.
  */
 import type { ArticleAnalysis, TextAnalysis } from '../text/analyze.js';
-import { shingleRun, toSet, unionAll } from './shingle.js';
+import { SetArena, shingleRun, toSet, unionAll } from './shingle.js';
 import { countSets, ShingleCounts } from './counts.js';
 import { HashFilter } from './hash.js';
 
@@ -26,7 +26,7 @@ export interface DocSketch {
 let scratch = new Uint32Array(4096);
 
 /** Shingle sets per content paragraph: runs of tokens cut at quotations. */
-export function shingleParagraphs(a: TextAnalysis, n: number): ParagraphSet[] {
+export function shingleParagraphs(a: TextAnalysis, n: number, arena?: SetArena): ParagraphSet[] {
   const out: ParagraphSet[] = [];
   for (let p = 0; p < a.paragraphs.length; p++) {
     if (a.paragraphs[p].kind !== null) continue;
@@ -41,7 +41,7 @@ export function shingleParagraphs(a: TextAnalysis, n: number): ParagraphSet[] {
         runStart = i + 1;
       }
     }
-    if (len > 0) out.push({ para: p, shingles: toSet(scratch.subarray(0, len)) });
+    if (len > 0) out.push({ para: p, shingles: toSet(scratch.subarray(0, len), arena) });
   }
   return out;
 }
@@ -74,13 +74,12 @@ export interface FrequentShingles {
  * a radix sort of the night's shingles, in sorted parallel arrays (no Map could hold a large night).
  */
 export function frequentShingles(sets: Uint32Array[], minDocs: number, prior?: (hashes: Uint32Array) => ShingleCounts, counted?: Uint8Array): FrequentShingles {
-  const every = countSets(sets);
+  // Shingles in two or more of tonight's articles: the only ones looked up, and the only ones stored. A
+  // shingle in one of tonight's articles is never a stock phrase (minDocs >= 2, and the index is asked only
+  // about repeats), so the singletons are not even kept.
+  const every = countSets(sets, 2);
   const tonight = counted ? countSets(sets.filter((_, i) => counted[i] === 1)) : every;
-  // Shingles in two or more of tonight's articles: the only ones looked up, and the only ones stored.
-  let repeated = 0;
-  for (let i = 0; i < every.size; i++) if (every.counts[i] >= 2) repeated++;
-  const keys = new Uint32Array(repeated);
-  for (let i = 0, w = 0; i < every.size; i++) if (every.counts[i] >= 2) keys[w++] = every.hashes[i];
+  const keys = every.hashes;
   const before = prior ? prior(keys) : new ShingleCounts();
   const common = new Set<number>();
   const storedHashes = new Uint32Array(keys.length);
@@ -95,7 +94,7 @@ export function frequentShingles(sets: Uint32Array[], minDocs: number, prior?: (
     while (k < before.size && before.hashes[k] < h) k++;
     const p = k < before.size && before.hashes[k] === h ? before.counts[k] : 0;
     if (c + p >= minDocs) common.add(h);
-    if (every.counts[i] >= 2 && c > 0) {
+    if (c > 0) {
       storedHashes[w] = h;
       storedCounts[w++] = c;
     }
@@ -115,17 +114,20 @@ function filterOf(common: Set<number>): HashFilter {
   return f;
 }
 
-/** The set without the stock phrases. Most shingles are not one and stop at the filter, before any Set lookup. */
-export function dropCommon(set: Uint32Array, common: Set<number>): Uint32Array {
+/**
+ * The set without the stock phrases (the set itself when it has none; else a copy, carved from `arena` when
+ * given). Most shingles are not one and stop at the filter, before any Set lookup.
+ */
+export function dropCommon(set: Uint32Array, common: Set<number>, arena?: SetArena): Uint32Array {
   if (common.size === 0) return set;
   const f = filterOf(common);
   let drop = 0;
   for (let i = 0; i < set.length; i++) if (f.mayHave(set[i]) && common.has(set[i])) drop++;
   if (drop === 0) return set;
-  const out = new Uint32Array(set.length - drop);
+  const out = arena ? arena.room(set.length - drop) : new Uint32Array(set.length - drop);
   let w = 0;
   for (let i = 0; i < set.length; i++) if (!f.mayHave(set[i]) || !common.has(set[i])) out[w++] = set[i];
-  return out;
+  return arena ? arena.take(w) : out;
 }
 
 /**
@@ -142,14 +144,16 @@ export function sketchDocuments(
 ): { sketches: DocSketch[]; common: Set<number>; stored: ShingleCounts; docSets: Uint32Array[] } {
   const docSets = unions ?? paraSets.map((ps) => unionAll(ps.map((p) => p.shingles)));
   const { common, stored } = frequentShingles(docSets, commonMinDocs, prior, counted);
-  const sketches = docSets.map((set, i) => sketchWith(paraSets[i], common, set));
+  // The sketches live until the night's outputs are written, all together: one arena for their copies.
+  const arena = new SetArena();
+  const sketches = docSets.map((set, i) => sketchWith(paraSets[i], common, set, arena));
   return { sketches, common, stored, docSets };
 }
 
 /** One article's sketch given the night's stock phrases (the union is passed when already computed). */
-export function sketchWith(paraSets: ParagraphSet[], common: Set<number>, union = unionAll(paraSets.map((p) => p.shingles))): DocSketch {
+export function sketchWith(paraSets: ParagraphSet[], common: Set<number>, union = unionAll(paraSets.map((p) => p.shingles)), arena?: SetArena): DocSketch {
   return {
-    shingles: dropCommon(union, common),
-    paragraphs: paraSets.map((p) => ({ para: p.para, shingles: dropCommon(p.shingles, common) })).filter((p) => p.shingles.length > 0),
+    shingles: dropCommon(union, common, arena),
+    paragraphs: paraSets.map((p) => ({ para: p.para, shingles: dropCommon(p.shingles, common, arena) })).filter((p) => p.shingles.length > 0),
   };
 }

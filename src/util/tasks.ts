@@ -6,7 +6,7 @@ import { analyzeText, withoutTokens, type AnalyzeOptions, type ArticleAnalysis }
 import { initHashing, TokenHasher } from '../sketch/hash.js';
 import { MinHasher, type PackedSets } from '../sketch/minhash.js';
 import { shingleParagraphs, type ParagraphSet } from '../sketch/index.js';
-import { unionAll } from '../sketch/shingle.js';
+import { SetArena, unionAll } from '../sketch/shingle.js';
 import { judgeLines, type Judged, type LineBatch } from '../ingest/index.js';
 import type { ValidationLimits } from '../ingest/validate.js';
 
@@ -38,12 +38,16 @@ export type TaskName = keyof Tasks;
 export type TaskInput<T extends TaskName> = { items: Tasks[T]['items']; shared: Tasks[T]['shared'] };
 export type TaskOutput<T extends TaskName> = Tasks[T]['output'];
 
-function analyzer(shared: AnalyzeShared): (title: string, text: string) => AnalyzedText {
+/**
+ * Analyse and shingle one article at a time. With an arena, the sets are carved from it: for a batch that is
+ * packed (copied into its own buffers) before it leaves the worker.
+ */
+function analyzer(shared: AnalyzeShared, arena?: SetArena): (title: string, text: string) => AnalyzedText {
   const hasher = new TokenHasher(shared.seed);
   return (title, text) => {
     const analysis = analyzeText(title, text, hasher, shared.options);
-    const paragraphSets = shingleParagraphs(analysis, shared.shingleSize);
-    return { analysis: withoutTokens(analysis), paragraphSets, shingles: unionAll(paragraphSets.map((p) => p.shingles)) };
+    const paragraphSets = shingleParagraphs(analysis, shared.shingleSize, arena);
+    return { analysis: withoutTokens(analysis), paragraphSets, shingles: unionAll(paragraphSets.map((p) => p.shingles), arena) };
   };
 }
 
@@ -156,7 +160,7 @@ export async function runTask<T extends TaskName>(task: T, input: TaskInput<T>):
     }
     case 'ingest': {
       const { items, shared } = input as TaskInput<'ingest'>;
-      const analyze = analyzer(shared);
+      const analyze = analyzer(shared, new SetArena());
       return items.map((batch) => packJudged(judgeLines(batch, shared.limits, (v) => analyze(v.article.title, v.text)))) as TaskOutput<T>;
     }
     case 'sign': {
