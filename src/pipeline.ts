@@ -256,7 +256,8 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     const prior = history ? (hashes: Uint32Array): ShingleCounts => history.store.shingleCounts(hashes) : undefined;
     const known = history ? history.store.textHashes(articles.map((a) => a.id)) : new Map<string, string>();
     const counted = history ? Uint8Array.from(articles, (a, i) => (known.get(a.id) === textHashes[i] ? 0 : 1)) : undefined;
-    const { sketches, common, stored } = sketchDocuments(paraSets, commonMinDocs, prior, counted, unions);
+    // Without an index the input sets are let go once sketched (below): the sketches copy all of them.
+    const { sketches, common, stored } = sketchDocuments(paraSets, commonMinDocs, prior, counted, unions, !history);
     // This function's locals live until it returns (it awaits): drop the sets the sketches replaced. The
     // index stores tonight's sets as they were before stock phrases were dropped, so a run with one keeps them.
     unions.length = 0;

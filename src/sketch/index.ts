@@ -141,19 +141,28 @@ export function sketchDocuments(
   prior?: (hashes: Uint32Array) => ShingleCounts,
   counted?: Uint8Array,
   unions?: Uint32Array[],
+  copyAll = false,
 ): { sketches: DocSketch[]; common: Set<number>; stored: ShingleCounts; docSets: Uint32Array[] } {
   const docSets = unions ?? paraSets.map((ps) => unionAll(ps.map((p) => p.shingles)));
   const { common, stored } = frequentShingles(docSets, commonMinDocs, prior, counted);
   // The sketches live until the night's outputs are written, all together: one arena for their copies.
+  // With `copyAll`, sets without stock phrases are copied too, so that nothing of the input sets' buffers
+  // stays alive through a view (a caller that lets the input sets go gets all of their memory back).
   const arena = new SetArena();
-  const sketches = docSets.map((set, i) => sketchWith(paraSets[i], common, set, arena));
+  const sketches = docSets.map((set, i) => sketchWith(paraSets[i], common, set, arena, copyAll));
   return { sketches, common, stored, docSets };
 }
 
 /** One article's sketch given the night's stock phrases (the union is passed when already computed). */
-export function sketchWith(paraSets: ParagraphSet[], common: Set<number>, union = unionAll(paraSets.map((p) => p.shingles)), arena?: SetArena): DocSketch {
+export function sketchWith(paraSets: ParagraphSet[], common: Set<number>, union = unionAll(paraSets.map((p) => p.shingles)), arena?: SetArena, copyAll = false): DocSketch {
+  const drop = (set: Uint32Array): Uint32Array => {
+    const out = dropCommon(set, common, arena);
+    if (out !== set || !copyAll || !arena) return out;
+    arena.room(set.length).set(set);
+    return arena.take(set.length);
+  };
   return {
-    shingles: dropCommon(union, common, arena),
-    paragraphs: paraSets.map((p) => ({ para: p.para, shingles: dropCommon(p.shingles, common, arena) })).filter((p) => p.shingles.length > 0),
+    shingles: drop(union),
+    paragraphs: paraSets.map((p) => ({ para: p.para, shingles: drop(p.shingles) })).filter((p) => p.shingles.length > 0),
   };
 }

@@ -52,77 +52,68 @@ function analyzer(shared: AnalyzeShared, arena?: SetArena): (title: string, text
 }
 
 /**
- * A batch's judged lines with the typed arrays of its articles moved out into three buffers: the unions,
- * every other array back to back, and their lengths. A batch of 128 articles holds some 1,500 small arrays;
- * moving each as its own buffer (and the main thread taking each in) cost more than analysing them.
- * Unions have their own buffer so that they can be dropped together once the sketches are made.
+ * A batch's judged lines with the typed arrays of its articles moved out into a few buffers, one per kind,
+ * plus their lengths. A batch of 128 articles holds some 1,500 small arrays; moving each as its own buffer
+ * (and the main thread taking each in) cost more than analysing them. Kinds that are let go at different
+ * times have buffers of their own: the unions once the sketches are made, the paragraph sets once they are
+ * replaced by the sketches' copies, the analysis arrays only at the end.
  */
 export interface PackedJudged {
   /** The judged lines, each article's typed arrays left empty. */
   judged: Array<Judged<AnalyzedText>>;
-  unions: Uint32Array;
-  arrays: Uint32Array;
+  /** One buffer per kind: unions, paragraph sets, analysis arrays (number keys and their starts). */
+  kinds: Uint32Array[];
   lengths: Int32Array;
 }
 
-/** Visit an article's typed arrays other than the union, in one fixed order (packing and unpacking share it). */
-function eachArray(x: AnalyzedText, visit: (a: Uint32Array | Int32Array, put: (v: Uint32Array) => void) => void): void {
-  visit(x.analysis.numberKeys, (v) => (x.analysis.numberKeys = v));
-  visit(x.analysis.numberStart, (v) => (x.analysis.numberStart = new Int32Array(v.buffer, v.byteOffset, v.length)));
-  for (const p of x.paragraphSets) visit(p.shingles, (v) => (p.shingles = v));
+const KINDS = 3;
+
+/** Visit an article's typed arrays with their kind, in one fixed order (packing and unpacking share it). */
+function eachArray(x: AnalyzedText, visit: (a: Uint32Array | Int32Array, kind: number, put: (v: Uint32Array) => void) => void): void {
+  visit(x.shingles, 0, (v) => (x.shingles = v));
+  for (const p of x.paragraphSets) visit(p.shingles, 1, (v) => (p.shingles = v));
+  visit(x.analysis.numberKeys, 2, (v) => (x.analysis.numberKeys = v));
+  visit(x.analysis.numberStart, 2, (v) => (x.analysis.numberStart = new Int32Array(v.buffer, v.byteOffset, v.length)));
 }
 
 const EMPTY_U32 = new Uint32Array(0);
 
 export function packJudged(judged: Array<Judged<AnalyzedText>>): PackedJudged {
   const valid = judged.flatMap((j) => (j.kind === 'valid' ? [j.extra] : []));
-  let unionTotal = 0;
-  let total = 0;
+  const totals = new Array<number>(KINDS).fill(0);
   let count = 0;
   for (const x of valid) {
-    unionTotal += x.shingles.length;
-    eachArray(x, (a) => {
-      total += a.length;
+    eachArray(x, (a, kind) => {
+      totals[kind] += a.length;
       count++;
     });
   }
-  const unions = new Uint32Array(unionTotal);
-  const arrays = new Uint32Array(total);
-  const lengths = new Int32Array(valid.length + count);
-  let u = 0;
-  let o = 0;
+  const kinds = totals.map((n) => new Uint32Array(n));
+  const at = new Array<number>(KINDS).fill(0);
+  const lengths = new Int32Array(count);
   let l = 0;
   for (const x of valid) {
-    unions.set(x.shingles, u);
-    u += x.shingles.length;
-    lengths[l++] = x.shingles.length;
-    x.shingles = EMPTY_U32;
-    eachArray(x, (a, put) => {
-      arrays.set(a, o);
-      o += a.length;
+    eachArray(x, (a, kind, put) => {
+      kinds[kind].set(a, at[kind]);
+      at[kind] += a.length;
       lengths[l++] = a.length;
       put(EMPTY_U32);
     });
   }
-  return { judged, unions, arrays, lengths };
+  return { judged, kinds, lengths };
 }
 
 /** The judged lines with their articles' typed arrays back in place, as views into the batch's buffers. */
 export function unpackJudged(packed: PackedJudged): Array<Judged<AnalyzedText>> {
-  const { unions, arrays, lengths } = packed;
-  let u = 0;
-  let o = 0;
+  const { kinds, lengths } = packed;
+  const at = new Array<number>(KINDS).fill(0);
   let l = 0;
   for (const j of packed.judged) {
     if (j.kind !== 'valid') continue;
-    const x = j.extra;
-    const n = lengths[l++];
-    x.shingles = unions.subarray(u, u + n);
-    u += n;
-    eachArray(x, (_, put) => {
-      const m = lengths[l++];
-      put(arrays.subarray(o, o + m));
-      o += m;
+    eachArray(j.extra, (_, kind, put) => {
+      const n = lengths[l++];
+      put(kinds[kind].subarray(at[kind], at[kind] + n));
+      at[kind] += n;
     });
   }
   return packed.judged;
@@ -146,7 +137,7 @@ export function transferables<T extends TaskName>(task: T, output: TaskOutput<T>
   };
   if (task === 'sign') for (const sig of output as TaskOutput<'sign'>) add(sig);
   else if (task === 'analyze') for (const x of output as TaskOutput<'analyze'>) addAnalyzed(x);
-  else for (const batch of output as TaskOutput<'ingest'>) for (const a of [batch.unions, batch.arrays, batch.lengths]) add(a);
+  else for (const batch of output as TaskOutput<'ingest'>) for (const a of [...batch.kinds, batch.lengths]) add(a);
   return [...out];
 }
 
