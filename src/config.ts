@@ -21,7 +21,7 @@ export const SCHEMA = {
     max_record_bytes: { type: 'integer', default: 2_000_000, min: 1000, max: 1_000_000_000, doc: 'Reject a record (or .txt file) larger than this; also caps how far a .gz line may inflate.' },
     max_file_bytes: { type: 'integer', default: 4_000_000_000, min: 1000, max: 1e15, doc: 'Stop reading a (decompressed) file past this many bytes; the rest is rejected as one record.' },
     file_concurrency: { type: 'integer', default: 4, min: 1, max: 64, doc: 'Files read at the same time (p-limit).' },
-    in_memory_mb: { type: 'integer', default: 256, min: 0, max: 1_000_000, doc: 'Records (their raw JSON lines) kept in memory up to this many megabytes; the rest wait in a temporary spill file until the outputs are written.' },
+    in_memory_mb: { type: 'integer', default: 64, min: 0, max: 1_000_000, doc: 'Records (their raw JSON lines) kept in memory up to this many megabytes; the rest wait in a temporary spill file (read back through the page cache, a megabyte at a time) until the outputs are written.' },
   },
   normalize: {
     nfkc: { type: 'boolean', default: true, doc: 'Apply Unicode NFKC (presentation forms, ligatures, full-width).' },
