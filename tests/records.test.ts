@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Spill } from '../src/ingest/spill.js';
 import { readJsonl } from '../src/ingest/read.js';
+import { isScriptSafe } from '../src/report/html.js';
 import { appendKeys, writeLines } from '../src/report/writers.js';
 
 const line = (o: Record<string, unknown>, sep = ', '): Buffer => Buffer.from(JSON.stringify(o).replaceAll('","', `"${sep}"`) + '\n');
@@ -186,6 +187,27 @@ describe('records read back while several outputs are written', () => {
       spill.close();
     } finally {
       rmSync(parent, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('embedding report.json in the page', () => {
+  it('finds a character the page must not see raw anywhere in the file, one split across read chunks too', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'neardup-safe-'));
+    try {
+      const f = path.join(dir, 'report.json');
+      // 3 MB of Arabic text in JSON (two bytes a letter): read in 1 MB chunks.
+      const safe = Buffer.from(JSON.stringify({ text: 'ن'.repeat(1_500_000) }));
+      writeFileSync(f, safe);
+      expect(await isScriptSafe(f)).toBe(true);
+      for (const [at, bytes] of [[1 << 20, Buffer.from('\u2028')], [(1 << 20) - 1, Buffer.from('\u2029')], [(2 << 20) - 2, Buffer.from('\u2028')], [safe.length - 3, Buffer.from('<')], [5, Buffer.from('&')]] as const) {
+        const b = Buffer.from(safe);
+        bytes.copy(b, at);
+        writeFileSync(f, b);
+        expect(await isScriptSafe(f)).toBe(false);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

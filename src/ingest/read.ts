@@ -201,13 +201,16 @@ class LineBatcher {
     this.lines++;
   }
 
+  /** The batch of the complete lines: the buffer they were gathered in goes with it (no copy), a new one takes its place. */
   private take(): LineBatch {
     const end = this.lineStart;
-    const batch: LineBatch = { file: this.file, firstLine: this.firstLine, bytes: this.bytes.slice(0, end), ends: Int32Array.from(this.ends), spillOffset: -1 };
+    const batch: LineBatch = { file: this.file, firstLine: this.firstLine, bytes: this.bytes.subarray(0, end), ends: new Int32Array(this.ends), spillOffset: -1 };
     this.firstLine += this.ends.length;
     this.ends = [];
-    // A line in progress (none when called from push) moves to the front.
-    this.bytes.copyWithin(0, end, this.used);
+    // A line in progress (none when called from push) moves to the new buffer.
+    const next = new Uint8Array(Math.max(1 << 20, this.used - end));
+    next.set(this.bytes.subarray(end, this.used));
+    this.bytes = next;
     this.used -= end;
     this.lineStart = 0;
     return batch;

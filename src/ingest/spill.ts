@@ -77,7 +77,10 @@ export class Spill {
     this.size += bytes.length;
     if (this.kept + bytes.length <= this.memoryBudget) {
       this.kept += bytes.length;
-      this.segments.push({ start: at, length: bytes.length, memory: Buffer.from(bytes), filePos: -1 });
+      // A copy by memcpy (Buffer.from of a Uint8Array copies byte by byte).
+      const memory = Buffer.allocUnsafe(bytes.length);
+      memory.set(bytes);
+      this.segments.push({ start: at, length: bytes.length, memory, filePos: -1 });
       return at;
     }
     if (this.fd < 0) {

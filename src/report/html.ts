@@ -63,14 +63,15 @@ export function scriptSafe(json: string): string {
 
 
 /** Whether a file holds none of the characters scriptSafe escapes (checked on bytes, in 1 MB chunks). */
-async function isScriptSafe(file: string): Promise<boolean> {
+export async function isScriptSafe(file: string): Promise<boolean> {
   // <, >, &, and U+2028 / U+2029 (E2 80 A8 / E2 80 A9 in UTF-8; a chunk edge may split one, so look back 2 bytes).
-  let carry: Buffer = Buffer.alloc(0);
+  const unsafe = (b: Buffer): boolean => b.indexOf(0x3c) >= 0 || b.indexOf(0x3e) >= 0 || b.indexOf(0x26) >= 0 || b.indexOf('\u2028') >= 0 || b.indexOf('\u2029') >= 0;
+  let tail: Buffer = Buffer.alloc(0);
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
-    const b = carry.length ? Buffer.concat([carry, chunk as Buffer]) : (chunk as Buffer);
-    if (b.indexOf(0x3c) >= 0 || b.indexOf(0x3e) >= 0 || b.indexOf(0x26) >= 0) return false;
-    if (b.indexOf('\u2028') >= 0 || b.indexOf('\u2029') >= 0) return false;
-    carry = b.subarray(Math.max(0, b.length - 2));
+    const b = chunk as Buffer;
+    // The chunk, and the few bytes across its edge with the last one (no copy of the whole chunk).
+    if (unsafe(b) || unsafe(Buffer.concat([tail, b.subarray(0, 2)]))) return false;
+    tail = Buffer.from(b.subarray(Math.max(0, b.length - 2)));
   }
   return true;
 }
