@@ -143,18 +143,65 @@ export function sortUint32(a: Uint32Array): Uint32Array {
   return a;
 }
 
-/** Union of sorted sets (carved from `arena` when given). */
+/** Merge buffers for unionAll, grown on demand (one pair per thread). */
+let mergeA = new Uint32Array(1024);
+let mergeB = new Uint32Array(1024);
+
+/**
+ * Union of sorted sets (carved from `arena` when given). The sets are merged one into the next, each merge
+ * linear: an article's few paragraph sets unite in a few passes, faster than sorting their concatenation.
+ * Many sets (a night's, say) take the sort instead.
+ */
 export function unionAll(sets: Uint32Array[], arena?: SetArena): Uint32Array {
-  if (!arena) return toSet(concatAll(sets));
   let total = 0;
   for (const p of sets) total += p.length;
-  const room = arena.room(total);
-  let o = 0;
-  for (const p of sets) {
-    room.set(p, o);
-    o += p.length;
+  if (sets.length > 16) {
+    if (!arena) return toSet(concatAll(sets));
+    const room = arena.room(total);
+    let o = 0;
+    for (const p of sets) {
+      room.set(p, o);
+      o += p.length;
+    }
+    return arena.take(sortDistinct(room));
   }
-  return arena.take(sortDistinct(room));
+  if (mergeA.length < total) {
+    mergeA = new Uint32Array(2 * total);
+    mergeB = new Uint32Array(2 * total);
+  }
+  let acc = mergeA;
+  let next = mergeB;
+  let n = 0;
+  for (const s of sets) {
+    let i = 0;
+    let j = 0;
+    let w = 0;
+    while (i < n && j < s.length) {
+      const x = acc[i];
+      const y = s[j];
+      if (x < y) {
+        next[w++] = x;
+        i++;
+      } else if (y < x) {
+        next[w++] = y;
+        j++;
+      } else {
+        next[w++] = x;
+        i++;
+        j++;
+      }
+    }
+    while (i < n) next[w++] = acc[i++];
+    while (j < s.length) next[w++] = s[j++];
+    const t = acc;
+    acc = next;
+    next = t;
+    n = w;
+  }
+  if (!arena) return acc.slice(0, n);
+  const room = arena.room(n);
+  room.set(acc.subarray(0, n));
+  return arena.take(n);
 }
 
 export interface Similarity {
