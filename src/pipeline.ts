@@ -289,8 +289,9 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     let passageSigs = cfg.passages.enabled
       ? await signAll(pool, tonightPassages.sets, cfg.passages.permutations, passageSeed)
       : new Uint32Array(0);
-    // Their heaps hold what they were sent: end them before the memory-hungry stages.
-    await pool.close();
+    // Their heaps hold what they were sent: end them before the memory-hungry stages. The threads wind down
+    // while matching goes on (the finally below waits for them); a later stage that needs the pool starts anew.
+    void pool.close();
     stage('signatures', t(), articles.length, `${articles.length} article signatures of ${k} permutations, ${tonightPassages.sets.length} passage signatures of ${cfg.passages.permutations}`);
     // Band keys of tonight's articles and passages: what later nights look up in the index.
     const tonightBands: Array<{ docKeys: Uint32Array; passageKeys: Uint32Array }> = [];

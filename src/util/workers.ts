@@ -26,6 +26,8 @@ export class WorkerPool {
   private workers: Worker[] = [];
   private idle: Worker[] = [];
   private queue: Job[] = [];
+  /** Workers being terminated. */
+  private ending: Array<Promise<number>> = [];
 
   constructor(readonly size: number) {}
 
@@ -112,12 +114,16 @@ export class WorkerPool {
     return ([] as unknown[]).concat(...(await Promise.all(batches))) as TaskOutput<T>;
   }
 
-  /** End the workers: their heaps still hold the inputs they were sent. */
+  /**
+   * End the workers: their heaps still hold the inputs they were sent. The pool can be used again (new
+   * workers start). The promise settles when every worker ended so far, by this call or an earlier one, is gone.
+   */
   async close(): Promise<void> {
     const all = this.workers;
     this.workers = [];
     this.idle = [];
     for (const job of this.queue.splice(0)) job.reject(new Error('worker pool closed'));
-    await Promise.all(all.map((w) => w.terminate()));
+    this.ending.push(...all.map((w) => w.terminate()));
+    await Promise.all(this.ending);
   }
 }
