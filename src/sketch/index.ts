@@ -78,7 +78,9 @@ export function frequentShingles(sets: Uint32Array[], minDocs: number, prior?: (
   // shingle in one of tonight's articles is never a stock phrase (minDocs >= 2, and the index is asked only
   // about repeats), so the singletons are not even kept.
   const every = countSets(sets, 2);
-  const tonight = counted ? countSets(sets.filter((_, i) => counted[i] === 1)) : every;
+  // Tonight's own counts differ from `every` only when some sets are not counted (articles an earlier run
+  // already counted); a night of new articles reuses `every`, whose repeats are all the loop below asks about.
+  const tonight = counted && counted.includes(0) ? countSets(sets.filter((_, i) => counted[i] === 1)) : every;
   const keys = every.hashes;
   const before = prior ? prior(keys) : new ShingleCounts();
   const common = new Set<number>();

@@ -107,6 +107,7 @@ export class SqliteStore implements IndexStore {
     // query made SQLite sort and de-duplicate wide rows, 10-30x slower on a 100k night.
     // First tonight's (key, article) rows, fully sorted by key: packed in one double each (key < 2^32, and
     // article < 2^21, the limit of a night everywhere pairs are packed).
+    if (!this.anyInWindow(sinceMs, untilMs)) return [];
     const { keys: byRange, values: articles } = keys.rows();
     if (articles.some((a) => a >= 2 ** 21)) throw new Error(`a night of more than ${2 ** 21} articles is more than the index lookups support`);
     const packed = new Float64Array(byRange.length);
@@ -146,6 +147,7 @@ export class SqliteStore implements IndexStore {
   }
 
   matchPassageBands(keys: Uint32Array, sinceMs: number, untilMs: number, exclude: Set<string>): string[] {
+    if (!this.anyInWindow(sinceMs, untilMs)) return [];
     const found = this.rowsWithKeys('passage_bands', keys);
     return [...this.docsInWindow(found.rows, sinceMs, untilMs, exclude, false).values()].map((d) => d.id).sort();
   }
@@ -170,6 +172,15 @@ export class SqliteStore implements IndexStore {
   }
 
   /** Stored articles by row, those published within [sinceMs, untilMs] (or undated) and not excluded: id, and signature when asked. */
+  /**
+   * Whether any stored article can be in the window (dated inside it, or undated). When none can, tonight's
+   * keys need no lookup at all: a first night, or one far from the others, skips millions of probes.
+   */
+  private anyInWindow(sinceMs: number, untilMs: number): boolean {
+    const r = this.db.prepare('SELECT EXISTS (SELECT 1 FROM docs WHERE time IS NULL OR time BETWEEN ? AND ?) AS x').get(sinceMs, untilMs) as { x: number };
+    return r.x === 1;
+  }
+
   private docsInWindow(ns: number[], sinceMs: number, untilMs: number, exclude: Set<string>, withSignature: boolean): Map<number, { id: string; signature?: Uint32Array }> {
     const q = this.db.prepare(withSignature ? 'SELECT id, time, signature FROM docs WHERE n = ?' : 'SELECT id, time FROM docs WHERE n = ?');
     const out = new Map<number, { id: string; signature?: Uint32Array }>();
