@@ -32,8 +32,9 @@ export type ReadItem = { kind: 'record'; record: RawRecord } | { kind: 'reject';
 
 /**
  * Consecutive raw lines of a JSONL file, packed into one buffer so a batch moves to a worker without a
- * copy: line `firstLine + i` is bytes[ends[i - 1] ?? 0, ends[i]), or over the size cap when ends[i] < 0
- * (its bytes were skipped; the next line starts at -ends[i]).
+ * copy: line `firstLine + i` runs from where line i - 1 ended (0 for the first) to ends[i], or is over the
+ * size cap when ends[i] < 0: its bytes were skipped, and it ends (the next line starts) at -ends[i] - 1. The
+ * minus one keeps a skipped first line apart from an empty one (-0 is 0 in an Int32Array).
  */
 export interface LineBatch {
   file: string;
@@ -59,8 +60,9 @@ export function parseLines(batch: LineBatch, maxRecordBytes: number): Array<Read
     const lineNo = batch.firstLine + i;
     const end = batch.ends[i];
     if (end < 0) {
-      out.push({ kind: 'reject', rejection: { file: batch.file, line: lineNo, id: null, reason: `record over the size cap of ${maxRecordBytes} bytes` }, start: -end, end: -end });
-      start = -end;
+      const at = -end - 1;
+      out.push({ kind: 'reject', rejection: { file: batch.file, line: lineNo, id: null, reason: `record over the size cap of ${maxRecordBytes} bytes` }, start: at, end: at });
+      start = at;
       continue;
     }
     out.push({ ...parseLine(batch.file, lineNo, buf.subarray(start, end)), start, end });
@@ -195,7 +197,7 @@ class LineBatcher {
   }
 
   private endLine(): void {
-    this.ends.push(this.oversized ? -this.used : this.used);
+    this.ends.push(this.oversized ? -this.used - 1 : this.used);
     this.oversized = false;
     this.lineStart = this.used;
     this.lines++;
