@@ -40,6 +40,13 @@ export function fieldsOfLine(line: Uint8Array): Record<string, unknown> {
   return nullPrototypeCopy(JSON.parse(Buffer.from(line.buffer, line.byteOffset, line.byteLength).toString('utf8')) as Record<string, unknown>);
 }
 
+/** A copy of bytes in a Buffer of their own, by memcpy (Buffer.from of a Uint8Array past 4 KB copies three times slower). */
+function copyOf(bytes: Uint8Array): Buffer {
+  const copy = Buffer.allocUnsafe(bytes.length);
+  copy.set(bytes);
+  return copy;
+}
+
 /** Bytes appended together: kept in memory, or written to the file at `filePos`. */
 interface Segment {
   start: number;
@@ -77,10 +84,7 @@ export class Spill {
     this.size += bytes.length;
     if (this.kept + bytes.length <= this.memoryBudget) {
       this.kept += bytes.length;
-      // A copy by memcpy (Buffer.from of a Uint8Array copies byte by byte).
-      const memory = Buffer.allocUnsafe(bytes.length);
-      memory.set(bytes);
-      this.segments.push({ start: at, length: bytes.length, memory, filePos: -1 });
+      this.segments.push({ start: at, length: bytes.length, memory: copyOf(bytes), filePos: -1 });
       return at;
     }
     if (this.fd < 0) {
@@ -101,7 +105,7 @@ export class Spill {
   line(ref: SpillRef): Buffer {
     const { seg, at } = this.locate(ref);
     if (seg.memory) return seg.memory.subarray(at, at + ref.length);
-    return Buffer.from(this.fromFile(seg.filePos + at, ref.length));
+    return copyOf(this.fromFile(seg.filePos + at, ref.length));
   }
 
   /**
