@@ -65,7 +65,9 @@ export function validateRecord(raw: RawRecord, limits: ValidationLimits): { vali
   if (typeof textValue !== 'string') return reject(textValue === undefined ? 'missing text' : 'text is not a string');
   if (textValue.trim() === '') return reject('empty text');
   const title = Object.hasOwn(data, 'title') ? str(data.title) : '';
-  if (Buffer.byteLength(textValue) + Buffer.byteLength(title) > limits.maxRecordBytes) return reject(`record over the size cap of ${limits.maxRecordBytes} bytes`);
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: the exact count (a pass over the text) only near the cap.
+  const mayExceed = (textValue.length + title.length) * 3 > limits.maxRecordBytes;
+  if (mayExceed && Buffer.byteLength(textValue) + Buffer.byteLength(title) > limits.maxRecordBytes) return reject(`record over the size cap of ${limits.maxRecordBytes} bytes`);
   const share = arabicLetterShare(textValue);
   if (share < limits.minArabicShare) return reject(`not Arabic: ${(share * 100).toFixed(1)}% of letters are Arabic (minimum ${(limits.minArabicShare * 100).toFixed(0)}%)`);
   const rawDate = Object.hasOwn(data, 'published_at') ? data.published_at : null;
