@@ -118,20 +118,25 @@ export function agencyOfOutlet(outlet: string): Agency | undefined {
   return AGENCIES.find((a) => a.outlets.includes(o));
 }
 
-/** Credit lines: "المصدر: …", "نقلاً عن …", "(واس)", "المصدر - …", "بحسب وكالة …" at paragraph level. */
-const CREDIT_PATTERNS: RegExp[] = [
-  /(?:^|\s)(?:المصدر|المصادر|مصدر الخبر)\s*[:：\-–—]\s*[^\n]{1,80}/u,
-  /نقلا?ً?\s+عن\s+[^\n.،]{1,60}/u,
-  /\((?:[^()\n]{1,30})\)\s*$/u,
-  /^\s*\((?:[^()\n]{1,30})\)/u,
+/**
+ * Credit lines: "المصدر: …", "نقلاً عن …", "(واس)", "المصدر - …", "بحسب وكالة …" at paragraph level. Each
+ * pattern comes with a plain substring test that every match implies, so that the few paragraphs that can
+ * match are the only ones searched (the unanchored patterns cost a scan from every position).
+ */
+const CREDIT_PATTERNS: Array<{ re: RegExp; may: (p: string) => boolean }> = [
+  { re: /(?:^|\s)(?:المصدر|المصادر|مصدر الخبر)\s*[:：\-–—]\s*[^\n]{1,80}/u, may: (p) => p.includes('مصدر') || p.includes('مصادر') },
+  { re: /نقلا?ً?\s+عن\s+[^\n.،]{1,60}/u, may: (p) => p.includes('نقل') },
+  { re: /\((?:[^()\n]{1,30})\)\s*$/u, may: (p) => p.includes(')') },
+  { re: /^\s*\((?:[^()\n]{1,30})\)/u, may: (p) => p.includes(')') },
   // A dateline tag: "الرياض (واس) -" or "النخيلة (ونا) —" at the start of a paragraph.
-  /^\s*[^\s()]{2,20}(?:\s[^\s()]{2,20})?\s*\([^()\n]{1,20}\)\s*[-–—]/u,
+  { re: /^\s*[^\s()]{2,20}(?:\s[^\s()]{2,20})?\s*\([^()\n]{1,20}\)\s*[-–—]/u, may: (p) => p.includes(')') },
 ];
 
 /** Credit lines found in a paragraph of original text, as written (trimmed). */
 export function creditLines(paragraph: string): string[] {
   const out: string[] = [];
-  for (const re of CREDIT_PATTERNS) {
+  for (const { re, may } of CREDIT_PATTERNS) {
+    if (!may(paragraph)) continue;
     const m = re.exec(paragraph);
     if (!m) continue;
     const s = m[0].trim();
