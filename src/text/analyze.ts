@@ -145,6 +145,9 @@ const DIGITS = /^\d+/;
 /** Append the number keys of one paragraph's tokens to `out` (see ArticleAnalysis.numberKeys). */
 function numberKeysOf(text: string, tokens: string[], starts: Int32Array, out: number[], hasher: TokenHasher): void {
   for (let i = 0; i < tokens.length; i++) {
+    // Most tokens are words: a look at the first character spares them the regular expression.
+    const first = tokens[i].charCodeAt(0);
+    if (first < 48 || first > 57) continue;
     const m = DIGITS.exec(tokens[i]);
     if (!m) continue;
     let digits = m[0];
