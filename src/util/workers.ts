@@ -1,10 +1,9 @@
 /**
  * A small executor for the CPU-heavy stages: run a named task on a batch of
  * items in a worker thread, each worker taking the next queued batch when it
- * is free, results returned per batch. `map` splits an ordered list into
- * batches and joins the results in order; `run` queues one batch at a time,
+ * is free, results returned per batch. `run` queues one batch at a time,
  * so a stage can start on the first records while the rest are still being
- * read. Tasks are pure functions of their input, so the results are identical
+ * read (callers pack their items into batches: see signAll in the pipeline). Tasks are pure functions of their input, so the results are identical
  * whatever the number of workers (1 = in-process).
  */
 import os from 'node:os';
@@ -83,35 +82,6 @@ export class WorkerPool {
       this.queue.push({ message: { task, input: { items, shared } as TaskInput<TaskName> }, transfer, resolve: resolve as (r: unknown) => void, reject });
       this.dispatch();
     });
-  }
-
-  /**
-   * Run `task` over `items` in batches of at most `chunkSize`; results come back in input order. Small
-   * batches keep each worker's memory to a batch's worth. The workers stay for the next task: callers
-   * close the pool when a phase ends (a worker's heap holds what it was sent).
-   */
-  async map<T extends TaskName>(
-    task: T,
-    items: TaskInput<T>['items'],
-    shared: TaskInput<T>['shared'],
-    onProgress?: (done: number, total: number) => void,
-    chunkSize = 512,
-  ): Promise<TaskOutput<T>> {
-    const n = items.length;
-    if (this.size <= 1 || n < 64) return runTask(task, { items, shared } as TaskInput<T>);
-    let done = 0;
-    const batches: Array<Promise<unknown[]>> = [];
-    for (let from = 0; from < n; from += chunkSize) {
-      const slice = items.slice(from, Math.min(n, from + chunkSize)) as TaskInput<T>['items'];
-      batches.push(
-        this.run(task, slice, shared).then((r) => {
-          done += slice.length;
-          onProgress?.(done, n);
-          return r as unknown[];
-        }),
-      );
-    }
-    return ([] as unknown[]).concat(...(await Promise.all(batches))) as TaskOutput<T>;
   }
 
   /**
