@@ -159,9 +159,7 @@ export function sketchDocuments(
 export function sketchWith(paraSets: ParagraphSet[], common: Set<number>, union = unionAll(paraSets.map((p) => p.shingles)), arena?: SetArena, copyAll = false): DocSketch {
   const drop = (set: Uint32Array): Uint32Array => {
     const out = dropCommon(set, common, arena);
-    if (out !== set || !copyAll || !arena) return out;
-    arena.room(set.length).set(set);
-    return arena.take(set.length);
+    return out === set && copyAll && arena ? arena.copy(set) : out;
   };
   return {
     shingles: drop(union),

@@ -45,6 +45,12 @@ export class SetArena {
     this.used += k;
     return set;
   }
+
+  /** A copy of `values` carved from the arena. */
+  copy(values: Uint32Array): Uint32Array {
+    this.room(values.length).set(values);
+    return this.take(values.length);
+  }
 }
 
 /** Sort and de-duplicate a filled room in place; returns the distinct count. */
@@ -87,11 +93,11 @@ export function intersectionSize(a: Uint32Array, b: Uint32Array): number {
   return n;
 }
 
-/** Typed arrays back to back in one new array. */
-export function concatAll(parts: Uint32Array[]): Uint32Array {
+/** Typed arrays back to back in one new array (or in `into`, which must have room for them all). */
+export function concatAll(parts: Uint32Array[], into?: Uint32Array): Uint32Array {
   let total = 0;
   for (const p of parts) total += p.length;
-  const all = new Uint32Array(total);
+  const all = into ?? new Uint32Array(total);
   let o = 0;
   for (const p of parts) {
     all.set(p, o);
@@ -157,13 +163,7 @@ export function unionAll(sets: Uint32Array[], arena?: SetArena): Uint32Array {
   for (const p of sets) total += p.length;
   if (sets.length > 16) {
     if (!arena) return toSet(concatAll(sets));
-    const room = arena.room(total);
-    let o = 0;
-    for (const p of sets) {
-      room.set(p, o);
-      o += p.length;
-    }
-    return arena.take(sortDistinct(room));
+    return arena.take(sortDistinct(concatAll(sets, arena.room(total))));
   }
   if (mergeA.length < total) {
     mergeA = new Uint32Array(2 * total);
@@ -198,10 +198,7 @@ export function unionAll(sets: Uint32Array[], arena?: SetArena): Uint32Array {
     next = t;
     n = w;
   }
-  if (!arena) return acc.slice(0, n);
-  const room = arena.room(n);
-  room.set(acc.subarray(0, n));
-  return arena.take(n);
+  return arena ? arena.copy(acc.subarray(0, n)) : acc.slice(0, n);
 }
 
 export interface Similarity {

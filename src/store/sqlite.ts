@@ -171,7 +171,6 @@ export class SqliteStore implements IndexStore {
     return out;
   }
 
-  /** Stored articles by row, those published within [sinceMs, untilMs] (or undated) and not excluded: id, and signature when asked. */
   /**
    * Whether any stored article can be in the window (dated inside it, or undated). When none can, tonight's
    * keys need no lookup at all: a first night, or one far from the others, skips millions of probes.
@@ -181,6 +180,7 @@ export class SqliteStore implements IndexStore {
     return r.x === 1;
   }
 
+  /** Stored articles by row, those published within [sinceMs, untilMs] (or undated) and not excluded: id, and signature when asked. */
   private docsInWindow(ns: number[], sinceMs: number, untilMs: number, exclude: Set<string>, withSignature: boolean): Map<number, { id: string; signature?: Uint32Array }> {
     const q = this.db.prepare(withSignature ? 'SELECT id, time, signature FROM docs WHERE n = ?' : 'SELECT id, time FROM docs WHERE n = ?');
     const out = new Map<number, { id: string; signature?: Uint32Array }>();
