@@ -1,19 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import zlib from 'node:zlib';
-import os from 'node:os';
 import path from 'node:path';
 import { Spill } from '../src/ingest/spill.js';
 import { readJsonl } from '../src/ingest/read.js';
 import { isScriptSafe } from '../src/report/html.js';
 import { appendKeys, writeLines } from '../src/report/writers.js';
+import { withTempDir } from './helpers/cli.js';
 
 const line = (o: Record<string, unknown>, sep = ', '): Buffer => Buffer.from(JSON.stringify(o).replaceAll('","', `"${sep}"`) + '\n');
 
 describe('the night\'s kept records', () => {
-  it('reads every record back as it was appended, from memory up to the budget and from the file past it', () => {
-    const parent = mkdtempSync(path.join(os.tmpdir(), 'neardup-records-'));
-    try {
+  it('reads every record back as it was appended, from memory up to the budget and from the file past it', async () => {
+    await withTempDir('neardup-records-', async (parent) => {
       const records = Array.from({ length: 40 }, (_, i) => ({ id: `r${i}`, text: `خبر رقم ${i} عن افتتاح مشروع جديد في المدينة`.repeat(1 + (i % 3)) }));
       const lines = records.map((r) => line(r));
       // Budget for about a third of them: the rest go to the file.
@@ -39,9 +38,7 @@ describe('the night\'s kept records', () => {
       expect(() => spill.line({ offset: 1e9, length: 10 })).toThrow(/no record/);
       spill.close();
       expect(readdirSync(parent)).toEqual([]);
-    } finally {
-      rmSync(parent, { recursive: true, force: true });
-    }
+    });
   });
 });
 
@@ -92,8 +89,7 @@ describe('the compressed feed', () => {
   };
 
   it('writes large outputs as several gzip members that read back as one stream, the same bytes every time', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'neardup-gz-'));
-    try {
+    await withTempDir('neardup-gz-', async (dir) => {
       // About 9 MB of lines: three members of 4 MB or less. Varied enough not to compress to nothing.
       const lines = Array.from({ length: 30000 }, (_, i) => JSON.stringify({ id: `a${i}`, text: `وأعلنت الهيئة العامة للإحصاء أن عدد المسافرين بلغ ${i * 7919 % 100003} مسافراً في اليوم ${i % 31}`.repeat(2) }) + '\n');
       const bytes = lines.reduce((s, l) => s + Buffer.byteLength(l), 0);
@@ -111,9 +107,7 @@ describe('the compressed feed', () => {
       const empty = path.join(dir, 'empty.jsonl.gz');
       expect(await writeLines(empty, [], true)).toBe(0);
       expect(zlib.gunzipSync(readFileSync(empty)).length).toBe(0);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
@@ -141,8 +135,7 @@ describe('reading lines in batches', () => {
   };
 
   it('keeps every line byte for byte with its number, across chunk and batch boundaries, skipping only lines over the cap', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'neardup-lines-'));
-    try {
+    await withTempDir('neardup-lines-', async (dir) => {
       // Lines from a few bytes to 700 KB (longer than a read chunk), blank lines, a CRLF, no newline at the end.
       // Over the cap: lines 1 and 129 (the first of their batches, where a skipped line once passed for a blank one) and more.
       const sizes = Array.from({ length: 700 }, (_, i) => (i % 97 === 5 || i === 0 || i === 128 ? 700_000 : i % 13 === 0 ? 0 : 20 + ((i * 7919) % 4000)));
@@ -158,16 +151,13 @@ describe('reading lines in batches', () => {
         expect(lines.map((l) => l.line)).toEqual(texts.map((_, i) => i + 1));
         lines.forEach((l, i) => expect(l.text).toBe(Buffer.byteLength(texts[i]) > cap ? null : texts[i]));
       }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });
 
 describe('records read back while several outputs are written', () => {
   it('keeps each output intact when writers take turns peeking at records from the spill file', async () => {
-    const parent = mkdtempSync(path.join(os.tmpdir(), 'neardup-peek-'));
-    try {
+    await withTempDir('neardup-peek-', async (parent) => {
       // Every record in the file (no memory budget), a few MB of them: several read-ahead blocks.
       const spill = new Spill(0, parent);
       const lines = Array.from({ length: 1500 }, (_, i) => Buffer.from(JSON.stringify({ id: `p${i}`, text: `فقرة ${i} `.repeat(150 + (i % 50)) })));
@@ -186,16 +176,13 @@ describe('records read back while several outputs are written', () => {
       expect(readFileSync(a).toString()).toBe(lines.map((l) => l + '\n').join(''));
       expect(readFileSync(b).toString()).toBe([...lines].reverse().map((l) => l + '\n').join(''));
       spill.close();
-    } finally {
-      rmSync(parent, { recursive: true, force: true });
-    }
+    });
   });
 });
 
 describe('embedding report.json in the page', () => {
   it('finds a character the page must not see raw anywhere in the file, one split across read chunks too', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'neardup-safe-'));
-    try {
+    await withTempDir('neardup-safe-', async (dir) => {
       const f = path.join(dir, 'report.json');
       // 3 MB of Arabic text in JSON (two bytes a letter): read in 1 MB chunks.
       const safe = Buffer.from(JSON.stringify({ text: 'ن'.repeat(1_500_000) }));
@@ -207,8 +194,6 @@ describe('embedding report.json in the page', () => {
         writeFileSync(f, b);
         expect(await isScriptSafe(f)).toBe(false);
       }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   });
 });

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -18,6 +18,16 @@ export function neardup(args: string[], cwd = ROOT, env: Record<string, string> 
 
 export function tempDir(prefix = 'neardup-'): string {
   return mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Run `fn` with a new temporary folder, removed afterwards whatever happens. */
+export async function withTempDir<T>(prefix: string, fn: (dir: string) => T | Promise<T>): Promise<T> {
+  const dir = tempDir(prefix);
+  try {
+    return await fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export function readJsonl<T = Record<string, unknown>>(file: string): T[] {
