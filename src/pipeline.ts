@@ -25,7 +25,8 @@ import { acquireLock } from './store/lock.js';
 import { contentSets, contentShingles, sketchDocuments, sketchWith, type DocSketch, type ParagraphSet } from './sketch/index.js';
 import { WorkerPool, workerCount } from './util/workers.js';
 import { unpackJudged, type AnalyzedText } from './util/tasks.js';
-import { isVerified, verifyPair, type VerifiedPair } from './match/verify.js';
+import { verifyAll } from './match/parallel.js';
+import type { VerifiedPair } from './match/verify.js';
 import { clusterWithoutChaining, type Cluster } from './match/cluster.js';
 import { clusterProvenance, orderFacts, originOrder, round, type ClusterProvenance } from './provenance/index.js';
 import { appendKeys, writeJson, writeJsonl, writeLines, writeText, type Line } from './report/writers.js';
@@ -289,9 +290,6 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     let passageSigs = cfg.passages.enabled
       ? await signAll(pool, tonightPassages.sets, cfg.passages.permutations, passageSeed)
       : new Uint32Array(0);
-    // Their heaps hold what they were sent: end them before the memory-hungry stages. The threads wind down
-    // while matching goes on (the finally below waits for them); a later stage that needs the pool starts anew.
-    void pool.close();
     stage('signatures', t(), articles.length, `${articles.length} article signatures of ${k} permutations, ${tonightPassages.sets.length} passage signatures of ${cfg.passages.permutations}`);
     // Band keys of tonight's articles and passages: what later nights look up in the index.
     const tonightBands: Array<{ docKeys: Uint32Array; passageKeys: Uint32Array }> = [];
@@ -420,15 +418,10 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     // Pairs of two earlier articles are verified again (the loaded set is small): their stories are reclustered whole.
     const candidates = Float64Array.from(candidateKeys).sort();
     candidateKeys.clear();
-    const pairs: VerifiedPair[] = [];
-    const rejectedReasons: Record<string, number> = {};
-    for (let c = 0; c < candidates.length; c++) {
-      const [i, j] = unpackPair(candidates[c]);
-      const r = verifyPair(i, j, analyses, sketches, vopts);
-      if (isVerified(r)) pairs.push(r);
-      else rejectedReasons[r.reason] = (rejectedReasons[r.reason] ?? 0) + 1;
-      if ((c & 1023) === 0) logger.progress('verify', c, candidates.length);
-    }
+    const { pairs, rejectedReasons } = await verifyAll(pool, candidates, sketches, analyses, vopts, (d, n) => logger.progress('verify', d, n));
+    // Their heaps hold what they were sent: end them before the memory-hungry stages (the finally below
+    // waits for them to be gone).
+    void pool.close();
     const nearCount = pairs.filter((p) => p.relation === 'near-duplicate').length;
     stage('verify', t(), candidates.length, `${candidates.length} candidates: ${nearCount} near-duplicate, ${pairs.length - nearCount} partial`);
 

@@ -84,7 +84,13 @@ export function alignParagraphs(sa: DocSketch, sb: DocSketch, minSim: number, mi
   return [...best.values()].sort((x, y) => x.aPara - y.aPara || x.bPara - y.bPara);
 }
 
-function numberSet(a: ArticleAnalysis, paras: Iterable<number>): Set<number> {
+/**
+ * What verification reads of an article's analysis: which paragraphs are content (kind null) and each
+ * paragraph's number keys. An ArticleAnalysis is one; a worker thread builds one from shared tables.
+ */
+export type FactView = Pick<ArticleAnalysis, 'numberKeys' | 'numberStart'> & { paragraphs: ReadonlyArray<{ kind: unknown }> };
+
+function numberSet(a: FactView, paras: Iterable<number>): Set<number> {
   const out = new Set<number>();
   for (const p of paras) {
     for (let i = a.numberStart[p]; i < a.numberStart[p + 1]; i++) out.add(a.numberKeys[i]);
@@ -106,17 +112,10 @@ export function factAgreement(na: Set<number>, nb: Set<number>): number {
   return shared / Math.min(na.size, nb.size);
 }
 
-const contentParas = (a: ArticleAnalysis): number[] => a.paragraphs.flatMap((p, i) => (p.kind === null ? [i] : []));
+const contentParas = (a: FactView): number[] => a.paragraphs.flatMap((p, i) => (p.kind === null ? [i] : []));
 
-export function verifyPair(
-  i: number,
-  j: number,
-  analyses: ArticleAnalysis[],
-  sketches: DocSketch[],
-  o: VerifyOptions,
-): VerifiedPair | Rejected {
-  const sa = sketches[i];
-  const sb = sketches[j];
+/** Verify articles i and j, given their sketches (sa, sb) and facts (fa, fb). */
+export function verifyPair(i: number, j: number, sa: DocSketch, sb: DocSketch, fa: FactView, fb: FactView, o: VerifyOptions): VerifiedPair | Rejected {
   const sim = similarity(sa.shingles, sb.shingles);
   if (sim.intersection === 0) return { reason: 'below-threshold' };
   const small = Math.min(sa.shingles.length, sb.shingles.length);
@@ -145,8 +144,8 @@ export function verifyPair(
   // Facts are compared where the texts correspond (the aligned paragraphs): sections only one side carries
   // may hold other numbers legitimately. Without any alignment, the whole texts are compared.
   const agreement = passages.length
-    ? factAgreement(numberSet(analyses[i], passages.map((p) => p.aPara)), numberSet(analyses[j], passages.map((p) => p.bPara)))
-    : factAgreement(numberSet(analyses[i], contentParas(analyses[i])), numberSet(analyses[j], contentParas(analyses[j])));
+    ? factAgreement(numberSet(fa, passages.map((p) => p.aPara)), numberSet(fb, passages.map((p) => p.bPara)))
+    : factAgreement(numberSet(fa, contentParas(fa)), numberSet(fb, contentParas(fb)));
   if (nearDup) {
     if (agreement < o.minFactAgreement) return { reason: 'template' };
     return { ...base, relation: 'near-duplicate' };

@@ -150,7 +150,8 @@ export function sketchDocuments(
   // The sketches live until the night's outputs are written, all together: one arena for their copies.
   // With `copyAll`, sets without stock phrases are copied too, so that nothing of the input sets' buffers
   // stays alive through a view (a caller that lets the input sets go gets all of their memory back).
-  const arena = new SetArena();
+  // Shared memory, so that verification in the worker threads reads them where they are.
+  const arena = new SetArena(1 << 18, true);
   const sketches = docSets.map((set, i) => sketchWith(paraSets[i], common, set, arena, copyAll));
   return { sketches, common, stored, docSets };
 }

@@ -22,18 +22,23 @@ export function shingleRun(tokenHashes: Uint32Array, from: number, to: number, n
  * Sets carved out of shared blocks: a view each instead of a buffer each. Every typed array of its own costs
  * a backing store (an allocation, and work for the garbage collector), and a night makes millions of sets;
  * a 100k-article night spent seconds on them. A block stays alive while any set in it does, so an arena is for
- * sets that live and die together (one batch's, or a night's sketches).
+ * sets that live and die together (one batch's, or a night's sketches). A `shared` arena's blocks are
+ * SharedArrayBuffers, so the worker threads can read its sets without a copy (parallel verification).
  */
 export class SetArena {
-  private block = new Uint32Array(0);
+  private block: Uint32Array<ArrayBufferLike> = new Uint32Array(0);
   private used = 0;
 
-  constructor(private readonly blockValues = 1 << 18) {}
+  constructor(
+    private readonly blockValues = 1 << 18,
+    private readonly shared = false,
+  ) {}
 
   /** Space for up to `n` values, to fill from its start and close with take(). */
   room(n: number): Uint32Array {
     if (this.used + n > this.block.length) {
-      this.block = new Uint32Array(Math.max(n, this.blockValues));
+      const values = Math.max(n, this.blockValues);
+      this.block = this.shared ? new Uint32Array(new SharedArrayBuffer(4 * values)) : new Uint32Array(values);
       this.used = 0;
     }
     return this.block.subarray(this.used, this.used + n);

@@ -9,6 +9,8 @@ import { shingleParagraphs, type ParagraphSet } from '../sketch/index.js';
 import { SetArena, unionAll } from '../sketch/shingle.js';
 import { judgeLines, type Judged, type LineBatch } from '../ingest/index.js';
 import type { ValidationLimits } from '../ingest/validate.js';
+import { verifyChunk, type VerifyTables } from '../match/parallel.js';
+import type { VerifyOptions } from '../match/verify.js';
 
 /**
  * An article analysed and shingled: content paragraphs (by the rules; outlet templates come later) and
@@ -32,6 +34,8 @@ interface Tasks {
   ingest: { items: LineBatch[]; shared: AnalyzeShared & { limits: ValidationLimits & { contentHash: boolean } }; output: PackedJudged[] };
   /** Each pack's signatures back to back. */
   sign: { items: PackedSets[]; shared: { permutations: number; seed: number }; output: Uint32Array[] };
+  /** Each chunk of candidates' verdicts, packed (see verifyChunk). */
+  verify: { items: Float64Array[]; shared: { tables: VerifyTables; options: VerifyOptions }; output: Float64Array[] };
 }
 
 export type TaskName = keyof Tasks;
@@ -125,7 +129,7 @@ export function unpackJudged(packed: PackedJudged): Array<Judged<AnalyzedText>> 
  */
 export function transferables<T extends TaskName>(task: T, output: TaskOutput<T>): ArrayBuffer[] {
   const out = new Set<ArrayBuffer>();
-  const add = (a: Uint32Array | Int32Array): void => {
+  const add = (a: Uint32Array | Int32Array | Float64Array): void => {
     // Only arrays that own their whole buffer: a view into a shared buffer must be copied.
     if (a.buffer instanceof ArrayBuffer && a.byteLength === a.buffer.byteLength && a.byteLength > 0) out.add(a.buffer);
   };
@@ -136,6 +140,7 @@ export function transferables<T extends TaskName>(task: T, output: TaskOutput<T>
     add(x.analysis.numberStart);
   };
   if (task === 'sign') for (const sig of output as TaskOutput<'sign'>) add(sig);
+  else if (task === 'verify') for (const verdicts of output as TaskOutput<'verify'>) add(verdicts);
   else if (task === 'analyze') for (const x of output as TaskOutput<'analyze'>) addAnalyzed(x);
   else for (const batch of output as TaskOutput<'ingest'>) for (const a of [...batch.kinds, batch.lengths]) add(a);
   return [...out];
@@ -158,6 +163,10 @@ export async function runTask<T extends TaskName>(task: T, input: TaskInput<T>):
       const { items, shared } = input as TaskInput<'sign'>;
       const mh = new MinHasher(shared.permutations, shared.seed);
       return items.map((p) => mh.signPacked(p)) as TaskOutput<T>;
+    }
+    case 'verify': {
+      const { items, shared } = input as TaskInput<'verify'>;
+      return items.map((c) => verifyChunk(c, shared.tables, shared.options)) as TaskOutput<T>;
     }
     default:
       throw new Error(`unknown task ${String(task)}`);

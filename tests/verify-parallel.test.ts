@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { shareForVerify, verifyAll } from '../src/match/parallel.js';
+import { isVerified, verifyPair, type VerifiedPair } from '../src/match/verify.js';
+import type { DocSketch } from '../src/sketch/index.js';
+import { SetArena, toSet, unionAll } from '../src/sketch/shingle.js';
+import type { ArticleAnalysis } from '../src/text/analyze.js';
+import { WorkerPool } from '../src/util/workers.js';
+import { seededRandom } from '../src/util/random.js';
+
+/**
+ * A night of synthetic articles: paragraphs drawn from a small pool (so that articles share whole
+ * paragraphs, some of them), a boilerplate paragraph now and then, and numbers per paragraph, some of
+ * them shared. Half the sketches live in a shared arena, half in plain arrays: both kinds must reach the
+ * workers' tables.
+ */
+function night(n: number): { sketches: DocSketch[]; analyses: ArticleAnalysis[] } {
+  const rnd = seededRandom(7);
+  const pool = Array.from({ length: 40 }, () => toSet(Array.from({ length: 20 + Math.floor(rnd() * 60) }, () => Math.floor(rnd() * 5000))));
+  const shared = new SetArena(1 << 10, true);
+  const sketches: DocSketch[] = [];
+  const analyses: ArticleAnalysis[] = [];
+  for (let i = 0; i < n; i++) {
+    const count = 2 + Math.floor(rnd() * 5);
+    const paragraphs: ArticleAnalysis['paragraphs'] = [];
+    const sets: Array<{ para: number; shingles: Uint32Array }> = [];
+    const numberKeys: number[] = [];
+    const numberStart = new Int32Array(count + 1);
+    for (let p = 0; p < count; p++) {
+      const boilerplate = rnd() < 0.15;
+      paragraphs.push({ start: p * 100, end: p * 100 + 90, hash: p, tokenCount: 30, kind: boilerplate ? 'template' : null });
+      numberStart[p] = numberKeys.length;
+      for (let k = Math.floor(rnd() * 5); k > 0; k--) numberKeys.push(Math.floor(rnd() * 12));
+      if (boilerplate) continue;
+      const set = pool[Math.floor(rnd() * pool.length)];
+      sets.push({ para: p, shingles: i % 2 ? shared.copy(set) : set.slice() });
+    }
+    numberStart[count] = numberKeys.length;
+    const union = unionAll(sets.map((s) => s.shingles));
+    sketches.push({ shingles: i % 2 ? shared.copy(union) : union, paragraphs: sets });
+    analyses.push({ paragraphs, numberKeys: Uint32Array.from(numberKeys), numberStart, titleHash: i, credits: [], agencies: [] });
+  }
+  return { sketches, analyses };
+}
+
+const options = { jaccard: 0.25, containment: 0.5, minShingles: 8, minFactAgreement: 0.5, maxLeadShare: 0.3, passageMinSimilarity: 0.5, passageMinShared: 10, passagesEnabled: true };
+
+describe('verification across worker threads', () => {
+  it('gives the pairs and reasons verifyPair gives, in candidate order, over several chunks', async () => {
+    const n = 120;
+    const { sketches, analyses } = night(n);
+    const candidates: number[] = [];
+    // Article 0 takes part in no candidate: it must get no sets in the tables.
+    for (let a = 1; a < n; a++) for (let b = a + 1; b < n; b += 3) candidates.push(a * 2 ** 21 + b);
+    const keys = Float64Array.from(candidates).sort();
+    expect(keys.length).toBeGreaterThan(1000); // more than one chunk
+
+    const expected: VerifiedPair[] = [];
+    const reasons: Record<string, number> = {};
+    for (const c of keys) {
+      const a = Math.floor(c / 2 ** 21);
+      const b = c - a * 2 ** 21;
+      const r = verifyPair(a, b, sketches[a], sketches[b], analyses[a], analyses[b], options);
+      if (isVerified(r)) expected.push(r);
+      else reasons[r.reason] = (reasons[r.reason] ?? 0) + 1;
+    }
+    const relations = new Set(expected.map((p) => p.relation));
+    expect(relations).toEqual(new Set(['near-duplicate', 'partial']));
+    expect(Object.keys(reasons).length).toBeGreaterThan(0);
+
+    const got = await verifyAll(new WorkerPool(1), keys, sketches, analyses, options);
+    expect(got.pairs).toEqual(expected);
+    expect(got.rejectedReasons).toEqual(reasons);
+  });
+
+  it('shares sets already in shared memory and copies the others, only for articles that take part', () => {
+    const { sketches, analyses } = night(6);
+    const involved = Uint8Array.from([0, 1, 1, 0, 1, 1]);
+    const t = shareForVerify(sketches, analyses, involved);
+    expect(t.firstSet[1] - t.firstSet[0]).toBe(0);
+    expect(t.firstPara[1] - t.firstPara[0]).toBe(0);
+    expect(t.firstSet[2] - t.firstSet[1]).toBe(1 + sketches[1].paragraphs.length);
+    for (const b of t.blocks) expect(b).toBeInstanceOf(SharedArrayBuffer);
+    // Article 1's sets were in a shared arena: referenced where they are, not copied.
+    expect(t.blocks[t.setRefs[3 * t.firstSet[1]]]).toBe(sketches[1].shingles.buffer);
+    // Every set reads back as it was.
+    for (const i of [1, 2, 4, 5]) {
+      const sets = [sketches[i].shingles, ...sketches[i].paragraphs.map((p) => p.shingles)];
+      sets.forEach((set, k) => {
+        const s = t.firstSet[i] + k;
+        const from = t.setRefs[3 * s + 1];
+        expect(new Uint32Array(t.blocks[t.setRefs[3 * s]]).subarray(from, from + t.setRefs[3 * s + 2])).toEqual(set);
+      });
+    }
+  });
+});
