@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from './config.js';
 import { ingest, type Article, type Rejection } from './ingest/index.js';
 import { fieldsOfLine, Spill } from './ingest/spill.js';
+import { isCanonicalJsonString, rawStringField } from './ingest/rawjson.js';
 import type { ArticleAnalysis } from './text/analyze.js';
 import { TemplateProfile } from './text/boilerplate.js';
 import { initHashing } from './sketch/hash.js';
@@ -30,7 +31,7 @@ import type { VerifiedPair } from './match/verify.js';
 import { clusterWithoutChaining, type Cluster } from './match/cluster.js';
 import { clusterProvenance, orderFacts, originOrder, round, type ClusterProvenance } from './provenance/index.js';
 import { appendKeys, writeJson, writeJsonl, writeLines, writeText, type Line } from './report/writers.js';
-import { scriptSafe, type ReportIndex } from './report/html.js';
+import { scriptSafe, scriptSafeBytes, type ReportIndex } from './report/html.js';
 import { Logger } from './util/log.js';
 
 export interface RunOptions {
@@ -70,6 +71,16 @@ export class ArticleTexts {
   peekLine(i: number): Buffer | null {
     const body = this.articles[i].body;
     return 'spill' in body ? this.spill.peek(body.spill) : this.line(i);
+  }
+
+  /**
+   * The text as its JSON line encodes it (quotes included), when that is exactly JSON.stringify's encoding;
+   * else null. A view to use before the next call (see peekLine).
+   */
+  rawText(i: number): Uint8Array | null {
+    const line = this.peekLine(i);
+    const raw = line && rawStringField(line, 'text');
+    return raw && isCanonicalJsonString(raw) ? raw : null;
   }
 
   text(i: number): string {
@@ -748,31 +759,31 @@ export function cmp(a: string, b: string): number {
  * one JSON text (the articles with their texts are serialized one at a time, never all at once), each
  * escaped for embedding in the HTML page (scriptSafe: still the same JSON).
  */
-export function reportJson(res: Omit<RunResult, 'outputDir'>): { parts: () => Generator<string>; index: ReportIndex } {
+export function reportJson(res: Omit<RunResult, 'outputDir'>): { parts: () => Generator<string | Uint8Array>; index: ReportIndex } {
   const { articles, analyses, provenance } = res;
   const inCluster = new Set<number>();
   for (const c of res.storyClusters) for (const m of c.members) inCluster.add(m);
   for (const c of res.nearDuplicateClusters) for (const m of c.members) inCluster.add(m);
   const members = [...inCluster].sort((x, y) => x - y);
-  const parts = function* (): Generator<string> {
+  const parts = function* (): Generator<string | Uint8Array> {
     yield `{"summary":${scriptSafe(JSON.stringify({ ...(res.summary.counts as Record<string, unknown>) }))},"clusters":[`;
     for (let c = 0; c < provenance.length; c++) yield (c ? ',' : '') + scriptSafe(JSON.stringify(provenance[c]));
     yield '],"articles":[';
     // Articles that belong to a cluster, with paragraph offsets and flags, so the report can show them side by side.
     for (let k = 0; k < members.length; k++) {
       const i = members[k];
-      const row = {
-        id: articles[i].id,
-        outlet: articles[i].outlet,
-        url: articles[i].url,
-        published_at: articles[i].published_at,
-        title: articles[i].title,
-        text: res.texts.text(i),
-        paragraphs: analyses[i].paragraphs.map((p) => ({ start: p.start, end: p.end, boilerplate: p.kind })),
-        credits: analyses[i].credits,
-        agencies: analyses[i].agencies,
-      };
-      yield (k ? ',' : '') + scriptSafe(JSON.stringify(row));
+      const head = { id: articles[i].id, outlet: articles[i].outlet, url: articles[i].url, published_at: articles[i].published_at, title: articles[i].title };
+      const tail = { paragraphs: analyses[i].paragraphs.map((p) => ({ start: p.start, end: p.end, boilerplate: p.kind })), credits: analyses[i].credits, agencies: analyses[i].agencies };
+      // The text goes out as its input line encoded it when that is what JSON.stringify would write: no
+      // decoding, parsing and re-encoding of every clustered article's text.
+      const raw = res.texts.rawText(i);
+      if (raw) {
+        yield scriptSafe(`${k ? ',' : ''}${JSON.stringify(head).slice(0, -1)},"text":`);
+        yield scriptSafeBytes(raw);
+        yield scriptSafe(`,${JSON.stringify(tail).slice(1)}`);
+      } else {
+        yield (k ? ',' : '') + scriptSafe(JSON.stringify({ ...head, text: res.texts.text(i), ...tail }));
+      }
     }
     yield ']}\n';
   };

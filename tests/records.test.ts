@@ -5,8 +5,8 @@ import path from 'node:path';
 import { Spill } from '../src/ingest/spill.js';
 import { readJsonl } from '../src/ingest/read.js';
 import { isScriptSafe } from '../src/report/html.js';
-import { appendKeys, writeLines } from '../src/report/writers.js';
-import { withTempDir } from './helpers/cli.js';
+import { appendKeys, writeLines, writeText } from '../src/report/writers.js';
+import { neardup, withTempDir } from './helpers/cli.js';
 
 const line = (o: Record<string, unknown>, sep = ', '): Buffer => Buffer.from(JSON.stringify(o).replaceAll('","', `"${sep}"`) + '\n');
 
@@ -180,6 +180,31 @@ describe('records read back while several outputs are written', () => {
   });
 });
 
+describe('writing a text in parts', () => {
+  it('copies each part of bytes before awaiting anything, so two writers may share one reused buffer', async () => {
+    await withTempDir('neardup-text-', async (dir) => {
+      // Both producers refill one 300 KB buffer for each part (as two outputs peeking at the spill do): 40 parts
+      // each cross several 4 MB writes, during which the other writer runs and refills the buffer.
+      const reused = Buffer.alloc(300_000);
+      const producer = (letter: number, expected: Buffer[]) =>
+        function* (): Generator<string | Uint8Array> {
+          for (let i = 0; i < 40; i++) {
+            reused.fill(letter + (i % 10));
+            expected.push(Buffer.from(reused), Buffer.from(`|${i}|`));
+            yield reused;
+            yield `|${i}|`;
+          }
+        };
+      const expectA: Buffer[] = [];
+      const expectB: Buffer[] = [];
+      const [a, b] = [path.join(dir, 'a.json'), path.join(dir, 'b.json')];
+      await Promise.all([writeText(a, producer(0x61, expectA)()), writeText(b, producer(0x41, expectB)())]);
+      expect(readFileSync(a).equals(Buffer.concat(expectA))).toBe(true);
+      expect(readFileSync(b).equals(Buffer.concat(expectB))).toBe(true);
+    });
+  });
+});
+
 describe('embedding report.json in the page', () => {
   it('finds a character the page must not see raw anywhere in the file, one split across read chunks too', async () => {
     await withTempDir('neardup-safe-', async (dir) => {
@@ -194,6 +219,31 @@ describe('embedding report.json in the page', () => {
         writeFileSync(f, b);
         expect(await isScriptSafe(f)).toBe(false);
       }
+    });
+  });
+
+  it('carries each clustered article\'s text exactly, however its input line encoded it', async () => {
+    await withTempDir('neardup-report-text-', async (dir) => {
+      const base = 'أعلنت وزارة الصحة اليوم افتتاح مستشفى جديد في المدينة بسعة مئتي سرير، ويضم المستشفى أقساما للطوارئ والعناية المركزة والأطفال.\nوقال الوزير إن المشروع يخدم أكثر من نصف مليون نسمة في المحافظة والقرى المجاورة لها.';
+      const texts = {
+        plain: base,
+        // Escaped the way ensure_ascii writers do: every Arabic letter as a \u escape.
+        escaped: base + ' (نسخة)',
+        // Characters the page must not see raw, and an escaped slash.
+        unsafe: base + ' <b>عاجل</b> & \u2028 http://example.org/a',
+      };
+      const lines = [
+        JSON.stringify({ id: 'plain', outlet: 'a', published_at: '2026-11-20T08:00:00Z', title: 'افتتاح مستشفى', text: texts.plain }),
+        JSON.stringify({ id: 'escaped', outlet: 'b', published_at: '2026-11-20T09:00:00Z', title: 'افتتاح مستشفى', text: texts.escaped }).replace(/[\u0600-\u06ff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`),
+        JSON.stringify({ id: 'unsafe', outlet: 'c', published_at: '2026-11-20T10:00:00Z', title: 'افتتاح مستشفى', text: texts.unsafe }).replace('http://example.org/a', 'http:\\/\\/example.org\\/a'),
+      ];
+      writeFileSync(path.join(dir, 'night.jsonl'), lines.join('\n') + '\n');
+      const r = neardup(['run', '--input', path.join(dir, 'night.jsonl'), '--output', path.join(dir, 'out'), '--standalone', '--quiet', '--set', 'report.html=false']);
+      expect(r.code, r.stderr).toBe(0);
+      const file = path.join(dir, 'out', 'report.json');
+      const report = JSON.parse(readFileSync(file, 'utf8')) as { articles: Array<{ id: string; text: string }> };
+      expect(Object.fromEntries(report.articles.map((a) => [a.id, a.text]))).toEqual(texts);
+      expect(await isScriptSafe(file)).toBe(true);
     });
   });
 });

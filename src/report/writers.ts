@@ -121,8 +121,8 @@ export async function writeLines(file: string, lines: Iterable<Line>, gzip = fal
 }
 
 /**
- * Write a text, or its parts in order (strings encoded into a 4 MB buffer written when full, never joined;
- * bytes written as they are), atomically. Parts may come from an (async) generator, so the whole text need
+ * Write a text, or its parts in order (strings encoded, and bytes copied, into a 4 MB buffer written when
+ * full, never joined), atomically. A part of bytes is copied before the next part is asked for. Parts may come from an (async) generator, so the whole text need
  * never exist in memory.
  */
 export async function writeText(file: string, text: string | Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>): Promise<void> {
@@ -144,9 +144,15 @@ export async function writeText(file: string, text: string | Iterable<string | U
         if (used + part.length * 3 > TEXT_CHUNK) await flush();
         if (part.length * 3 > TEXT_CHUNK) await fh.writeFile(part);
         else used += chunk.write(part, used);
+      } else if (used + part.length <= TEXT_CHUNK) {
+        // Bytes are copied before anything is awaited: a part may be a view its producer reuses next.
+        chunk.set(part, used);
+        used += part.length;
       } else {
+        const kept = Buffer.allocUnsafe(part.length);
+        kept.set(part);
         await flush();
-        await fh.writeFile(part);
+        await fh.writeFile(kept);
       }
     }
     await flush();
