@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { shareForVerify, verifyAll } from '../src/match/parallel.js';
-import { isVerified, verifyPair, type VerifiedPair } from '../src/match/verify.js';
+import { alignParagraphs, isVerified, verifyPair, type AlignedPassage, type VerifiedPair } from '../src/match/verify.js';
 import type { DocSketch } from '../src/sketch/index.js';
-import { SetArena, toSet, unionAll } from '../src/sketch/shingle.js';
+import { intersectionSize, SetArena, toSet, unionAll } from '../src/sketch/shingle.js';
 import type { ArticleAnalysis } from '../src/text/analyze.js';
 import { WorkerPool } from '../src/util/workers.js';
 import { seededRandom } from '../src/util/random.js';
@@ -59,7 +59,7 @@ describe('verification across worker threads', () => {
     for (const c of keys) {
       const a = Math.floor(c / 2 ** 21);
       const b = c - a * 2 ** 21;
-      const r = verifyPair(a, b, sketches[a], sketches[b], analyses[a], analyses[b], options);
+      const r = verifyPair(a, b, { sketch: sketches[a], facts: analyses[a] }, { sketch: sketches[b], facts: analyses[b] }, options);
       if (isVerified(r)) expected.push(r);
       else reasons[r.reason] = (reasons[r.reason] ?? 0) + 1;
     }
@@ -91,5 +91,35 @@ describe('verification across worker threads', () => {
         expect(new Uint32Array(t.blocks[t.setRefs[3 * s]]).subarray(from, from + t.setRefs[3 * s + 2])).toEqual(set);
       });
     }
+  });
+
+  it('aligns paragraphs as measuring every pair of paragraphs on its own would', () => {
+    // The definition: each A paragraph with the B paragraph of the highest containment (the first on ties),
+    // kept when contained enough or sharing enough; each B paragraph with its best A paragraph only.
+    const reference = (a: DocSketch, b: DocSketch, minSim: number, minShared: number): AlignedPassage[] => {
+      const best = new Map<number, AlignedPassage>();
+      for (const pa of a.paragraphs) {
+        let top: AlignedPassage | null = null;
+        for (const pb of b.paragraphs) {
+          const shared = intersectionSize(pa.shingles, pb.shingles);
+          const similarity = shared / Math.min(pa.shingles.length, pb.shingles.length);
+          if (shared > 0 && (!top || similarity > top.similarity)) top = { aPara: pa.para, bPara: pb.para, shared, similarity };
+        }
+        if (!top || (top.similarity < minSim && top.shared < minShared)) continue;
+        const prev = best.get(top.bPara);
+        if (!prev || top.shared > prev.shared) best.set(top.bPara, top);
+      }
+      return [...best.values()].sort((x, y) => x.aPara - y.aPara || x.bPara - y.bPara);
+    };
+    const { sketches, analyses } = night(60);
+    let aligned = 0;
+    for (let a = 0; a < 60; a++) {
+      for (let b = 0; b < 60; b += 7) {
+        const got = alignParagraphs({ sketch: sketches[a], facts: analyses[a] }, { sketch: sketches[b], facts: analyses[b] }, 0.5, 10);
+        expect(got).toEqual(reference(sketches[a], sketches[b], 0.5, 10));
+        aligned += got.length;
+      }
+    }
+    expect(aligned).toBeGreaterThan(100);
   });
 });

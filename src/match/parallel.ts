@@ -10,7 +10,7 @@ import type { DocSketch } from '../sketch/index.js';
 import { unpackPair } from '../sketch/lsh.js';
 import { SetArena } from '../sketch/shingle.js';
 import type { ArticleAnalysis } from '../text/analyze.js';
-import { isVerified, verifyPair, type AlignedPassage, type FactView, type Rejected, type VerifiedPair, type VerifyOptions } from './verify.js';
+import { isVerified, verifyPair, type AlignedPassage, type Rejected, type VerifiedPair, type VerifyOptions, type VerifySide } from './verify.js';
 
 /** Everything a worker needs to verify any candidate of the night, in shared memory (see shareForVerify). */
 export interface VerifyTables {
@@ -108,13 +108,8 @@ export function shareForVerify(sketches: DocSketch[], analyses: ArticleAnalysis[
   return t;
 }
 
-interface Side {
-  sketch: DocSketch;
-  facts: FactView;
-}
-
 /** Article i's sketch and facts as views into the tables. */
-function sideOf(t: VerifyTables, blockViews: Uint32Array[], i: number): Side {
+function sideOf(t: VerifyTables, blockViews: Uint32Array[], i: number): VerifySide {
   const set = (s: number): Uint32Array => {
     const from = t.setRefs[3 * s + 1];
     return blockViews[t.setRefs[3 * s]].subarray(from, from + t.setRefs[3 * s + 2]);
@@ -137,8 +132,8 @@ function sideOf(t: VerifyTables, blockViews: Uint32Array[], i: number): Side {
  */
 export function verifyChunk(candidates: Float64Array, t: VerifyTables, o: VerifyOptions): Float64Array {
   const blockViews = t.blocks.map((b) => new Uint32Array(b));
-  const sides = new Map<number, Side>();
-  const side = (i: number): Side => {
+  const sides = new Map<number, VerifySide>();
+  const side = (i: number): VerifySide => {
     let x = sides.get(i);
     if (!x) sides.set(i, (x = sideOf(t, blockViews, i)));
     return x;
@@ -148,7 +143,7 @@ export function verifyChunk(candidates: Float64Array, t: VerifyTables, o: Verify
     const [i, j] = unpackPair(c);
     const a = side(i);
     const b = side(j);
-    const r = verifyPair(i, j, a.sketch, b.sketch, a.facts, b.facts, o);
+    const r = verifyPair(i, j, a, b, o);
     if (!isVerified(r)) {
       out.push(RELATIONS.length + REASONS.indexOf(r.reason));
       continue;

@@ -10,7 +10,7 @@
  */
 import type { ArticleAnalysis } from '../text/analyze.js';
 import type { DocSketch } from '../sketch/index.js';
-import { intersectionSize, similarity } from '../sketch/shingle.js';
+import { similarity } from '../sketch/shingle.js';
 
 export interface VerifyOptions {
   jaccard: number;
@@ -51,22 +51,130 @@ export interface Rejected {
 }
 
 /**
+ * An article's paragraph sets merged into one list sorted by shingle, each entry with the position of its
+ * paragraph in the sketch: aligning two articles is then one merge of two lists, where comparing every
+ * pair of paragraphs took a merge per pair (ten paragraphs a side: a hundred merges).
+ */
+export interface ParagraphIndex {
+  hashes: Uint32Array;
+  owners: Uint32Array;
+}
+
+/** The article as verification reads it; `index` is built on first use and kept with it. */
+export interface VerifySide {
+  sketch: DocSketch;
+  facts: FactView;
+  index?: ParagraphIndex;
+}
+
+function paragraphIndex(side: VerifySide): ParagraphIndex {
+  if (side.index) return side.index;
+  const paragraphs = side.sketch.paragraphs;
+  let total = 0;
+  for (const p of paragraphs) total += p.shingles.length;
+  // A bottom-up merge sort whose first runs are the paragraph sets (each sorted already): log2(paragraphs)
+  // passes, equal shingles kept (one entry per paragraph holding them).
+  let hashes = new Uint32Array(total);
+  let owners = new Uint32Array(total);
+  let bounds = [0];
+  for (let q = 0; q < paragraphs.length; q++) {
+    const at = bounds[q];
+    hashes.set(paragraphs[q].shingles, at);
+    owners.fill(q, at, at + paragraphs[q].shingles.length);
+    bounds.push(at + paragraphs[q].shingles.length);
+  }
+  let toHashes = new Uint32Array(total);
+  let toOwners = new Uint32Array(total);
+  while (bounds.length > 2) {
+    const next = [0];
+    for (let r = 0; r + 1 < bounds.length; r += 2) {
+      const mid = bounds[r + 1];
+      const hi = r + 2 < bounds.length ? bounds[r + 2] : mid;
+      let i = bounds[r];
+      let j = mid;
+      let w = i;
+      while (i < mid && j < hi) {
+        if (hashes[j] < hashes[i]) {
+          toHashes[w] = hashes[j];
+          toOwners[w++] = owners[j++];
+        } else {
+          toHashes[w] = hashes[i];
+          toOwners[w++] = owners[i++];
+        }
+      }
+      for (; i < mid; i++, w++) {
+        toHashes[w] = hashes[i];
+        toOwners[w] = owners[i];
+      }
+      for (; j < hi; j++, w++) {
+        toHashes[w] = hashes[j];
+        toOwners[w] = owners[j];
+      }
+      next.push(hi);
+    }
+    [hashes, toHashes] = [toHashes, hashes];
+    [owners, toOwners] = [toOwners, owners];
+    bounds = next;
+  }
+  side.index = { hashes, owners };
+  return side.index;
+}
+
+/** Shared shingles of every (A paragraph, B paragraph) pair, row by A paragraph, in one reused buffer. */
+let shared = new Int32Array(1024);
+function sharedByParagraph(a: VerifySide, b: VerifySide): Int32Array {
+  const ia = paragraphIndex(a);
+  const ib = paragraphIndex(b);
+  const cols = b.sketch.paragraphs.length;
+  const cells = a.sketch.paragraphs.length * cols;
+  if (shared.length < cells) shared = new Int32Array(2 * cells);
+  const counts = shared.subarray(0, cells);
+  counts.fill(0);
+  const ha = ia.hashes;
+  const hb = ib.hashes;
+  let i = 0;
+  let j = 0;
+  while (i < ha.length && j < hb.length) {
+    const x = ha[i];
+    const y = hb[j];
+    if (x < y) i++;
+    else if (x > y) j++;
+    else {
+      // A shingle in several paragraphs of a side counts for each pair of them.
+      let i2 = i + 1;
+      while (i2 < ha.length && ha[i2] === x) i2++;
+      let j2 = j + 1;
+      while (j2 < hb.length && hb[j2] === x) j2++;
+      for (let s = i; s < i2; s++) for (let t = j; t < j2; t++) counts[ia.owners[s] * cols + ib.owners[t]]++;
+      i = i2;
+      j = j2;
+    }
+  }
+  return counts;
+}
+
+/**
  * Align each content paragraph of A with the paragraph of B it shares most
  * with; keep alignments whose smaller side is at least `minSim` contained or
  * that share at least `minShared` shingles.
  * One B paragraph aligns with at most one A paragraph (the best).
  */
-export function alignParagraphs(sa: DocSketch, sb: DocSketch, minSim: number, minShared: number): AlignedPassage[] {
+export function alignParagraphs(a: VerifySide, b: VerifySide, minSim: number, minShared: number): AlignedPassage[] {
+  const sa = a.sketch;
+  const sb = b.sketch;
+  const counts = sharedByParagraph(a, b);
+  const cols = sb.paragraphs.length;
   const best = new Map<number, AlignedPassage>();
-  for (const pa of sa.paragraphs) {
-    // Every B paragraph is measured exactly (a merge of two sorted sets): no per-pair maps to build, and
-    // a B paragraph sharing only shingles that another B paragraph also has is still seen.
+  for (let r = 0; r < sa.paragraphs.length; r++) {
+    const pa = sa.paragraphs[r];
+    // Every B paragraph is measured exactly: a B paragraph sharing only shingles that another B paragraph
+    // also has is still seen.
     let bestQ = -1;
     let bestSim = 0;
     let bestShared = 0;
-    for (let q = 0; q < sb.paragraphs.length; q++) {
+    for (let q = 0; q < cols; q++) {
       const pb = sb.paragraphs[q];
-      const exact = intersectionSize(pa.shingles, pb.shingles);
+      const exact = counts[r * cols + q];
       if (exact === 0) continue;
       const sim = exact / Math.min(pa.shingles.length, pb.shingles.length);
       if (sim > bestSim) {
@@ -114,14 +222,18 @@ export function factAgreement(na: Set<number>, nb: Set<number>): number {
 
 const contentParas = (a: FactView): number[] => a.paragraphs.flatMap((p, i) => (p.kind === null ? [i] : []));
 
-/** Verify articles i and j, given their sketches (sa, sb) and facts (fa, fb). */
-export function verifyPair(i: number, j: number, sa: DocSketch, sb: DocSketch, fa: FactView, fb: FactView, o: VerifyOptions): VerifiedPair | Rejected {
+/** Verify articles i and j, given their sketches and facts. */
+export function verifyPair(i: number, j: number, a: VerifySide, b: VerifySide, o: VerifyOptions): VerifiedPair | Rejected {
+  const sa = a.sketch;
+  const sb = b.sketch;
+  const fa = a.facts;
+  const fb = b.facts;
   const sim = similarity(sa.shingles, sb.shingles);
   if (sim.intersection === 0) return { reason: 'below-threshold' };
   const small = Math.min(sa.shingles.length, sb.shingles.length);
   const maxContainment = Math.max(sim.containmentAB, sim.containmentBA);
   // Very short texts are only near-duplicates when (almost) identical: a few shared shingles prove nothing.
-  const passages = alignParagraphs(sa, sb, o.passageMinSimilarity, o.passageMinShared);
+  const passages = alignParagraphs(a, b, o.passageMinSimilarity, o.passageMinShared);
   let nearDup = small >= o.minShingles ? sim.jaccard >= o.jaccard || maxContainment >= o.containment : sim.jaccard >= 0.9;
   const longIsA = sa.shingles.length >= sb.shingles.length;
   if (nearDup && (longIsA ? sim.containmentAB : sim.containmentBA) < 0.5) {
