@@ -97,14 +97,15 @@ async function main(): Promise<number> {
         if (!Number.isFinite(argv['keep-days']) || argv['keep-days'] < 0) throw new UsageError('--keep-days must be a number of days, 0 or more');
         const dir = path.resolve(argv.state ?? config.state.dir);
         const release = acquireLock(dir);
-        const store = new SqliteStore(dir);
+        let store: SqliteStore | undefined;
         try {
+          store = new SqliteStore(dir);
           const newest = store.stats().newest;
           const cutoff = (newest ? Date.parse(newest) : Date.now()) - argv['keep-days'] * 86_400_000;
           const removed = store.gc(cutoff);
           process.stdout.write(`removed ${removed} articles published before ${new Date(cutoff).toISOString()}\n`);
         } finally {
-          store.close();
+          store?.close();
           release();
         }
       },

@@ -541,8 +541,8 @@ export function pairRecord(p: VerifiedPair, articles: Article[], analyses: Artic
 export function signatureFingerprint(cfg: Config): Record<string, unknown> {
   return {
     // 2: documents keep paragraph shingle sets instead of token arrays. 3: band and paragraph tables
-    // clustered by key, an article's keys kept with it.
-    index_format: 3,
+    // clustered by key, an article's keys kept with it. 4: articles' records in segment files.
+    index_format: 4,
     seed: cfg.seed,
     shingle_size: cfg.shingle.size,
     permutations: cfg.minhash.permutations,

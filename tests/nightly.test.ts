@@ -35,6 +35,14 @@ function indexedClusters(state: string): Record<string, string[]> {
   return out;
 }
 
+/** The segment files in the state folder, and those the index names: the same once a run has finished. */
+function segmentFiles(state: string): { onDisk: string[]; named: string[] } {
+  const db = new Database(path.join(state, 'index.sqlite'), { readonly: true });
+  const named = (db.prepare('SELECT file FROM segments ORDER BY file').pluck().all() as string[]).sort();
+  db.close();
+  return { onDisk: readdirSync(path.join(state, 'segments')).sort(), named };
+}
+
 function oneRunClusters(out: string): Record<string, string[]> {
   const res: Record<string, string[]> = {};
   for (const c of readJsonl<{ cluster_id: string; members: string[] }>(path.join(out, 'clusters.jsonl'))) res[c.cluster_id] = [...c.members].sort();
@@ -100,6 +108,10 @@ describe('nightly runs against the persistent index', () => {
     const stats = JSON.parse(neardup(['stats', '--state', state]).stdout);
     expect(stats.documents).toBe(run.counts.accepted);
     expect(stats.runs).toBe(2);
+    // The re-run wrote every article again: the first night's segment was left empty and is gone.
+    const segments = segmentFiles(state);
+    expect(segments.named).toHaveLength(1);
+    expect(segments.onDisk).toEqual(segments.named);
   });
 
   it('updates an article re-sent with changed text instead of duplicating it', () => {
@@ -167,7 +179,22 @@ describe('nightly runs against the persistent index', () => {
     expect(neardup(['run', '--input', path.join(ROOT, 'input'), '--output', cleanOut, '--state', cleanState, '--quiet']).code).toBe(0);
     for (const f of ['pairs.jsonl', 'clusters.jsonl', 'dedup.jsonl.gz']) expect(readFileSync(path.join(out, f)).equals(readFileSync(path.join(cleanOut, f))), f).toBe(true);
     expect(indexedClusters(state)).toEqual(indexedClusters(cleanState));
+    // Segments of the killed runs that never committed are gone; every segment the index names is there.
+    const segments = segmentFiles(state);
+    expect(segments.onDisk).toEqual(segments.named);
   }, 180_000);
+
+  it('refuses an index written before article records moved to segment files (exit 2)', () => {
+    const state = tempDir('state-');
+    const db = new Database(path.join(state, 'index.sqlite'));
+    db.exec('CREATE TABLE docs (n INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, article BLOB NOT NULL, analysis BLOB NOT NULL)');
+    db.close();
+    const r = neardup(['run', '--input', path.join(ROOT, 'input', 'txt'), '--output', path.join(state, 'o'), '--state', state, '--quiet']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/written by an earlier version of neardup/);
+    expect(neardup(['gc', '--keep-days', '1', '--state', state]).code).toBe(2);
+    expect(existsSync(path.join(state, 'LOCK'))).toBe(false);
+  });
 
   it('gc removes old articles with everything that belongs to them', () => {
     const state = tempDir('state-');
@@ -183,5 +210,8 @@ describe('nightly runs against the persistent index', () => {
     const after = JSON.parse(neardup(['stats', '--state', state]).stdout);
     expect(after.documents).toBe(before.documents - old);
     expect(after.article_bands).toBeLessThan(before.article_bands);
+    const segments = segmentFiles(state);
+    expect(segments.onDisk).toEqual(segments.named);
+    expect(segments.named).toHaveLength(1);
   });
 });

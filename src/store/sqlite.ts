@@ -2,8 +2,10 @@
  * IndexStore on SQLite (better-sqlite3): one file, WAL journal, every night
  * committed in one transaction, so a run killed at any moment leaves the
  * index as it was before the night or with the whole night in it.
- * Analyses and sketches are stored as V8-serialized blobs (typed arrays stay
- * binary); band keys live in indexed tables for the next nights' lookups.
+ * Each article's record (the article with its line, its analysis and paragraph
+ * sets, V8-serialized so typed arrays stay binary) lives in a segment file
+ * beside the database (see segments.ts); the docs table says where. Band keys
+ * live in key-ordered tables for the next nights' lookups.
  */
 import Database from 'better-sqlite3';
 import { mkdirSync, statSync } from 'node:fs';
@@ -11,6 +13,7 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import { KeyRows } from './keyorder.js';
 import { IncompatibleIndexError, type IndexStore, type StoredDoc, type StoreStats } from './index.js';
+import { SegmentFiles, type SegmentWriter } from './segments.js';
 import { countSets, deltasOf, ShingleCounts, type ShingleDeltas } from '../sketch/counts.js';
 import { contentShingles } from '../sketch/index.js';
 import { toSet } from '../sketch/shingle.js';
@@ -27,13 +30,17 @@ CREATE TABLE IF NOT EXISTS docs (
   first_night TEXT NOT NULL,
   cluster_id TEXT,
   story_id TEXT,
-  article BLOB NOT NULL,
-  analysis BLOB NOT NULL,
+  segment INTEGER NOT NULL,
+  record_at INTEGER NOT NULL,
+  record_bytes INTEGER NOT NULL,
   signature BLOB NOT NULL,
   band_keys BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS docs_story ON docs(story_id);
 CREATE INDEX IF NOT EXISTS docs_time ON docs(time);
+CREATE INDEX IF NOT EXISTS docs_segment ON docs(segment);
+-- The segment files that hold the articles' records (in the segments folder beside this file).
+CREATE TABLE IF NOT EXISTS segments (id INTEGER PRIMARY KEY, file TEXT NOT NULL UNIQUE);
 -- Band and paragraph rows are clustered by key: a night inserts them in key order, and no index by n is kept
 -- (an article's own keys, in docs.band_keys, say which rows to delete when it is replaced or collected).
 CREATE TABLE IF NOT EXISTS doc_bands (key INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (key, n)) WITHOUT ROWID;
@@ -51,10 +58,13 @@ interface BandKeys {
   paragraphs: Uint32Array;
 }
 const de = <T>(b: Buffer): T => v8.deserialize(b) as T;
+/** What a segment holds per article. */
+type DocRecord = Pick<StoredDoc, 'article' | 'analysis' | 'paragraphSets'>;
 
 export class SqliteStore implements IndexStore {
   private db: Database.Database;
   readonly file: string;
+  private readonly segments: SegmentFiles;
 
   constructor(dir: string) {
     mkdirSync(dir, { recursive: true });
@@ -64,7 +74,30 @@ export class SqliteStore implements IndexStore {
     this.db.pragma('synchronous = NORMAL');
     // Shingle counts are keyed by hash, so a night's upserts land all over the table: give them room in memory.
     this.db.pragma('cache_size = -131072');
+    // An index from before segment files (format 3 and older) keeps records in docs' columns: refused here,
+    // before the schema below would fail on it with a less helpful message.
+    const columns = this.db.prepare("SELECT name FROM pragma_table_info('docs')").pluck().all() as string[];
+    if (columns.length > 0 && !columns.includes('segment')) {
+      this.db.close();
+      throw new IncompatibleIndexError(`the index at ${this.file} was written by an earlier version of neardup (articles stored inside the database) and cannot be read by this one; rebuild it in a new --state folder`);
+    }
     this.db.exec(SCHEMA);
+    this.segments = new SegmentFiles(path.join(dir, 'segments'));
+  }
+
+  /** An article's record, from its segment. */
+  private record(r: { file: string; record_at: number; record_bytes: number }): DocRecord {
+    return de<DocRecord>(this.segments.read(r.file, r.record_at, r.record_bytes));
+  }
+
+  /** Remove segment files no row names: a night killed before its commit, segments whose articles all went. */
+  private sweepSegments(): void {
+    this.segments.sweep(new Set(this.db.prepare('SELECT file FROM segments').pluck().all() as string[]));
+  }
+
+  /** Forget segments no article is in any more (their files go once the transaction has committed). */
+  private dropEmptySegments(): void {
+    this.db.prepare('DELETE FROM segments WHERE NOT EXISTS (SELECT 1 FROM docs WHERE docs.segment = segments.id)').run();
   }
 
   checkFingerprint(fingerprint: Record<string, unknown>): void {
@@ -209,13 +242,12 @@ export class SqliteStore implements IndexStore {
   }
 
   load(ids: string[]): StoredDoc[] {
-    const q = this.db.prepare('SELECT article, analysis, story_id FROM docs WHERE id = ?');
+    const q = this.db.prepare('SELECT s.file, d.record_at, d.record_bytes, d.story_id FROM docs d JOIN segments s ON s.id = d.segment WHERE d.id = ?');
     const out: StoredDoc[] = [];
     for (const id of ids) {
-      const r = q.get(id) as { article: Buffer; analysis: Buffer; story_id: string | null } | undefined;
+      const r = q.get(id) as { file: string; record_at: number; record_bytes: number; story_id: string | null } | undefined;
       if (!r) continue;
-      const { analysis, paragraphSets } = de<Pick<StoredDoc, 'analysis' | 'paragraphSets'>>(r.analysis);
-      out.push({ article: de(r.article), analysis, paragraphSets, storyId: r.story_id });
+      out.push({ ...this.record(r), storyId: r.story_id });
     }
     return out;
   }
@@ -293,17 +325,21 @@ export class SqliteStore implements IndexStore {
       t0 = now;
     };
     const upsert = this.db.prepare(
-      `INSERT INTO docs (id, outlet, time, text_hash, first_night, cluster_id, story_id, article, analysis, signature, band_keys)
-       VALUES (@id, @outlet, @time, @text_hash, @night, @cluster_id, @story_id, @article, @analysis, @signature, @band_keys)
+      `INSERT INTO docs (id, outlet, time, text_hash, first_night, cluster_id, story_id, segment, record_at, record_bytes, signature, band_keys)
+       VALUES (@id, @outlet, @time, @text_hash, @night, @cluster_id, @story_id, @segment, @record_at, @record_bytes, @signature, @band_keys)
        ON CONFLICT(id) DO UPDATE SET outlet = excluded.outlet, time = excluded.time, text_hash = excluded.text_hash,
-         cluster_id = excluded.cluster_id, story_id = excluded.story_id, article = excluded.article,
-         analysis = excluded.analysis, signature = excluded.signature, band_keys = excluded.band_keys`,
+         cluster_id = excluded.cluster_id, story_id = excluded.story_id, segment = excluded.segment,
+         record_at = excluded.record_at, record_bytes = excluded.record_bytes, signature = excluded.signature, band_keys = excluded.band_keys`,
     );
     const before = this.db.prepare('SELECT n, band_keys FROM docs WHERE id = ?');
     const member = this.db.prepare('UPDATE docs SET cluster_id = ?, story_id = ? WHERE id = ?');
     const para = this.db.prepare('INSERT OR IGNORE INTO outlet_paragraphs (outlet, hash, title) VALUES (?, ?, ?)');
     const run = this.db.prepare('INSERT INTO runs (night, finished, summary) VALUES (?, ?, ?)');
-    this.db.transaction(() => {
+    // Tonight's records go to a new segment, fsynced before the transaction that names it commits.
+    this.sweepSegments();
+    const writer: SegmentWriter = this.segments.create(night.nightId);
+    const commit = this.db.transaction(() => {
+      const segment = Number(this.db.prepare('INSERT INTO segments (file) VALUES (?)').run(path.basename(writer.file)).lastInsertRowid);
       // Rows for the band and paragraph tables are gathered first, then inserted in key order.
       const docBands = new KeyRows();
       const passageBands = new KeyRows();
@@ -325,8 +361,7 @@ export class SqliteStore implements IndexStore {
           night: night.nightId,
           cluster_id: d.clusterId,
           story_id: d.storyId,
-          article: ser(d.article),
-          analysis: ser({ analysis: d.analysis, paragraphSets: d.paragraphSets }),
+          ...this.appendRecord(writer, segment, { article: d.article, analysis: d.analysis, paragraphSets: d.paragraphSets }),
           signature: Buffer.from(d.signature.buffer, d.signature.byteOffset, d.signature.byteLength),
           band_keys: ser(keys),
         });
@@ -347,9 +382,26 @@ export class SqliteStore implements IndexStore {
       this.applyShingleDeltas(night.shingleDeltas);
       lap('shingle_counts');
       run.run(night.nightId, new Date().toISOString(), JSON.stringify(night.summary));
-    })();
+      // A re-run or re-sent articles can leave an earlier segment with no article in it.
+      this.dropEmptySegments();
+      writer.finish();
+      lap('segment_sync');
+    });
+    try {
+      commit();
+    } catch (e) {
+      writer.abandon();
+      throw e;
+    }
     lap('transaction_commit');
+    this.sweepSegments();
     return seconds;
+  }
+
+  /** Serialize a record into the night's segment: the docs row's (segment, record_at, record_bytes). */
+  private appendRecord(writer: SegmentWriter, segment: number, record: DocRecord): { segment: number; record_at: number; record_bytes: number } {
+    const bytes = ser(record);
+    return { segment, record_at: writer.append(bytes), record_bytes: bytes.length };
   }
 
   private readonly statements = new Map<string, Database.Statement>();
@@ -374,18 +426,23 @@ export class SqliteStore implements IndexStore {
   }
 
   gc(olderThanMs: number): number {
-    return this.db.transaction(() => {
-      const old = this.db.prepare('SELECT n, analysis, band_keys FROM docs WHERE time IS NOT NULL AND time < ?').all(olderThanMs) as Array<{ n: number; analysis: Buffer; band_keys: Buffer }>;
+    const removed = this.db.transaction(() => {
+      const old = this.db
+        .prepare('SELECT d.n, d.band_keys, s.file, d.record_at, d.record_bytes FROM docs d JOIN segments s ON s.id = d.segment WHERE d.time IS NOT NULL AND d.time < ?')
+        .all(olderThanMs) as Array<{ n: number; band_keys: Buffer; file: string; record_at: number; record_bytes: number }>;
       const del = this.db.prepare('DELETE FROM docs WHERE n = ?');
-      const removed: Uint32Array[] = [];
-      for (const { n, analysis, band_keys } of old) {
-        removed.push(contentShingles(de<Pick<StoredDoc, 'analysis' | 'paragraphSets'>>(analysis)));
-        this.deleteKeys(n, de<BandKeys>(band_keys));
-        del.run(n);
+      const sets: Uint32Array[] = [];
+      for (const r of old) {
+        sets.push(contentShingles(this.record(r)));
+        this.deleteKeys(r.n, de<BandKeys>(r.band_keys));
+        del.run(r.n);
       }
-      this.applyShingleDeltas(deltasOf(new ShingleCounts(), countSets(removed)));
+      this.applyShingleDeltas(deltasOf(new ShingleCounts(), countSets(sets)));
+      this.dropEmptySegments();
       return old.length;
     })();
+    this.sweepSegments();
+    return removed;
   }
 
   stats(): StoreStats {
@@ -400,6 +457,7 @@ export class SqliteStore implements IndexStore {
         /* no WAL file */
       }
     }
+    bytes += this.segments.bytes();
     return {
       path: this.file,
       bytes,
@@ -415,5 +473,6 @@ export class SqliteStore implements IndexStore {
 
   close(): void {
     this.db.close();
+    this.segments.close();
   }
 }

@@ -1,0 +1,125 @@
+/**
+ * The stored articles' records (article with its line, analysis, paragraph sets) live in append-only
+ * segment files beside the SQLite index, one file per committed night; SQLite keeps (segment, offset,
+ * length) per article. A night's records are written once, in large sequential writes; as SQLite blobs
+ * they went through its pages, the write-ahead log and the checkpoint (the largest part of a 100k-article
+ * night's commit).
+ *
+ * Crash safety: a segment is written and fsynced before the night's transaction that names it commits. A
+ * run killed earlier leaves a file no row names, which the next commit removes (sweep); the index never
+ * names a file that is not complete on disk.
+ */
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
+import path from 'node:path';
+
+const EXT = '.seg';
+/** Bytes gathered before each write. */
+const WRITE_CHUNK = 1 << 22;
+
+export class SegmentWriter {
+  private readonly fd: number;
+  private readonly chunk = Buffer.allocUnsafe(WRITE_CHUNK);
+  private used = 0;
+  private size = 0;
+
+  constructor(readonly file: string) {
+    this.fd = openSync(file, 'wx');
+  }
+
+  /** Append one record; returns where it starts. */
+  append(record: Uint8Array): number {
+    const offset = this.size;
+    if (this.used + record.length > WRITE_CHUNK) this.flush();
+    if (record.length > WRITE_CHUNK) writeAll(this.fd, record);
+    else {
+      this.chunk.set(record, this.used);
+      this.used += record.length;
+    }
+    this.size += record.length;
+    return offset;
+  }
+
+  private flush(): void {
+    writeAll(this.fd, this.chunk.subarray(0, this.used));
+    this.used = 0;
+  }
+
+  /** Everything written and on disk (fsync), the file closed. */
+  finish(): void {
+    this.flush();
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+  }
+
+  /** Give up the segment (its night did not commit). */
+  abandon(): void {
+    try {
+      closeSync(this.fd);
+    } catch {
+      /* closed already */
+    }
+    rmSync(this.file, { force: true });
+  }
+}
+
+function writeAll(fd: number, bytes: Uint8Array): void {
+  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+}
+
+export class SegmentFiles {
+  private readonly fds = new Map<string, number>();
+
+  constructor(readonly dir: string) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  /** A new segment, under a name no other run uses (the night, the time, the pid). */
+  create(nightId: string): SegmentWriter {
+    const safe = nightId.replace(/[^\w.-]+/g, '_').slice(0, 60);
+    return new SegmentWriter(path.join(this.dir, `${safe}-${Date.now()}-${process.pid}${EXT}`));
+  }
+
+  /** `length` bytes of a segment from `offset`. */
+  read(name: string, offset: number, length: number): Buffer {
+    let fd = this.fds.get(name);
+    if (fd === undefined) {
+      fd = openSync(path.join(this.dir, name), 'r');
+      this.fds.set(name, fd);
+    }
+    const out = Buffer.allocUnsafe(length);
+    for (let done = 0; done < length; ) {
+      const n = readSync(fd, out, done, length - done, offset + done);
+      if (n === 0) throw new Error(`segment ${name} ends before byte ${offset + length} (the index names a record past its end)`);
+      done += n;
+    }
+    return out;
+  }
+
+  /** Remove the segment files not in `named` (only under the run lock: a running night's segment is unnamed until it commits). */
+  sweep(named: Set<string>): number {
+    let removed = 0;
+    for (const f of readdirSync(this.dir)) {
+      if (!f.endsWith(EXT) || named.has(f)) continue;
+      this.closeFile(f);
+      rmSync(path.join(this.dir, f), { force: true });
+      removed++;
+    }
+    return removed;
+  }
+
+  bytes(): number {
+    let total = 0;
+    for (const f of readdirSync(this.dir)) if (f.endsWith(EXT)) total += statSync(path.join(this.dir, f)).size;
+    return total;
+  }
+
+  private closeFile(name: string): void {
+    const fd = this.fds.get(name);
+    if (fd !== undefined) closeSync(fd);
+    this.fds.delete(name);
+  }
+
+  close(): void {
+    for (const name of [...this.fds.keys()]) this.closeFile(name);
+  }
+}
