@@ -3,17 +3,17 @@
  * committed in one transaction, so a run killed at any moment leaves the
  * index as it was before the night or with the whole night in it.
  * Each article's record (the article with its line, its analysis and paragraph
- * sets, V8-serialized so typed arrays stay binary) lives in a segment file
+ * sets, in the binary layout of record.ts) lives in a segment file
  * beside the database (see segments.ts); the docs table says where. Band keys
  * live in key-ordered tables for the next nights' lookups.
  */
 import Database from 'better-sqlite3';
 import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import v8 from 'node:v8';
 import { KeyRows } from './keyorder.js';
 import { IncompatibleIndexError, type IndexStore, type StoredDoc, type StoreStats } from './index.js';
 import { SegmentFiles, type SegmentWriter } from './segments.js';
+import { decodeKeys, decodeRecord, encodeKeys, encodeRecord, type DocRecord } from './record.js';
 import { countSets, deltasOf, ShingleCounts, type ShingleDeltas } from '../sketch/counts.js';
 import { contentShingles } from '../sketch/index.js';
 import { toSet } from '../sketch/shingle.js';
@@ -50,16 +50,12 @@ CREATE TABLE IF NOT EXISTS outlet_paragraphs (outlet TEXT NOT NULL, hash INTEGER
 CREATE TABLE IF NOT EXISTS runs (run INTEGER PRIMARY KEY, night TEXT NOT NULL, finished TEXT NOT NULL, summary TEXT NOT NULL);
 `;
 
-const ser = (v: unknown): Buffer => v8.serialize(v);
 /** An article's own rows in the band and paragraph tables (distinct keys), kept to delete them later. */
 interface BandKeys {
   doc: Uint32Array;
   passage: Uint32Array;
   paragraphs: Uint32Array;
 }
-const de = <T>(b: Buffer): T => v8.deserialize(b) as T;
-/** What a segment holds per article. */
-type DocRecord = Pick<StoredDoc, 'article' | 'analysis' | 'paragraphSets'>;
 
 export class SqliteStore implements IndexStore {
   private db: Database.Database;
@@ -87,7 +83,7 @@ export class SqliteStore implements IndexStore {
 
   /** An article's record, from its segment. */
   private record(r: { file: string; record_at: number; record_bytes: number }): DocRecord {
-    return de<DocRecord>(this.segments.read(r.file, r.record_at, r.record_bytes));
+    return decodeRecord(this.segments.read(r.file, r.record_at, r.record_bytes));
   }
 
   /** Remove segment files no row names: a night killed before its commit, segments whose articles all went. */
@@ -347,7 +343,7 @@ export class SqliteStore implements IndexStore {
       for (const d of night.docs) {
         // A re-sent article's old rows go first, found by its old keys.
         const old = before.get(d.article.id) as { n: number; band_keys: Buffer } | undefined;
-        if (old) this.deleteKeys(old.n, de<BandKeys>(old.band_keys));
+        if (old) this.deleteKeys(old.n, decodeKeys(old.band_keys));
         const keys: BandKeys = {
           doc: Uint32Array.from(new Set(d.docBands)),
           passage: Uint32Array.from(new Set(d.passageBands)),
@@ -363,7 +359,7 @@ export class SqliteStore implements IndexStore {
           story_id: d.storyId,
           ...this.appendRecord(writer, segment, { article: d.article, analysis: d.analysis, paragraphSets: d.paragraphSets }),
           signature: Buffer.from(d.signature.buffer, d.signature.byteOffset, d.signature.byteLength),
-          band_keys: ser(keys),
+          band_keys: encodeKeys(keys),
         });
         // n is the row id: a re-sent article keeps its row, a new one gets the row just inserted.
         const n = old ? old.n : Number(inserted.lastInsertRowid);
@@ -400,7 +396,7 @@ export class SqliteStore implements IndexStore {
 
   /** Serialize a record into the night's segment: the docs row's (segment, record_at, record_bytes). */
   private appendRecord(writer: SegmentWriter, segment: number, record: DocRecord): { segment: number; record_at: number; record_bytes: number } {
-    const bytes = ser(record);
+    const bytes = encodeRecord(record);
     return { segment, record_at: writer.append(bytes), record_bytes: bytes.length };
   }
 
@@ -434,7 +430,7 @@ export class SqliteStore implements IndexStore {
       const sets: Uint32Array[] = [];
       for (const r of old) {
         sets.push(contentShingles(this.record(r)));
-        this.deleteKeys(r.n, de<BandKeys>(r.band_keys));
+        this.deleteKeys(r.n, decodeKeys(r.band_keys));
         del.run(r.n);
       }
       this.applyShingleDeltas(deltasOf(new ShingleCounts(), countSets(sets)));
