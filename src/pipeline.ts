@@ -703,8 +703,9 @@ async function writeNight(opts: RunOptions, wall: () => number, store: IndexStor
         const { index: _index, contentHash: _hash, ...meta } = full.articles[i];
         void _index;
         void _hash;
-        // The line as read: the index keeps the bytes, not a parsed and re-serialized object.
-        const line = full.texts.line(i);
+        // The line as read: the index keeps the bytes, not a parsed and re-serialized object. A peek is
+        // enough: the store copies each document into its segment before it asks for the next one.
+        const line = full.texts.peekLine(i);
         yield {
           article: { ...meta, body: line ? { line } : { fields: full.texts.fields(i) } },
           analysis: full.analyses[i],

@@ -75,7 +75,7 @@ export interface IndexStore {
     /** Changes of shingle document counts: + for articles added or changed, − for the versions they replace. */
     shingleDeltas: ShingleDeltas;
     nightId: string;
-    /** Written as they are iterated (one full record in memory at a time). */
+    /** Written as they are iterated (one full record in memory at a time; a document's line may be a view its producer reuses for the next). */
     docs: Iterable<NightDoc>;
     memberships: Array<{ id: string; clusterId: string | null; storyId: string | null }>;
     outletParagraphs: Array<{ outlet: string; hash: number; title: number }>;
