@@ -121,5 +121,15 @@ describe('verification across worker threads', () => {
       }
     }
     expect(aligned).toBeGreaterThan(100);
+    // Two articles of 2,100 short paragraphs each: more paragraph pairs than one buffer counts, aligned pair by pair.
+    const many = (offset: number): DocSketch => ({
+      shingles: new Uint32Array(0),
+      paragraphs: Array.from({ length: 2100 }, (_, p) => ({ para: p, shingles: Uint32Array.from([p, p + 1, 5000 + ((p * 7 + offset) % 300)]) })),
+    });
+    const [x, y] = [many(0), many(3)];
+    const side = (sketch: DocSketch) => ({ sketch, facts: { paragraphs: [], numberKeys: new Uint32Array(0), numberStart: new Int32Array(1) } });
+    const got = alignParagraphs(side(x), side(y), 0.5, 10);
+    expect(got.length).toBeGreaterThan(1000);
+    expect(got).toEqual(reference(x, y, 0.5, 10));
   });
 });

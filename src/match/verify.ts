@@ -10,7 +10,7 @@
  */
 import type { ArticleAnalysis } from '../text/analyze.js';
 import type { DocSketch } from '../sketch/index.js';
-import { similarity } from '../sketch/shingle.js';
+import { intersectionSize, similarity } from '../sketch/shingle.js';
 
 export interface VerifyOptions {
   jaccard: number;
@@ -120,15 +120,18 @@ function paragraphIndex(side: VerifySide): ParagraphIndex {
   return side.index;
 }
 
+/** Paragraph pairs counted in one buffer at most (16 MB); two articles of thousands of short paragraphs each are aligned pair by pair. */
+const MAX_PAIR_CELLS = 1 << 22;
+
 /** Shared shingles of every (A paragraph, B paragraph) pair, row by A paragraph, in one reused buffer. */
-let shared = new Int32Array(1024);
+let pairCounts = new Int32Array(1024);
 function sharedByParagraph(a: VerifySide, b: VerifySide): Int32Array {
   const ia = paragraphIndex(a);
   const ib = paragraphIndex(b);
   const cols = b.sketch.paragraphs.length;
   const cells = a.sketch.paragraphs.length * cols;
-  if (shared.length < cells) shared = new Int32Array(2 * cells);
-  const counts = shared.subarray(0, cells);
+  if (pairCounts.length < cells) pairCounts = new Int32Array(2 * cells);
+  const counts = pairCounts.subarray(0, cells);
   counts.fill(0);
   const ha = ia.hashes;
   const hb = ib.hashes;
@@ -162,8 +165,8 @@ function sharedByParagraph(a: VerifySide, b: VerifySide): Int32Array {
 export function alignParagraphs(a: VerifySide, b: VerifySide, minSim: number, minShared: number): AlignedPassage[] {
   const sa = a.sketch;
   const sb = b.sketch;
-  const counts = sharedByParagraph(a, b);
   const cols = sb.paragraphs.length;
+  const counts = sa.paragraphs.length * cols <= MAX_PAIR_CELLS ? sharedByParagraph(a, b) : null;
   const best = new Map<number, AlignedPassage>();
   for (let r = 0; r < sa.paragraphs.length; r++) {
     const pa = sa.paragraphs[r];
@@ -174,7 +177,7 @@ export function alignParagraphs(a: VerifySide, b: VerifySide, minSim: number, mi
     let bestShared = 0;
     for (let q = 0; q < cols; q++) {
       const pb = sb.paragraphs[q];
-      const exact = counts[r * cols + q];
+      const exact = counts ? counts[r * cols + q] : intersectionSize(pa.shingles, pb.shingles);
       if (exact === 0) continue;
       const sim = exact / Math.min(pa.shingles.length, pb.shingles.length);
       if (sim > bestSim) {
