@@ -35,11 +35,13 @@ function indexedClusters(state: string): Record<string, string[]> {
   return out;
 }
 
-/** The segment files in the state folder, and those the index names: the same once a run has finished. */
+/** The segment and counts files in the state folder, and those the index names: the same once a run has finished. */
 function segmentFiles(state: string): { onDisk: string[]; named: string[] } {
   const db = new Database(path.join(state, 'index.sqlite'), { readonly: true });
   const named = (db.prepare('SELECT file FROM segments ORDER BY file').pluck().all() as string[]).sort();
+  const counts = db.prepare("SELECT value FROM meta WHERE key = 'counts_file'").pluck().get() as string;
   db.close();
+  expect(readdirSync(path.join(state, 'counts'))).toEqual([counts]);
   return { onDisk: readdirSync(path.join(state, 'segments')).sort(), named };
 }
 
@@ -179,7 +181,7 @@ describe('nightly runs against the persistent index', () => {
     expect(neardup(['run', '--input', path.join(ROOT, 'input'), '--output', cleanOut, '--state', cleanState, '--quiet']).code).toBe(0);
     for (const f of ['pairs.jsonl', 'clusters.jsonl', 'dedup.jsonl.gz']) expect(readFileSync(path.join(out, f)).equals(readFileSync(path.join(cleanOut, f))), f).toBe(true);
     expect(indexedClusters(state)).toEqual(indexedClusters(cleanState));
-    // Segments of the killed runs that never committed are gone; every segment the index names is there.
+    // Segments and counts files of the killed runs that never committed are gone; every file the index names is there.
     const segments = segmentFiles(state);
     expect(segments.onDisk).toEqual(segments.named);
   }, 180_000);

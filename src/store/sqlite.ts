@@ -14,13 +14,13 @@ import { KeyRows } from './keyorder.js';
 import { IncompatibleIndexError, type IndexStore, type StoredDoc, type StoreStats } from './index.js';
 import { SegmentFiles, type SegmentWriter } from './segments.js';
 import { decodeKeys, decodeRecord, encodeKeys, encodeRecord, type DocRecord } from './record.js';
+import { CountsFiles } from './counts-file.js';
 import { countSets, deltasOf, ShingleCounts, type ShingleDeltas } from '../sketch/counts.js';
 import { contentShingles } from '../sketch/index.js';
 import { toSet } from '../sketch/shingle.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS shingle_counts (hash INTEGER PRIMARY KEY, c INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS docs (
   n INTEGER PRIMARY KEY,
   id TEXT NOT NULL UNIQUE,
@@ -61,6 +61,9 @@ export class SqliteStore implements IndexStore {
   private db: Database.Database;
   readonly file: string;
   private readonly segments: SegmentFiles;
+  /** Shingle document counts: the file the meta table names (none before the first night). */
+  private readonly counts: CountsFiles;
+  private countsFile: string | null;
 
   constructor(dir: string) {
     mkdirSync(dir, { recursive: true });
@@ -79,6 +82,8 @@ export class SqliteStore implements IndexStore {
     }
     this.db.exec(SCHEMA);
     this.segments = new SegmentFiles(path.join(dir, 'segments'));
+    this.counts = new CountsFiles(path.join(dir, 'counts'));
+    this.countsFile = (this.db.prepare("SELECT value FROM meta WHERE key = 'counts_file'").pluck().get() as string | undefined) ?? null;
   }
 
   /** An article's record, from its segment. */
@@ -249,35 +254,20 @@ export class SqliteStore implements IndexStore {
   }
 
   shingleCounts(hashes: Uint32Array): ShingleCounts {
-    // Distinct hashes in order, batched through json_each: one statement per 20k hashes instead of one per
-    // hash. The rows come back in the order asked (json_each drives the join), so they fill the sorted arrays
-    // directly; a sort guards the order should a SQLite version plan the join the other way round.
-    const q = this.db.prepare('SELECT s.hash, s.c FROM json_each(?) j JOIN shingle_counts s ON s.hash = j.value').raw();
-    const sorted = toSet(hashes);
-    const found = new KeyRows();
-    let last = -1;
-    let ordered = true;
-    const BATCH = 20_000;
-    for (let i = 0; i < sorted.length; i += BATCH) {
-      for (const [h, c] of q.all(JSON.stringify(Array.from(sorted.subarray(i, i + BATCH)))) as Array<[number, number]>) {
-        if (h <= last) ordered = false;
-        last = h;
-        found.push(h, c);
-      }
-    }
-    const { keys, values: counts } = found.rows();
-    const n = keys.length;
-    if (!ordered) {
-      const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => keys[a] - keys[b]);
-      return new ShingleCounts(Uint32Array.from(order, (i) => keys[i]), Uint32Array.from(order, (i) => counts[i]));
-    }
-    return new ShingleCounts(keys, counts);
+    return this.counts.lookup(this.countsFile, toSet(hashes));
   }
 
-  private applyShingleDeltas({ hashes, deltas }: ShingleDeltas): void {
-    // In hash order (the table's key order).
-    this.insertPairs((rows) => `INSERT INTO shingle_counts (hash, c) VALUES ${rows} ON CONFLICT(hash) DO UPDATE SET c = c + excluded.c`, hashes, deltas);
-    if (deltas.some((d) => d < 0)) this.db.prepare('DELETE FROM shingle_counts WHERE c <= 0').run();
+  /** Write the counts with these changes to a new file and name it in the meta table (within the caller's transaction); returns its name. */
+  private applyShingleDeltas(deltas: ShingleDeltas, tag: string): string {
+    const name = this.counts.merge(this.countsFile, deltas, tag);
+    this.db.prepare("INSERT INTO meta (key, value) VALUES ('counts_file', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(name);
+    return name;
+  }
+
+  /** After a transaction that named `name`: the file in use from now on; the others go. */
+  private useCounts(name: string): void {
+    this.countsFile = name;
+    this.counts.sweep(name);
   }
 
   outletParagraphs(outlets: string[]): Array<{ outlet: string; hash: number; title: number }> {
@@ -333,7 +323,9 @@ export class SqliteStore implements IndexStore {
     const run = this.db.prepare('INSERT INTO runs (night, finished, summary) VALUES (?, ?, ?)');
     // Tonight's records go to a new segment, fsynced before the transaction that names it commits.
     this.sweepSegments();
+    this.counts.sweep(this.countsFile);
     const writer: SegmentWriter = this.segments.create(night.nightId);
+    let countsFile = this.countsFile;
     const commit = this.db.transaction(() => {
       const segment = Number(this.db.prepare('INSERT INTO segments (file) VALUES (?)').run(path.basename(writer.file)).lastInsertRowid);
       // Rows for the band and paragraph tables are gathered first, then inserted in key order.
@@ -375,7 +367,7 @@ export class SqliteStore implements IndexStore {
       lap('passage_bands_and_paragraphs');
       for (const m of night.memberships) member.run(m.clusterId, m.storyId, m.id);
       for (const p of night.outletParagraphs) para.run(p.outlet, p.hash, p.title);
-      this.applyShingleDeltas(night.shingleDeltas);
+      countsFile = this.applyShingleDeltas(night.shingleDeltas, night.nightId);
       lap('shingle_counts');
       run.run(night.nightId, new Date().toISOString(), JSON.stringify(night.summary));
       // A re-run or re-sent articles can leave an earlier segment with no article in it.
@@ -391,6 +383,7 @@ export class SqliteStore implements IndexStore {
     }
     lap('transaction_commit');
     this.sweepSegments();
+    if (countsFile) this.useCounts(countsFile);
     return seconds;
   }
 
@@ -422,6 +415,7 @@ export class SqliteStore implements IndexStore {
   }
 
   gc(olderThanMs: number): number {
+    let countsFile: string | null = null;
     const removed = this.db.transaction(() => {
       const old = this.db
         .prepare('SELECT d.n, d.band_keys, s.file, d.record_at, d.record_bytes FROM docs d JOIN segments s ON s.id = d.segment WHERE d.time IS NOT NULL AND d.time < ?')
@@ -433,11 +427,12 @@ export class SqliteStore implements IndexStore {
         this.deleteKeys(r.n, decodeKeys(r.band_keys));
         del.run(r.n);
       }
-      this.applyShingleDeltas(deltasOf(new ShingleCounts(), countSets(sets)));
+      countsFile = this.applyShingleDeltas(deltasOf(new ShingleCounts(), countSets(sets)), 'gc');
       this.dropEmptySegments();
       return old.length;
     })();
     this.sweepSegments();
+    if (countsFile) this.useCounts(countsFile);
     return removed;
   }
 
