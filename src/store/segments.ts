@@ -109,7 +109,14 @@ export class SegmentFiles {
 
   bytes(): number {
     let total = 0;
-    for (const f of readdirSync(this.dir)) if (f.endsWith(EXT)) total += statSync(path.join(this.dir, f)).size;
+    for (const f of readdirSync(this.dir)) {
+      if (!f.endsWith(EXT)) continue;
+      try {
+        total += statSync(path.join(this.dir, f)).size;
+      } catch {
+        // Removed meanwhile by a run's commit (stats does not take the lock).
+      }
+    }
     return total;
   }
 
