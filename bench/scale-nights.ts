@@ -38,10 +38,9 @@ function main(): void {
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     if (r.status !== 0) throw new Error(`night ${f} failed (exit ${r.status}): ${r.stderr}`);
     const run = JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8'));
-    // The database and the segment files that hold the articles' records.
-    const segments = path.join(state, 'segments');
-    const segmentBytes = existsSync(segments) ? readdirSync(segments).reduce((sum, f) => sum + statSync(path.join(segments, f)).size, 0) : 0;
-    const indexMb = (statSync(path.join(state, 'index.sqlite')).size + segmentBytes) / 1048576;
+    // The database, the segment files that hold the articles' records and the shingle counts file.
+    const folderBytes = (dir: string): number => (existsSync(dir) ? readdirSync(dir).reduce((sum, f) => sum + statSync(path.join(dir, f)).size, 0) : 0);
+    const indexMb = (statSync(path.join(state, 'index.sqlite')).size + folderBytes(path.join(state, 'segments')) + folderBytes(path.join(state, 'counts'))) / 1048576;
     const articles = run.counts.accepted as number;
     console.log(`| ${f}${html ? ' (+ HTML)' : ''} | ${articles} | ${indexed} | ${run.counts.earlier_articles_loaded} | ${seconds.toFixed(1)} | ${Math.round(articles / seconds)} | ${run.peak_rss_mb} | ${Math.round(indexMb)} |`);
     indexed += run.index?.added ?? articles;

@@ -8,7 +8,7 @@
  * Crash safety as for segments: a new counts file is written and fsynced before the transaction that
  * names it (in the meta table) commits; files no row names are removed by the next commit.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { ShingleCounts, type ShingleDeltas } from '../sketch/counts.js';
 
@@ -115,6 +115,15 @@ export class CountsFiles {
     }
     closeSync(fd);
     return out;
+  }
+
+  /** Size of the named file (0 when there is none yet). */
+  bytes(name: string | null): number {
+    try {
+      return name === null ? 0 : statSync(path.join(this.dir, name)).size;
+    } catch {
+      return 0;
+    }
   }
 
   /** Remove counts files other than `keep` (only under the run lock: a running night's new file is not named yet). */

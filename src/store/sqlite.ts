@@ -448,7 +448,7 @@ export class SqliteStore implements IndexStore {
         /* no WAL file */
       }
     }
-    bytes += this.segments.bytes();
+    bytes += this.segments.bytes() + this.counts.bytes(this.countsFile);
     return {
       path: this.file,
       bytes,
