@@ -71,7 +71,7 @@ export class SqliteStore implements IndexStore {
     this.db = new Database(this.file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
-    // Shingle counts are keyed by hash, so a night's upserts land all over the table: give them room in memory.
+    // A night's band keys are probed and inserted all over the band tables' key range: give them room in memory.
     this.db.pragma('cache_size = -131072');
     // An index from before segment files (format 3 and older) keeps records in docs' columns: refused here,
     // before the schema below would fail on it with a less helpful message.
