@@ -91,7 +91,7 @@ async function main(): Promise<void> {
   rows.push(['whole run (process wall, median of 3)', wall.toFixed(2), accepted, Math.round(accepted / wall)]);
   console.log('\n' + table(rows));
   console.log(`\npipeline: ${accepted} articles in ${wall.toFixed(2)}s (median of 3 runs: ${runs.map((x) => x.wall.toFixed(2)).join(', ')}) = ${Math.round(accepted / wall)} docs/s; peak RSS ${run.peak_rss_mb} MB; ${(wall / fl.seconds).toFixed(1)}x the floor (${fl.seconds.toFixed(2)}s)`);
-  console.log(`datasketch reference (issue #6, same machine): 20.2s document-level only -> neardup is ${(20.2 / wall).toFixed(2)}x faster end to end`);
+  console.log(`datasketch reference (issue #6: 20.2s document-level only, measured once on this machine; its speed drifts from day to day, the floor above is measured in this run) -> neardup is ${(20.2 / wall).toFixed(2)}x faster end to end`);
 
   // 2b. The report: time to first usable render in headless Chromium (when installed).
   await reportRender(path.join(out, 'report.html'));
