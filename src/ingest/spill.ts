@@ -7,10 +7,11 @@
  * parse them and send back only what matching needs) and lets the feed copy a
  * record's line as it came.
  */
-import { closeSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { nullPrototypeCopy } from './validate.js';
+import { readFully, writeFully } from '../util/files.js';
 
 /** Where one record's JSON line sits among the night's bytes (see Spill.append). */
 export interface SpillRef {
@@ -93,8 +94,7 @@ export class Spill {
       this.fd = openSync(path.join(this.dir, 'records.jsonl'), 'w+');
     }
     const pos = this.fileSize;
-    let done = 0;
-    while (done < bytes.length) done += writeSync(this.fd, bytes, done, bytes.length - done, pos + done);
+    writeFully(this.fd, bytes, pos);
     this.fileSize += bytes.length;
     this.records += records;
     this.segments.push({ start: at, length: bytes.length, memory: null, filePos: pos });
@@ -146,12 +146,7 @@ export class Spill {
     if (pos >= this.blockPos && pos + length <= this.blockPos + this.blockLength) return this.block.subarray(pos - this.blockPos, pos - this.blockPos + length);
     const want = Math.min(Math.max(length, READ_AHEAD), this.fileSize - pos);
     if (this.block.length < want) this.block = Buffer.allocUnsafe(Math.max(want, READ_AHEAD));
-    let done = 0;
-    while (done < want) {
-      const n = readSync(this.fd, this.block, done, want - done, pos + done);
-      if (n === 0) break;
-      done += n;
-    }
+    const done = readFully(this.fd, this.block, pos, want);
     this.blockPos = pos;
     this.blockLength = done;
     if (done < length) throw new Error(`spill file ends before the record at file position ${pos} (+${length})`);

@@ -8,9 +8,10 @@
  * Crash safety as for segments: a new counts file is written and fsynced before the transaction that
  * names it (in the meta table) commits; files no row names are removed by the next commit.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ShingleCounts, type ShingleDeltas } from '../sketch/counts.js';
+import { readFully, writeFully } from '../util/files.js';
 
 const EXT = '.counts';
 /** (hash, count) pairs read or written at a time: 4 MB. */
@@ -24,12 +25,7 @@ function* chunks(file: string | null): Generator<Uint32Array> {
     const buf = new Uint32Array(2 * PAIRS);
     const bytes = new Uint8Array(buf.buffer);
     for (let pos = 0; ; ) {
-      let got = 0;
-      while (got < bytes.length) {
-        const n = readSync(fd, bytes, got, bytes.length - got, pos + got);
-        if (n === 0) break;
-        got += n;
-      }
+      const got = readFully(fd, bytes, pos);
       if (got % 8 !== 0) throw new Error(`counts file ${file} ends inside a pair (${pos + got} bytes)`);
       if (got === 0) return;
       pos += got;
@@ -88,8 +84,7 @@ export class CountsFiles {
         if (used === buf.length) flush();
       };
       const flush = (): void => {
-        const bytes = new Uint8Array(buf.buffer, 0, used * 4);
-        for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
+        writeFully(fd, new Uint8Array(buf.buffer, 0, used * 4));
         used = 0;
       };
       const { hashes, deltas: d } = deltas;

@@ -9,8 +9,9 @@
  * run killed earlier leaves a file no row names, which the next commit removes (sweep); the index never
  * names a file that is not complete on disk.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { readFully, writeFully } from '../util/files.js';
 
 const EXT = '.seg';
 /** Bytes gathered before each write. */
@@ -30,7 +31,7 @@ export class SegmentWriter {
   append(record: Uint8Array): number {
     const offset = this.size;
     if (this.used + record.length > WRITE_CHUNK) this.flush();
-    if (record.length > WRITE_CHUNK) writeAll(this.fd, record);
+    if (record.length > WRITE_CHUNK) writeFully(this.fd, record);
     else {
       this.chunk.set(record, this.used);
       this.used += record.length;
@@ -40,7 +41,7 @@ export class SegmentWriter {
   }
 
   private flush(): void {
-    writeAll(this.fd, this.chunk.subarray(0, this.used));
+    writeFully(this.fd, this.chunk.subarray(0, this.used));
     this.used = 0;
   }
 
@@ -60,10 +61,6 @@ export class SegmentWriter {
     }
     rmSync(this.file, { force: true });
   }
-}
-
-function writeAll(fd: number, bytes: Uint8Array): void {
-  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done);
 }
 
 export class SegmentFiles {
@@ -87,11 +84,7 @@ export class SegmentFiles {
       this.fds.set(name, fd);
     }
     const out = Buffer.allocUnsafe(length);
-    for (let done = 0; done < length; ) {
-      const n = readSync(fd, out, done, length - done, offset + done);
-      if (n === 0) throw new Error(`segment ${name} ends before byte ${offset + length} (the index names a record past its end)`);
-      done += n;
-    }
+    if (readFully(fd, out, offset) < length) throw new Error(`segment ${name} ends before byte ${offset + length} (the index names a record past its end)`);
     return out;
   }
 

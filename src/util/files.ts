@@ -1,0 +1,18 @@
+/** Whole reads and writes on file descriptors: readSync and writeSync may do part of what they are asked. */
+import { readSync, writeSync } from 'node:fs';
+
+/** Write all of `bytes`, at `position` (else at the file's current offset). */
+export function writeFully(fd: number, bytes: Uint8Array, position?: number): void {
+  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done, position === undefined ? null : position + done);
+}
+
+/** Fill `into[0, length)` from `position`; returns the bytes read, fewer only where the file ends. */
+export function readFully(fd: number, into: Uint8Array, position: number, length = into.length): number {
+  let done = 0;
+  while (done < length) {
+    const n = readSync(fd, into, done, length - done, position + done);
+    if (n === 0) break;
+    done += n;
+  }
+  return done;
+}
