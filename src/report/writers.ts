@@ -8,6 +8,7 @@ import path from 'node:path';
 import { once } from 'node:events';
 import { gzip as gzipCallback } from 'node:zlib';
 import { promisify } from 'node:util';
+import { copyOf } from '../util/files.js';
 
 function tempName(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
@@ -91,7 +92,7 @@ export async function writeLines(file: string, lines: Iterable<Line>, gzip = fal
       } else {
         if (used + piece.length > size) pending = cut();
         if (piece.length > size) {
-          const copy = Buffer.from(piece);
+          const copy = copyOf(piece);
           await pending;
           return emit(copy);
         }
@@ -122,8 +123,8 @@ export async function writeLines(file: string, lines: Iterable<Line>, gzip = fal
 
 /**
  * Write a text, or its parts in order (strings encoded, and bytes copied, into a 4 MB buffer written when
- * full, never joined), atomically. A part of bytes is copied before the next part is asked for. Parts may come from an (async) generator, so the whole text need
- * never exist in memory.
+ * full, never joined), atomically. A part of bytes is copied before anything is awaited. Parts may come
+ * from an (async) generator, so the whole text need never exist in memory.
  */
 export async function writeText(file: string, text: string | Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>): Promise<void> {
   await fsp.mkdir(path.dirname(file), { recursive: true });
@@ -149,8 +150,7 @@ export async function writeText(file: string, text: string | Iterable<string | U
         chunk.set(part, used);
         used += part.length;
       } else {
-        const kept = Buffer.allocUnsafe(part.length);
-        kept.set(part);
+        const kept = copyOf(part);
         await flush();
         await fh.writeFile(kept);
       }
