@@ -224,10 +224,24 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     t = timer();
     const profile = new TemplateProfile();
     const tonightParagraphs: Array<{ outlet: string; hash: number; title: number }> = [];
-    if (history) {
-      // Earlier nights' paragraphs count toward each outlet's templates.
-      for (const r of history.store.outletParagraphs([...new Set(articles.map((a) => a.outlet))].sort())) profile.add(r.outlet, r.title, [r.hash]);
-    }
+    // Earlier nights' paragraphs count toward the templates of tonight's outlets. A decision reads only the rows
+    // of its own paragraph, so only the rows of paragraphs asked about are read (tonight's here, the loaded
+    // articles' later), each hash once.
+    const tonightOutlets = new Set(articles.map((a) => a.outlet));
+    const askedHashes = new Set<number>();
+    const learnFromHistory = (paragraphLists: Iterable<ArticleAnalysis['paragraphs']>): void => {
+      if (!history) return;
+      const fresh: number[] = [];
+      for (const ps of paragraphLists) {
+        for (const p of ps) {
+          if (p.kind !== null || askedHashes.has(p.hash)) continue;
+          askedHashes.add(p.hash);
+          fresh.push(p.hash);
+        }
+      }
+      for (const r of history.store.outletParagraphs(Uint32Array.from(fresh), tonightOutlets)) profile.add(r.outlet, r.title, [r.hash]);
+    };
+    learnFromHistory(analyses.map((a) => a.paragraphs));
     for (let i = 0; i < articles.length; i++) {
       const a = analyses[i];
       const hashes = a.paragraphs.filter((p) => p.kind === null && p.tokenCount > 0).map((p) => p.hash);
@@ -360,6 +374,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       const direct = history.store.load(matched);
       const more = history.store.storyMembers(direct.map((d) => d.storyId).filter((x): x is string => Boolean(x)), new Set([...tonightIds, ...matched]));
       const loaded = direct.concat(history.store.load(more)).sort((x, y) => cmp(x.article.id, y.article.id));
+      learnFromHistory(loaded.map((d) => d.analysis.paragraphs));
       for (const d of loaded) {
         // Earlier articles are judged by tonight's knowledge: templates learned since, tonight's stock phrases.
         for (const p of d.analysis.paragraphs) {
@@ -386,6 +401,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     }
 
     profile.clear();
+    askedHashes.clear();
 
     t = timer();
     const emptyDoc = Uint8Array.from(sketches, (s) => (s.shingles.length === 0 ? 1 : 0));

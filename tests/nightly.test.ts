@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -196,6 +196,44 @@ describe('nightly runs against the persistent index', () => {
     expect(r.stderr).toMatch(/written by an earlier version of neardup/);
     expect(neardup(['gc', '--keep-days', '1', '--state', state]).code).toBe(2);
     expect(existsSync(path.join(state, 'LOCK'))).toBe(false);
+  });
+
+  it('rekeys outlet paragraphs of an index keyed by outlet first, and the nights after run as before', () => {
+    const state = tempDir('state-');
+    const oldLayout = tempDir('state-');
+    const run = (n: string, st: string): void => {
+      const r = neardup(['run', '--input', n, '--output', path.join(st, 'out-' + path.basename(n)), '--state', st, '--quiet']);
+      expect(r.code, r.stderr).toBe(0);
+    };
+    run(nights[0], state);
+    cpSync(state, oldLayout, { recursive: true });
+    // The layout before paragraph-first keys, with the same rows.
+    const db = new Database(path.join(oldLayout, 'index.sqlite'));
+    const rows = db.prepare('SELECT hash, outlet, title FROM outlet_paragraphs ORDER BY hash, outlet, title').all();
+    expect(rows.length).toBeGreaterThan(0);
+    db.exec('ALTER TABLE outlet_paragraphs RENAME TO op');
+    db.exec('CREATE TABLE outlet_paragraphs (outlet TEXT NOT NULL, hash INTEGER NOT NULL, title INTEGER NOT NULL, PRIMARY KEY (outlet, hash, title)) WITHOUT ROWID');
+    db.exec('INSERT INTO outlet_paragraphs SELECT outlet, hash, title FROM op');
+    db.exec('DROP TABLE op');
+    db.close();
+    for (const n of nights.slice(1)) {
+      run(n, state);
+      run(n, oldLayout);
+      for (const f of ['pairs.jsonl', 'clusters.jsonl', 'dedup.jsonl.gz']) {
+        const out = 'out-' + path.basename(n);
+        expect(readFileSync(path.join(oldLayout, out, f)).equals(readFileSync(path.join(state, out, f))), f).toBe(true);
+      }
+    }
+    const tables = (st: string): { sql: string; rows: unknown[] } => {
+      const d = new Database(path.join(st, 'index.sqlite'), { readonly: true });
+      const sql = d.prepare("SELECT sql FROM sqlite_master WHERE name = 'outlet_paragraphs'").pluck().get() as string;
+      const all = d.prepare('SELECT hash, outlet, title FROM outlet_paragraphs ORDER BY hash, outlet, title').all();
+      d.close();
+      return { sql, rows: all };
+    };
+    const rekeyed = tables(oldLayout);
+    expect(rekeyed.sql).toMatch(/PRIMARY KEY \(hash, outlet, title\)/);
+    expect(rekeyed.rows).toEqual(tables(state).rows);
   });
 
   it('gc removes old articles with everything that belongs to them', () => {

@@ -66,8 +66,8 @@ export interface IndexStore {
   /** Ids of the stored members of the given stories (so a story is always reclustered whole). */
   storyMembers(storyIds: string[], exclude: Set<string>): string[];
   load(ids: string[]): StoredDoc[];
-  /** Paragraph hashes seen per outlet, with the title they were seen under (outlet template learning). */
-  outletParagraphs(outlets: string[]): Array<{ outlet: string; hash: number; title: number }>;
+  /** Where these paragraph hashes were seen before, among these outlets: with the title they were seen under (outlet template learning). */
+  outletParagraphs(hashes: Uint32Array, outlets: Set<string>): Array<{ outlet: string; hash: number; title: number }>;
   /** Document counts over the indexed articles of these shingles (stock phrases are judged on the whole index). */
   shingleCounts(hashes: Uint32Array): ShingleCounts;
   /** Everything a night adds or changes, in one transaction; returns the seconds each part took. */
