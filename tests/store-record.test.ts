@@ -1,4 +1,8 @@
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { SegmentFiles } from '../src/store/segments.js';
+import { seededRandom } from '../src/util/random.js';
+import { withTempDir } from './helpers/cli.js';
 import { decodeKeys, decodeRecord, encodeKeys, encodeRecord, type DocRecord } from '../src/store/record.js';
 
 const line = Buffer.from(JSON.stringify({ id: 'sabq-1', outlet: 'sabq', text: 'افتتح أمير المنطقة اليوم معرض الكتاب الدولي في دورته العاشرة.\nويستمر المعرض عشرة أيام.' }) + '\n');
@@ -50,5 +54,37 @@ describe('stored records', () => {
   it('keeps an article\'s band keys', () => {
     const keys = { doc: Uint32Array.from([3, 1, 4294967295]), passage: new Uint32Array(0), paragraphs: Uint32Array.from([9, 8]) };
     expect(decodeKeys(encodeKeys(keys))).toEqual(keys);
+  });
+});
+
+describe('segment files', () => {
+  it('reads many records in the order asked, whatever their files and gaps, each as a single read gives it', async () => {
+    await withTempDir('neardup-segments-', (dir) => {
+      const segs = new SegmentFiles(dir);
+      const rnd = seededRandom(7);
+      const places: Array<{ file: string; at: number; bytes: number }> = [];
+      const contents: Buffer[] = [];
+      for (const night of ['n1', 'n2']) {
+        const w = segs.create(night);
+        // Small records side by side, one larger than the 4 MB read block, and runs of records never asked for (gaps).
+        for (let r = 0; r < 400; r++) {
+          const bytes = Buffer.alloc(r === 200 ? 5_000_000 : 4 + Math.floor(rnd() * 9000), r % 251);
+          bytes.writeUInt32LE(r, 0);
+          const at = w.append(bytes);
+          if (r < 100 || r > 300 || r % 7 === 0) {
+            places.push({ file: path.basename(w.file), at, bytes: bytes.length });
+            contents.push(bytes);
+          }
+        }
+        w.finish();
+      }
+      const order = places.map((_, i) => i).sort(() => rnd() - 0.5);
+      const got = segs.readMany(order.map((i) => places[i]));
+      order.forEach((i, k) => {
+        expect(got[k].equals(contents[i])).toBe(true);
+        expect(got[k].equals(segs.read(places[i].file, places[i].at, places[i].bytes))).toBe(true);
+      });
+      segs.close();
+    });
   });
 });

@@ -76,15 +76,32 @@ export class SegmentFiles {
     return new SegmentWriter(path.join(this.dir, `${safe}-${Date.now()}-${process.pid}${EXT}`));
   }
 
-  /** `length` bytes of a segment from `offset`. */
-  read(name: string, offset: number, length: number): Buffer {
+  /**
+   * Many records, each in a Buffer of its own, returned in the order asked but read in file and offset order,
+   * so that loading a night's earlier articles reads each segment front to back (the kernel reads ahead)
+   * rather than hopping about it in id order. One read a record: reading neighbours together, gaps included,
+   * was slower from a cold page cache (13.2 s against 10.3 s for 63k records).
+   */
+  readMany(places: Array<{ file: string; at: number; bytes: number }>): Buffer[] {
+    const order = places.map((_, i) => i).sort((x, y) => (places[x].file < places[y].file ? -1 : places[x].file > places[y].file ? 1 : places[x].at - places[y].at));
+    const out: Buffer[] = new Array<Buffer>(places.length);
+    for (const i of order) out[i] = this.read(places[i].file, places[i].at, places[i].bytes);
+    return out;
+  }
+
+  private fd(name: string): number {
     let fd = this.fds.get(name);
     if (fd === undefined) {
       fd = openSync(path.join(this.dir, name), 'r');
       this.fds.set(name, fd);
     }
+    return fd;
+  }
+
+  /** `length` bytes of a segment from `offset`. */
+  read(name: string, offset: number, length: number): Buffer {
     const out = Buffer.allocUnsafe(length);
-    if (readFully(fd, out, offset) < length) throw new Error(`segment ${name} ends before byte ${offset + length} (the index names a record past its end)`);
+    if (readFully(this.fd(name), out, offset) < length) throw new Error(`segment ${name} ends before byte ${offset + length} (the index names a record past its end)`);
     return out;
   }
 

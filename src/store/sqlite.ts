@@ -277,13 +277,13 @@ export class SqliteStore implements IndexStore {
 
   load(ids: string[]): StoredDoc[] {
     const q = this.db.prepare('SELECT s.file, d.record_at, d.record_bytes, d.story_id FROM docs d JOIN segments s ON s.id = d.segment WHERE d.id = ?');
-    const out: StoredDoc[] = [];
+    const found: Array<{ file: string; at: number; bytes: number; storyId: string | null }> = [];
     for (const id of ids) {
       const r = q.get(id) as { file: string; record_at: number; record_bytes: number; story_id: string | null } | undefined;
-      if (!r) continue;
-      out.push({ ...this.record(r), storyId: r.story_id });
+      if (r) found.push({ file: r.file, at: r.record_at, bytes: r.record_bytes, storyId: r.story_id });
     }
-    return out;
+    const bytes = this.segments.readMany(found);
+    return found.map((f, i) => ({ ...decodeRecord(bytes[i]), storyId: f.storyId }));
   }
 
   shingleCounts(hashes: Uint32Array): ShingleCounts {
