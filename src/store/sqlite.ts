@@ -58,6 +58,17 @@ interface BandKeys {
   paragraphs: Uint32Array;
 }
 
+/**
+ * The rows of a statement joining `json_each(?)` (its first parameter) with a table, for each of `keys`
+ * (distinct, sorted: the probes then walk the table's B-tree in order), in batches of 50,000. One query per
+ * key costs far more in calls than the probes themselves; a temporary table of millions of keys cost more
+ * to fill than the probes.
+ */
+function* joinEach<T>(q: Database.Statement, keys: Uint32Array, ...params: unknown[]): Generator<T> {
+  const BATCH = 50_000;
+  for (let i = 0; i < keys.length; i += BATCH) yield* q.iterate(JSON.stringify(Array.from(keys.subarray(i, i + BATCH))), ...params) as Iterable<T>;
+}
+
 /** The keys of `a` that `b` does not have, per table. */
 function keysNotIn(a: BandKeys, b: BandKeys): BandKeys {
   const minus = (x: Uint32Array, y: Uint32Array): Uint32Array => {
@@ -212,21 +223,13 @@ export class SqliteStore implements IndexStore {
     return [...this.docsInWindow(found.rows, sinceMs, untilMs, exclude, false).values()].map((d) => d.id).sort();
   }
 
-  /**
-   * Rows of a band table under any of `keys`: (key, row) pairs. Distinct keys go in key order, in batches
-   * through json_each, each an indexed probe; a temporary table of millions of keys cost more to fill
-   * than the probes themselves.
-   */
+  /** Rows of a band table under any of `keys`: (key, row) pairs, each distinct key an indexed probe. */
   private rowsWithKeys(table: 'doc_bands' | 'passage_bands', keys: Uint32Array): { keys: number[]; rows: number[] } {
     const q = this.db.prepare(`SELECT b.key, b.n FROM json_each(?) j JOIN ${table} b ON b.key = j.value`).raw();
-    const distinct = toSet(keys);
     const out = { keys: [] as number[], rows: [] as number[] };
-    const BATCH = 50_000;
-    for (let i = 0; i < distinct.length; i += BATCH) {
-      for (const [key, n] of q.all(JSON.stringify(Array.from(distinct.subarray(i, i + BATCH)))) as Array<[number, number]>) {
-        out.keys.push(key);
-        out.rows.push(n);
-      }
+    for (const [key, n] of joinEach<[number, number]>(q, toSet(keys))) {
+      out.keys.push(key);
+      out.rows.push(n);
     }
     return out;
   }
@@ -242,21 +245,17 @@ export class SqliteStore implements IndexStore {
 
   /**
    * Stored articles by row, those published within [sinceMs, untilMs] (or undated) and not excluded: id, and
-   * signature when asked. Distinct rows in order, in batches through json_each (one query a row cost 15 s of
-   * a 100k night against 1M: millions of rows share a band with tonight by chance).
+   * signature when asked. Probed in batches (one query a row cost 15 s of a 100k night against 1M: millions
+   * of rows share a band with tonight by chance).
    */
   private docsInWindow(ns: number[], sinceMs: number, untilMs: number, exclude: Set<string>, withSignature: boolean): Map<number, { id: string; signature?: Uint32Array }> {
     const q = this.db
       .prepare(`SELECT d.n, d.id${withSignature ? ', d.signature' : ''} FROM json_each(?) j JOIN docs d ON d.n = j.value WHERE d.time IS NULL OR d.time BETWEEN ? AND ?`)
       .raw();
-    const distinct = toSet(Uint32Array.from(ns));
     const out = new Map<number, { id: string; signature?: Uint32Array }>();
-    const BATCH = 50_000;
-    for (let i = 0; i < distinct.length; i += BATCH) {
-      for (const [n, id, sig] of q.iterate(JSON.stringify(Array.from(distinct.subarray(i, i + BATCH))), sinceMs, untilMs) as Iterable<[number, string, Buffer?]>) {
-        if (exclude.has(id)) continue;
-        out.set(n, { id, signature: sig ? new Uint32Array(sig.buffer.slice(sig.byteOffset, sig.byteOffset + sig.byteLength)) : undefined });
-      }
+    for (const [n, id, sig] of joinEach<[number, string, Buffer?]>(q, toSet(Uint32Array.from(ns)), sinceMs, untilMs)) {
+      if (exclude.has(id)) continue;
+      out.set(n, { id, signature: sig ? new Uint32Array(sig.buffer.slice(sig.byteOffset, sig.byteOffset + sig.byteLength)) : undefined });
     }
     return out;
   }
@@ -304,16 +303,9 @@ export class SqliteStore implements IndexStore {
   }
 
   outletParagraphs(hashes: Uint32Array, outlets: Set<string>): Array<{ outlet: string; hash: number; title: number }> {
-    // Distinct hashes in order, in batches through json_each, each an indexed probe (as rowsWithKeys).
     const q = this.db.prepare('SELECT o.hash, o.outlet, o.title FROM json_each(?) j JOIN outlet_paragraphs o ON o.hash = j.value').raw();
-    const distinct = toSet(hashes);
     const out: Array<{ outlet: string; hash: number; title: number }> = [];
-    const BATCH = 50_000;
-    for (let i = 0; i < distinct.length; i += BATCH) {
-      for (const [hash, outlet, title] of q.iterate(JSON.stringify(Array.from(distinct.subarray(i, i + BATCH)))) as Iterable<[number, string, number]>) {
-        if (outlets.has(outlet)) out.push({ outlet, hash, title });
-      }
-    }
+    for (const [hash, outlet, title] of joinEach<[number, string, number]>(q, toSet(hashes))) if (outlets.has(outlet)) out.push({ outlet, hash, title });
     return out;
   }
 
@@ -384,9 +376,12 @@ export class SqliteStore implements IndexStore {
         // A re-sent article keeps the rows of the keys it still has: only those of keys it lost go, only new
         // ones are added. (Deleting and re-adding all of them made a re-run of a 100k night spend 230 s on
         // single-row deletes, for rows it put back unchanged.)
-        const oldKeys = old ? decodeKeys(old.band_keys) : undefined;
-        if (old && oldKeys) this.deleteKeys(old.n, keysNotIn(oldKeys, keys));
-        const added = oldKeys ? keysNotIn(keys, oldKeys) : keys;
+        let added = keys;
+        if (old) {
+          const oldKeys = decodeKeys(old.band_keys);
+          this.deleteKeys(old.n, keysNotIn(oldKeys, keys));
+          added = keysNotIn(keys, oldKeys);
+        }
         const inserted = upsert.run({
           id: d.article.id,
           outlet: d.article.outlet,
