@@ -38,6 +38,22 @@ describe('sorting shingles', () => {
   });
 });
 
+describe('sets from hashes', () => {
+  it('sorts and de-duplicates, and gives a set already sorted back as a copy of its own', () => {
+    const rand = seededRandom(5);
+    const values = Array.from({ length: 400_000 }, () => Math.floor(rand() * 2 ** 20));
+    const expected = [...new Set(values)].sort((a, b) => a - b);
+    const set = toSet(Uint32Array.from(values));
+    expect(Array.from(set)).toEqual(expected);
+    const again = toSet(set);
+    expect(again).not.toBe(set);
+    expect(Array.from(again)).toEqual(expected);
+    // Sorted but with a repeat at the very end, and one out of order at the start: not sets yet.
+    expect(Array.from(toSet(Uint32Array.from([1, 2, 3, 3])))).toEqual([1, 2, 3]);
+    expect(Array.from(toSet(Uint32Array.from([9, 2, 3, 4])))).toEqual([2, 3, 4, 9]);
+  });
+});
+
 describe('stock phrases', () => {
   it('finds exactly the shingles in at least minDocs sets, with and without earlier nights', () => {
     const sets = corpus(3, 2000);

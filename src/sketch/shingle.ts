@@ -67,6 +67,12 @@ function sortDistinct(a: Uint32Array): number {
   return w;
 }
 
+/** Whether the values are strictly increasing (a set as this module represents one). */
+function isSet(a: Uint32Array): boolean {
+  for (let i = 1; i < a.length; i++) if (a[i] <= a[i - 1]) return false;
+  return true;
+}
+
 /** Sort and de-duplicate hashes into a set representation (a new array, or one carved from `arena`; the input is left as it is). */
 export function toSet(hashes: number[] | Uint32Array, arena?: SetArena): Uint32Array {
   if (arena) {
@@ -74,6 +80,8 @@ export function toSet(hashes: number[] | Uint32Array, arena?: SetArena): Uint32A
     room.set(hashes);
     return arena.take(sortDistinct(room));
   }
+  // Input that is a set already (a union asked about again, say) is only copied: one pass finds out.
+  if (hashes instanceof Uint32Array && isSet(hashes)) return hashes.slice();
   // Large inputs (the union of a night's earlier articles, say) take the radix sort.
   const a = hashes instanceof Uint32Array ? hashes.slice() : new Uint32Array(hashes);
   const w = sortDistinct(a);
