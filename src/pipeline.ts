@@ -19,7 +19,7 @@ import { estimateJaccard, packSets } from './sketch/minhash.js';
 import { countSets, deltasOf, type ShingleCounts, type ShingleDeltas } from './sketch/counts.js';
 import { concatAll, SetArena, unionAll } from './sketch/shingle.js';
 import { bandKey, candidatePairs, chooseBands, unpackPair, type BandParams } from './sketch/lsh.js';
-import type { IndexStore, NightDoc } from './store/index.js';
+import type { IndexStore, NightDoc, StoredDoc } from './store/index.js';
 import { SqliteStore } from './store/sqlite.js';
 import { KeyRows } from './store/keyorder.js';
 import { acquireLock } from './store/lock.js';
@@ -27,7 +27,7 @@ import { contentSets, contentShingles, sketchDocuments, sketchWith, type DocSket
 import { WorkerPool, workerCount } from './util/workers.js';
 import { unpackJudged, type AnalyzedText } from './util/tasks.js';
 import { verifyAll } from './match/parallel.js';
-import type { VerifiedPair } from './match/verify.js';
+import { mayLink, type VerifiedPair, type VerifyOptions } from './match/verify.js';
 import { clusterWithoutChaining, type Cluster } from './match/cluster.js';
 import { clusterProvenance, orderFacts, originOrder, round, type ClusterProvenance } from './provenance/index.js';
 import { appendKeys, writeJson, writeJsonl, writeLines, writeText, type Line } from './report/writers.js';
@@ -329,6 +329,17 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       }
     }
 
+    const vopts: VerifyOptions = {
+      jaccard: cfg.verify.jaccard,
+      containment: cfg.verify.containment,
+      minShingles: cfg.verify.min_shingles,
+      minFactAgreement: cfg.verify.min_fact_agreement,
+      maxLeadShare: cfg.verify.max_unshared_lead,
+      passageMinSimilarity: cfg.passages.min_similarity,
+      passageMinShared: cfg.passages.min_shared_shingles,
+      passagesEnabled: cfg.passages.enabled,
+    };
+
     // Earlier nights: stored articles that share a band with tonight, within the window, and the rest of their stories.
     let historyLoaded = 0;
     // Seconds of the history stage's parts (run.json).
@@ -357,7 +368,13 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       for (const m of history.store.matchArticleBands(keys, since, until, tonightIds)) {
         if (estimateJaccard(m.signature, docSigs.subarray(m.t * k, (m.t + 1) * k)) >= minEstimate) matchedSet.add(m.id);
       }
-      for (const id of history.store.matchPassageBands(concatAll(tonightBands.map((b) => b.passageKeys)), since, until, tonightIds)) matchedSet.add(id);
+      // Passage bands, whose few rows collide often: a stored article found only through them is kept below
+      // only if it could link to a tonight's article that shares the band.
+      const passageKeys = new KeyRows();
+      tonightBands.forEach((b, t) => b.passageKeys.forEach((key) => passageKeys.push(key, t)));
+      const byPassage = history.store.matchPassageBands(passageKeys, since, until, tonightIds);
+      const otherwise = new Set(matchedSet);
+      for (const m of byPassage) matchedSet.add(m.id);
       // Articles that shared a paragraph which only tonight turned out to be an outlet template: their links may go.
       const newTemplates = new Map<string, number[]>();
       for (let i = 0; i < tonightCount; i++) {
@@ -368,40 +385,76 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
           newTemplates.set(articles[i].outlet, list);
         }
       }
-      for (const [outlet, hashes] of newTemplates) for (const id of history.store.withParagraphs(outlet, hashes, tonightIds)) matchedSet.add(id);
+      for (const [outlet, hashes] of newTemplates) {
+        for (const id of history.store.withParagraphs(outlet, hashes, tonightIds)) {
+          matchedSet.add(id);
+          otherwise.add(id);
+        }
+      }
       const matched = [...matchedSet].sort(cmp);
       historyParts.match = round(t());
-      const direct = history.store.load(matched);
-      const more = history.store.storyMembers(direct.map((d) => d.storyId).filter((x): x is string => Boolean(x)), new Set([...tonightIds, ...matched]));
-      const loaded = direct.concat(history.store.load(more)).sort((x, y) => cmp(x.article.id, y.article.id));
-      learnFromHistory(loaded.map((d) => d.analysis.paragraphs));
-      for (const d of loaded) {
-        // Earlier articles are judged by tonight's knowledge: templates learned since, tonight's stock phrases.
-        for (const p of d.analysis.paragraphs) {
-          if (p.kind === null && profile.isTemplate(d.article.outlet, p.hash, p.tokenCount, cfg.boilerplate.outlet_template_min_count, cfg.boilerplate.cross_outlet_min_count, cfg.passages.min_tokens)) p.kind = 'template';
+
+      // Earlier articles are judged by tonight's knowledge: templates learned since, and stock phrases (tonight's,
+      // or shingles the index counts often enough: one set for all of them, as dropping only removes what an
+      // article has). Their sketches are carved from one shared arena, as tonight's: verification in the
+      // workers reads them there (no copy into shared memory later), and no set gets a backing store of its
+      // own (allocating one per set cost ~15 s for 190k articles and their 1.3M paragraph sets).
+      const historyCommon = new Set(common);
+      const loadedSketchArena = new SetArena(1 << 18, true);
+      const sketchLoaded = (docs: StoredDoc[]): DocSketch[] => {
+        const t0 = t();
+        learnFromHistory(docs.map((d) => d.analysis.paragraphs));
+        for (const d of docs) {
+          for (const p of d.analysis.paragraphs) {
+            if (p.kind === null && profile.isTemplate(d.article.outlet, p.hash, p.tokenCount, cfg.boilerplate.outlet_template_min_count, cfg.boilerplate.cross_outlet_min_count, cfg.passages.min_tokens)) p.kind = 'template';
+          }
         }
+        const t1 = t();
+        historyParts.load += t1 - t0;
+        const sets = docs.map(contentSets);
+        const arena = new SetArena();
+        const unions = sets.map((ps) => unionAll(ps.map((p) => p.shingles), arena));
+        const counts = history.store.shingleCounts(unionAll(unions));
+        for (let c = 0; c < counts.size; c++) if (counts.counts[c] >= commonMinDocs) historyCommon.add(counts.hashes[c]);
+        const out = sets.map((ps, i) => sketchWith(ps, historyCommon, unions[i], loadedSketchArena, true));
+        historyParts.stock_phrases += t() - t1;
+        return out;
+      };
+      const timedLoad = (ids: string[]): StoredDoc[] => {
+        const t0 = t();
+        const docs = history.store.load(ids);
+        historyParts.load += t() - t0;
+        return docs;
+      };
+      const direct = timedLoad(matched);
+      const directSketches = sketchLoaded(direct);
+      // Found only through a passage band: kept when it could link to a tonight's article under that band
+      // (the same test verification starts with, on the same sets), or when its story is kept. Most of these
+      // collisions are short paragraphs sharing a few shingles; without this, a night loaded about twice the
+      // articles it links to, with their stories.
+      const position = new Map(direct.map((d, i) => [d.article.id, i]));
+      const linkable = new Set(otherwise);
+      for (const m of byPassage) {
+        if (linkable.has(m.id)) continue;
+        const i = position.get(m.id);
+        if (i !== undefined && mayLink(sketches[m.t].shingles, directSketches[i].shingles, vopts)) linkable.add(m.id);
+      }
+      const stories = new Set(direct.flatMap((d) => (linkable.has(d.article.id) && d.storyId ? [d.storyId] : [])));
+      const keep = direct.map((d) => linkable.has(d.article.id) || (d.storyId !== null && d.storyId !== undefined && stories.has(d.storyId)));
+      const more = timedLoad(history.store.storyMembers([...stories].sort(cmp), new Set([...tonightIds, ...matched])));
+      const moreSketches = sketchLoaded(more);
+      const loaded = [...direct.flatMap((d, i) => (keep[i] ? [{ d, sketch: directSketches[i] }] : [])), ...more.map((d, i) => ({ d, sketch: moreSketches[i] }))].sort((x, y) => cmp(x.d.article.id, y.d.article.id));
+      for (const { d, sketch } of loaded) {
         articles.push({ ...d.article, index: articles.length });
         analyses.push(d.analysis);
+        sketches.push(sketch);
       }
-      historyParts.load = round(t() - historyParts.match);
-      // Their stock phrases: tonight's, or shingles the index counts often enough. One lookup for all of them.
-      const loadedSets = loaded.map(contentSets);
-      const loadedArena = new SetArena();
-      const loadedUnions = loadedSets.map((ps) => unionAll(ps.map((p) => p.shingles), loadedArena));
-      const counts = history.store.shingleCounts(unionAll(loadedUnions));
-      // One set for all of them (dropping only removes what an article has): tonight's plus the index's.
-      const historyCommon = new Set(common);
-      for (let c = 0; c < counts.size; c++) if (counts.counts[c] >= commonMinDocs) historyCommon.add(counts.hashes[c]);
-      // Their sketches carved from one shared arena, as tonight's: verification in the workers reads them there
-      // (no copy into shared memory later), and no set gets a backing store of its own (allocating one per set
-      // cost ~15 s for 190k articles and their 1.3M paragraph sets).
-      const loadedSketchArena = new SetArena(1 << 18, true);
-      loadedSets.forEach((ps, i) => sketches.push(sketchWith(ps, historyCommon, loadedUnions[i], loadedSketchArena, true)));
+      historyParts.load = round(historyParts.load);
+      historyParts.stock_phrases = round(historyParts.stock_phrases);
       historyLoaded = loaded.length;
-      historyParts.stock_phrases = round(t() - historyParts.match - historyParts.load);
       docSigs = concatAll([docSigs, await signAll(pool, sketches.slice(tonightCount).map((x) => x.shingles), k, cfg.seed)]);
       historyParts.sign = round(t() - historyParts.match - historyParts.load - historyParts.stock_phrases);
-      stage('history', t(), historyLoaded, `${matched.length} earlier articles matched, ${historyLoaded} loaded with their stories (window ${history.windowDays} days)`, historyParts);
+      stage('history', t(), historyLoaded, `${matched.length} earlier articles matched, ${historyLoaded} kept with their stories (window ${history.windowDays} days)`, historyParts);
     }
 
     profile.clear();
@@ -436,16 +489,6 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
 
     // Verify every candidate exactly.
     t = timer();
-    const vopts = {
-      jaccard: cfg.verify.jaccard,
-      containment: cfg.verify.containment,
-      minShingles: cfg.verify.min_shingles,
-      minFactAgreement: cfg.verify.min_fact_agreement,
-      maxLeadShare: cfg.verify.max_unshared_lead,
-      passageMinSimilarity: cfg.passages.min_similarity,
-      passageMinShared: cfg.passages.min_shared_shingles,
-      passagesEnabled: cfg.passages.enabled,
-    };
     // Pairs of two earlier articles are verified again (the loaded set is small): their stories are reclustered whole.
     const candidates = Float64Array.from(candidateKeys).sort();
     candidateKeys.clear();

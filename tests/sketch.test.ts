@@ -108,6 +108,19 @@ describe('stock phrases', () => {
     const none = toSet([1, 2, 3]);
     expect(dropCommon(none, stock)).toBe(none);
   });
+
+  it('drops the stock phrases a set gained after it was first used', () => {
+    // Earlier articles are sketched in two rounds, the second adding stock phrases to the same set.
+    const sets = corpus(5, 300);
+    const stock = new Set([...frequentShingles(sets, 10).common].slice(0, 3));
+    const before = sets.map((s) => dropCommon(s, stock));
+    for (const h of frequentShingles(sets, 10).common) stock.add(h);
+    expect(stock.size).toBeGreaterThan(5);
+    sets.forEach((s, i) => {
+      expect([...dropCommon(s, stock)]).toEqual([...s].filter((h) => !stock.has(h)));
+      expect(before[i].length).toBeGreaterThanOrEqual(dropCommon(s, stock).length);
+    });
+  });
 });
 
 describe('sets carved from an arena', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { shareForVerify, verifyAll } from '../src/match/parallel.js';
-import { alignParagraphs, isVerified, verifyPair, type AlignedPassage, type VerifiedPair } from '../src/match/verify.js';
+import { alignParagraphs, isVerified, mayLink, verifyPair, type AlignedPassage, type VerifiedPair } from '../src/match/verify.js';
 import type { DocSketch } from '../src/sketch/index.js';
 import { intersectionSize, SetArena, toSet, unionAll } from '../src/sketch/shingle.js';
 import type { ArticleAnalysis } from '../src/text/analyze.js';
@@ -43,6 +43,27 @@ function night(n: number): { sketches: DocSketch[]; analyses: ArticleAnalysis[] 
 }
 
 const options = { jaccard: 0.25, containment: 0.5, minShingles: 8, minFactAgreement: 0.5, maxLeadShare: 0.3, passageMinSimilarity: 0.5, passageMinShared: 10, passagesEnabled: true };
+
+describe('the test before loading an earlier article', () => {
+  it('says no only to pairs verification would not link', () => {
+    const { sketches, analyses } = night(150);
+    let linked = 0;
+    let refusedSharing = 0;
+    for (let a = 0; a < sketches.length; a++) {
+      for (let b = a + 1; b < sketches.length; b++) {
+        const may = mayLink(sketches[a].shingles, sketches[b].shingles, options);
+        const r = verifyPair(a, b, { sketch: sketches[a], facts: analyses[a] }, { sketch: sketches[b], facts: analyses[b] }, options);
+        if (isVerified(r)) {
+          linked++;
+          expect(may, `${a} ${b}`).toBe(true);
+        } else if (!may && intersectionSize(sketches[a].shingles, sketches[b].shingles) > 0) refusedSharing++;
+      }
+    }
+    // Both sides are exercised: links, and refusals of articles that do share some shingles.
+    expect(linked).toBeGreaterThan(100);
+    expect(refusedSharing).toBeGreaterThan(100);
+  });
+});
 
 describe('verification across worker threads', () => {
   it('gives the pairs and reasons verifyPair gives, in candidate order, over several chunks', async () => {

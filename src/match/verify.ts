@@ -10,7 +10,7 @@
  */
 import type { ArticleAnalysis } from '../text/analyze.js';
 import type { DocSketch } from '../sketch/index.js';
-import { intersectionSize, similarity } from '../sketch/shingle.js';
+import { intersectionSize, similarity, type Similarity } from '../sketch/shingle.js';
 
 export interface VerifyOptions {
   jaccard: number;
@@ -225,6 +225,24 @@ export function factAgreement(na: Set<number>, nb: Set<number>): number {
 
 const contentParas = (a: FactView): number[] => a.paragraphs.flatMap((p, i) => (p.kind === null ? [i] : []));
 
+/** The first test of a near-duplicate: similar enough by Jaccard or containment. */
+function similarEnough(sim: Similarity, sizeA: number, sizeB: number, o: VerifyOptions): boolean {
+  const small = Math.min(sizeA, sizeB);
+  // Very short texts are only near-duplicates when (almost) identical: a few shared shingles prove nothing.
+  return small >= o.minShingles ? sim.jaccard >= o.jaccard || Math.max(sim.containmentAB, sim.containmentBA) >= o.containment : sim.jaccard >= 0.9;
+}
+
+/**
+ * Whether verifyPair could link two articles with these shingle sets: false when they are neither similar
+ * enough for a near-duplicate nor share enough shingles for one aligned passage (a passage's shared
+ * shingles are among the articles' shared ones). False is final; true only means "verify them".
+ */
+export function mayLink(a: Uint32Array, b: Uint32Array, o: VerifyOptions): boolean {
+  const sim = similarity(a, b);
+  if (sim.intersection === 0) return false;
+  return similarEnough(sim, a.length, b.length, o) || (o.passagesEnabled && sim.intersection >= o.passageMinShared);
+}
+
 /** Verify articles i and j, given their sketches and facts. */
 export function verifyPair(i: number, j: number, a: VerifySide, b: VerifySide, o: VerifyOptions): VerifiedPair | Rejected {
   const sa = a.sketch;
@@ -233,11 +251,8 @@ export function verifyPair(i: number, j: number, a: VerifySide, b: VerifySide, o
   const fb = b.facts;
   const sim = similarity(sa.shingles, sb.shingles);
   if (sim.intersection === 0) return { reason: 'below-threshold' };
-  const small = Math.min(sa.shingles.length, sb.shingles.length);
-  const maxContainment = Math.max(sim.containmentAB, sim.containmentBA);
-  // Very short texts are only near-duplicates when (almost) identical: a few shared shingles prove nothing.
   const passages = alignParagraphs(a, b, o.passageMinSimilarity, o.passageMinShared);
-  let nearDup = small >= o.minShingles ? sim.jaccard >= o.jaccard || maxContainment >= o.containment : sim.jaccard >= 0.9;
+  let nearDup = similarEnough(sim, sa.shingles.length, sb.shingles.length, o);
   const longIsA = sa.shingles.length >= sb.shingles.length;
   if (nearDup && (longIsA ? sim.containmentAB : sim.containmentBA) < 0.5) {
     // Most of the longer article is not shared. A trimmed copy keeps the longer one's opening (perhaps with

@@ -104,16 +104,17 @@ export function frequentShingles(sets: Uint32Array[], minDocs: number, prior?: (
   return { common, stored: new ShingleCounts(storedHashes.slice(0, w), storedCounts.slice(0, w)) };
 }
 
-/** One filter per stock-phrase set, built on first use. */
-const filters = new WeakMap<Set<number>, HashFilter>();
+/** One filter per stock-phrase set, built on first use and again when the set has grown since. */
+const filters = new WeakMap<Set<number>, { filter: HashFilter; size: number }>();
 function filterOf(common: Set<number>): HashFilter {
-  let f = filters.get(common);
+  const built = filters.get(common);
+  let f = built && built.size === common.size ? built.filter : undefined;
   if (!f) {
     // At least 16 bits a stock phrase, so that about one other shingle in 16 gets past the filter to the Set:
     // 2^20 bits (128 KB) for a night's few thousand, up to 2^26 (8 MB) for the hundreds of thousands a large
     // index adds (a fixed 2^20 let most shingles through to the Set: 15.7 s of a 100k night against 1M).
     f = new HashFilter(common, Math.min(26, Math.max(20, Math.ceil(Math.log2(common.size * 16)))));
-    filters.set(common, f);
+    filters.set(common, { filter: f, size: common.size });
   }
   return f;
 }

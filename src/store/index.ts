@@ -59,8 +59,8 @@ export interface IndexStore {
    * tonight's article `t`, with their signatures so the caller can estimate similarity before loading them.
    */
   matchArticleBands(keys: KeyRows, sinceMs: number, untilMs: number, exclude: Set<string>): Array<{ t: number; id: string; signature: Uint32Array }>;
-  /** Ids of stored articles sharing a passage band with tonight (same window and exclusions). */
-  matchPassageBands(keys: Uint32Array, sinceMs: number, untilMs: number, exclude: Set<string>): string[];
+  /** Stored articles sharing a passage band with tonight's article `t` (same window and exclusions). */
+  matchPassageBands(keys: KeyRows, sinceMs: number, untilMs: number, exclude: Set<string>): Array<{ t: number; id: string }>;
   /** Ids of stored articles of `outlet` with a content paragraph among `hashes` (a template learned tonight may unlink them). */
   withParagraphs(outlet: string, hashes: number[], exclude: Set<string>): string[];
   /** Ids of the stored members of the given stories (so a story is always reclustered whole). */

@@ -173,6 +173,15 @@ export class SqliteStore implements IndexStore {
   }
 
   matchArticleBands(keys: KeyRows, sinceMs: number, untilMs: number, exclude: Set<string>): Array<{ t: number; id: string; signature: Uint32Array }> {
+    return this.matchBands('doc_bands', keys, sinceMs, untilMs, exclude, true) as Array<{ t: number; id: string; signature: Uint32Array }>;
+  }
+
+  matchPassageBands(keys: KeyRows, sinceMs: number, untilMs: number, exclude: Set<string>): Array<{ t: number; id: string }> {
+    return this.matchBands('passage_bands', keys, sinceMs, untilMs, exclude, false).map(({ t, id }) => ({ t, id }));
+  }
+
+  /** (tonight's article, stored article) pairs under a shared key of `table`, sorted by article then id. */
+  private matchBands(table: 'doc_bands' | 'passage_bands', keys: KeyRows, sinceMs: number, untilMs: number, exclude: Set<string>, withSignature: boolean): Array<{ t: number; id: string; signature?: Uint32Array }> {
     // Tonight's distinct keys, in key order, are looked up in batches; each stored row found is paired with
     // tonight's articles under that key. The stored articles are then read once each: joining docs inside the
     // query made SQLite sort and de-duplicate wide rows, 10-30x slower on a 100k night.
@@ -190,10 +199,10 @@ export class SqliteStore implements IndexStore {
       k[i] = Math.floor(packed[i] / 2 ** 21);
       t[i] = packed[i] - k[i] * 2 ** 21;
     }
-    const found = this.rowsWithKeys('doc_bands', k);
-    const docs = this.docsInWindow(found.rows, sinceMs, untilMs, exclude, true);
+    const found = this.rowsWithKeys(table, k);
+    const docs = this.docsInWindow(found.rows, sinceMs, untilMs, exclude, withSignature);
     const seen = new Set<number>();
-    const out: Array<{ t: number; id: string; signature: Uint32Array }> = [];
+    const out: Array<{ t: number; id: string; signature?: Uint32Array }> = [];
     for (let r = 0; r < found.rows.length; r++) {
       const d = docs.get(found.rows[r]);
       if (!d) continue;
@@ -211,16 +220,10 @@ export class SqliteStore implements IndexStore {
         const pair = t[i] * 2 ** 32 + found.rows[r];
         if (seen.has(pair)) continue;
         seen.add(pair);
-        out.push({ t: t[i], id: d.id, signature: d.signature as Uint32Array });
+        out.push(withSignature ? { t: t[i], id: d.id, signature: d.signature as Uint32Array } : { t: t[i], id: d.id });
       }
     }
     return out.sort((x, y) => x.t - y.t || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
-  }
-
-  matchPassageBands(keys: Uint32Array, sinceMs: number, untilMs: number, exclude: Set<string>): string[] {
-    if (!this.anyInWindow(sinceMs, untilMs)) return [];
-    const found = this.rowsWithKeys('passage_bands', keys);
-    return [...this.docsInWindow(found.rows, sinceMs, untilMs, exclude, false).values()].map((d) => d.id).sort();
   }
 
   /** Rows of a band table under any of `keys`: (key, row) pairs, each distinct key an indexed probe. */
