@@ -180,7 +180,7 @@ export class SqliteStore implements IndexStore {
     return this.matchBands('passage_bands', keys, sinceMs, untilMs, exclude, false).map(({ t, id }) => ({ t, id }));
   }
 
-  /** (tonight's article, stored article) pairs under a shared key of `table`, sorted by article then id. */
+  /** (tonight's article, stored article) pairs under a shared key of `table`, each once, in article order. */
   private matchBands(table: 'doc_bands' | 'passage_bands', keys: KeyRows, sinceMs: number, untilMs: number, exclude: Set<string>, withSignature: boolean): Array<{ t: number; id: string; signature?: Uint32Array }> {
     // Tonight's distinct keys, in key order, are looked up in batches; each stored row found is paired with
     // tonight's articles under that key. The stored articles are then read once each: joining docs inside the
@@ -201,11 +201,12 @@ export class SqliteStore implements IndexStore {
     }
     const found = this.rowsWithKeys(table, k);
     const docs = this.docsInWindow(found.rows, sinceMs, untilMs, exclude, withSignature);
-    const seen = new Set<number>();
-    const out: Array<{ t: number; id: string; signature?: Uint32Array }> = [];
+    // (tonight's article, stored row) pairs, each packed in one double (t < 2^21 and n < 2^32 fit exactly),
+    // then sorted and taken once each: no Set of millions of pairs, no sort of objects by their ids.
+    let pairs = new Float64Array(1 << 16);
+    let count = 0;
     for (let r = 0; r < found.rows.length; r++) {
-      const d = docs.get(found.rows[r]);
-      if (!d) continue;
+      if (!docs.has(found.rows[r])) continue;
       // Tonight's articles under this key: a run of the sorted keys, found by binary search.
       const key = found.keys[r];
       let lo = 0;
@@ -216,14 +217,23 @@ export class SqliteStore implements IndexStore {
         else hi = mid;
       }
       for (let i = lo; i < k.length && k[i] === key; i++) {
-        // One row per (tonight's article, stored article): t < 2^21 and n < 2^32 fit in a double exactly.
-        const pair = t[i] * 2 ** 32 + found.rows[r];
-        if (seen.has(pair)) continue;
-        seen.add(pair);
-        out.push(withSignature ? { t: t[i], id: d.id, signature: d.signature as Uint32Array } : { t: t[i], id: d.id });
+        if (count === pairs.length) {
+          const grown = new Float64Array(pairs.length * 2);
+          grown.set(pairs);
+          pairs = grown;
+        }
+        pairs[count++] = t[i] * 2 ** 32 + found.rows[r];
       }
     }
-    return out.sort((x, y) => x.t - y.t || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+    const sorted = pairs.subarray(0, count).sort();
+    const out: Array<{ t: number; id: string; signature?: Uint32Array }> = [];
+    for (let i = 0; i < sorted.length; i++) {
+      if (i > 0 && sorted[i] === sorted[i - 1]) continue;
+      const article = Math.floor(sorted[i] / 2 ** 32);
+      const d = docs.get(sorted[i] - article * 2 ** 32) as { id: string; signature?: Uint32Array };
+      out.push(withSignature ? { t: article, id: d.id, signature: d.signature as Uint32Array } : { t: article, id: d.id });
+    }
+    return out;
   }
 
   /** Rows of a band table under any of `keys`: (key, row) pairs, each distinct key an indexed probe. */
