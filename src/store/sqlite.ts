@@ -64,9 +64,12 @@ interface BandKeys {
  * key costs far more in calls than the probes themselves; a temporary table of millions of keys cost more
  * to fill than the probes.
  */
-function* joinEach<T>(q: Database.Statement, keys: Uint32Array, ...params: unknown[]): Generator<T> {
+function* joinEach<T>(q: Database.Statement, keys: Uint32Array | readonly string[], ...params: unknown[]): Generator<T> {
   const BATCH = 50_000;
-  for (let i = 0; i < keys.length; i += BATCH) yield* q.iterate(JSON.stringify(Array.from(keys.subarray(i, i + BATCH))), ...params) as Iterable<T>;
+  for (let i = 0; i < keys.length; i += BATCH) {
+    const part = keys instanceof Uint32Array ? Array.from(keys.subarray(i, i + BATCH)) : keys.slice(i, i + BATCH);
+    yield* q.iterate(JSON.stringify(part), ...params) as Iterable<T>;
+  }
 }
 
 /** The keys of `a` that `b` does not have, per table. */
@@ -156,11 +159,8 @@ export class SqliteStore implements IndexStore {
   /** One text column of the stored articles, by id (absent ids are left out). */
   private columnById(column: 'text_hash' | 'first_night', ids: string[]): Map<string, string> {
     const out = new Map<string, string>();
-    const q = this.db.prepare(`SELECT ${column} FROM docs WHERE id = ?`).pluck();
-    for (const id of ids) {
-      const v = q.get(id) as string | undefined;
-      if (v !== undefined) out.set(id, v);
-    }
+    const q = this.db.prepare(`SELECT d.id, d.${column} FROM json_each(?) j JOIN docs d ON d.id = j.value`).raw();
+    for (const [id, v] of joinEach<[string, string]>(q, ids)) out.set(id, v);
     return out;
   }
 
@@ -288,11 +288,15 @@ export class SqliteStore implements IndexStore {
   }
 
   load(ids: string[]): StoredDoc[] {
-    const q = this.db.prepare('SELECT s.file, d.record_at, d.record_bytes, d.story_id FROM docs d JOIN segments s ON s.id = d.segment WHERE d.id = ?');
+    // Where each record is, asked in batches (one query per id cost more in calls than in lookups); the
+    // records then come back in the order of `ids`.
+    const q = this.db.prepare('SELECT d.id, s.file, d.record_at, d.record_bytes, d.story_id FROM json_each(?) j JOIN docs d ON d.id = j.value JOIN segments s ON s.id = d.segment').raw();
+    const where = new Map<string, { file: string; at: number; bytes: number; storyId: string | null }>();
+    for (const [id, file, at, bytes, storyId] of joinEach<[string, string, number, number, string | null]>(q, ids)) where.set(id, { file, at, bytes, storyId });
     const found: Array<{ file: string; at: number; bytes: number; storyId: string | null }> = [];
     for (const id of ids) {
-      const r = q.get(id) as { file: string; record_at: number; record_bytes: number; story_id: string | null } | undefined;
-      if (r) found.push({ file: r.file, at: r.record_at, bytes: r.record_bytes, storyId: r.story_id });
+      const f = where.get(id);
+      if (f) found.push(f);
     }
     const bytes = this.segments.readMany(found);
     return found.map((f, i) => ({ ...decodeRecord(bytes[i]), storyId: f.storyId }));
