@@ -125,6 +125,8 @@ export interface RunResult {
   /** Tonight's articles are articles[0, tonight); the rest were loaded from the index. */
   night: {
     tonight: number;
+    /** Earlier articles that matched tonight's bands (or a template learned tonight), and those kept with their stories. */
+    historyMatched: number;
     historyLoaded: number;
     tonightBands: Array<{ docKeys: Uint32Array; passageKeys: Uint32Array }>;
     tonightParagraphs: Array<{ outlet: string; hash: number; title: number }>;
@@ -342,6 +344,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
 
     // Earlier nights: stored articles that share a band with tonight, within the window, and the rest of their stories.
     let historyLoaded = 0;
+    let historyMatched = 0;
     // Seconds of the history stage's parts (run.json).
     const historyParts = { match: 0, load: 0, stock_phrases: 0, sign: 0 };
     if (history) {
@@ -452,6 +455,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       historyParts.load = round(historyParts.load);
       historyParts.stock_phrases = round(historyParts.stock_phrases);
       historyLoaded = loaded.length;
+      historyMatched = matched.length;
       docSigs = concatAll([docSigs, await signAll(pool, sketches.slice(tonightCount).map((x) => x.shingles), k, cfg.seed)]);
       historyParts.sign = round(t() - historyParts.match - historyParts.load - historyParts.stock_phrases);
       stage('history', t(), historyLoaded, `${matched.length} earlier articles matched, ${historyLoaded} kept with their stories (window ${history.windowDays} days)`, historyParts);
@@ -560,7 +564,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       const replaced = articles.slice(0, tonightCount).filter((a, i) => (counted as Uint8Array)[i] === 1 && known.has(a.id)).map((a) => a.id);
       shingleDeltas = deltasOf(stored, countSets(history.store.load(replaced).map(contentShingles)));
     }
-    const night = { tonight: tonightCount, historyLoaded, tonightBands, tonightParagraphs, tonightSigs: docSigs.subarray(0, tonightCount * k), textHashes, shingleDeltas, paragraphSets: history ? paraSets.slice(0, tonightCount) : [] };
+    const night = { tonight: tonightCount, historyMatched, historyLoaded, tonightBands, tonightParagraphs, tonightSigs: docSigs.subarray(0, tonightCount * k), textHashes, shingleDeltas, paragraphSets: history ? paraSets.slice(0, tonightCount) : [] };
     return { articles, analyses, sketches, rejected, pairs, nearDuplicateClusters, storyClusters, provenance, summary, night, texts: new ArticleTexts(articles, spill) };
   } catch (e) {
     spill.close();
@@ -788,7 +792,8 @@ async function writeNight(opts: RunOptions, wall: () => number, store: IndexStor
       added,
       updated: changed,
       unchanged: tonight - added - changed,
-      earlier_articles_matched: full.night.historyLoaded,
+      earlier_articles_matched: full.night.historyMatched,
+      earlier_articles_kept: full.night.historyLoaded,
       clusters_new: clusterRows.filter((r) => r.status === 'new').length,
       clusters_grown: clusterRows.filter((r) => r.status === 'grown').length,
     };

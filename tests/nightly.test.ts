@@ -103,7 +103,7 @@ describe('nightly runs against the persistent index', () => {
     // The feed carries only tonight's articles: the copy is a duplicate of an earlier canonical.
     expect(readJsonl(path.join(dir, 'o2', 'dedup.jsonl.gz'))).toEqual([]);
     const run = JSON.parse(readFileSync(path.join(dir, 'o2', 'run.json'), 'utf8'));
-    expect(run.index).toMatchObject({ added: 1, updated: 0, earlier_articles_matched: 1, clusters_grown: 2 });
+    expect(run.index).toMatchObject({ added: 1, updated: 0, earlier_articles_matched: 1, earlier_articles_kept: 1, clusters_grown: 2 });
     // The earlier article's text comes back from the line the index kept, as it was.
     const report = JSON.parse(readFileSync(path.join(dir, 'o2', 'report.json'), 'utf8')) as { articles: Array<{ id: string; text: string }> };
     expect(report.articles.find((x) => x.id === 'wna-002')?.text).toBe(origin.text);
