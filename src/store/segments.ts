@@ -77,7 +77,7 @@ export class SegmentFiles {
   }
 
   /**
-   * Many records, each in a Buffer of its own, returned in the order asked but read in file and offset order,
+   * Many records, each a Buffer view into a shared slab, returned in the order asked but read in file and offset order,
    * so that loading a night's earlier articles reads each segment front to back (the kernel reads ahead)
    * rather than hopping about it in id order. One read a record: reading neighbours together, gaps included,
    * was slower from a cold page cache (13.2 s against 10.3 s for 63k records).
@@ -85,7 +85,21 @@ export class SegmentFiles {
   readMany(places: Array<{ file: string; at: number; bytes: number }>): Buffer[] {
     const order = places.map((_, i) => i).sort((x, y) => (places[x].file < places[y].file ? -1 : places[x].file > places[y].file ? 1 : places[x].at - places[y].at));
     const out: Buffer[] = new Array<Buffer>(places.length);
-    for (const i of order) out[i] = this.read(places[i].file, places[i].at, places[i].bytes);
+    // Records are read into slabs of 4 MB, each at a 4-byte boundary (decodeRecord's typed views need it): a
+    // buffer of its own per record cost ~28 us each to allocate at 1M articles (2.8 s for 100k records).
+    const SLAB = 4 << 20;
+    let slab = Buffer.alloc(0);
+    let used = 0;
+    for (const i of order) {
+      const { file, at, bytes } = places[i];
+      const room = (bytes + 3) & ~3;
+      if (used + room > slab.length) {
+        slab = Buffer.allocUnsafeSlow(Math.max(SLAB, room));
+        used = 0;
+      }
+      out[i] = this.readInto(slab.subarray(used, used + bytes), file, at);
+      used += room;
+    }
     return out;
   }
 
@@ -100,8 +114,12 @@ export class SegmentFiles {
 
   /** `length` bytes of a segment from `offset`. */
   read(name: string, offset: number, length: number): Buffer {
-    const out = Buffer.allocUnsafe(length);
-    if (readFully(this.fd(name), out, offset) < length) throw new Error(`segment ${name} ends before byte ${offset + length} (the index names a record past its end)`);
+    return this.readInto(Buffer.allocUnsafe(length), name, offset);
+  }
+
+  /** Fills `out` from a segment at `offset`. */
+  private readInto(out: Buffer, name: string, offset: number): Buffer {
+    if (readFully(this.fd(name), out, offset) < out.length) throw new Error(`segment ${name} ends before byte ${offset + out.length} (the index names a record past its end)`);
     return out;
   }
 
