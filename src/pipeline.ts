@@ -443,7 +443,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
         if (i !== undefined && mayLink(sketches[m.t].shingles, directSketches[i].shingles, vopts)) linkable.add(m.id);
       }
       const stories = new Set(direct.flatMap((d) => (linkable.has(d.article.id) && d.storyId ? [d.storyId] : [])));
-      const keep = direct.map((d) => linkable.has(d.article.id) || (d.storyId !== null && d.storyId !== undefined && stories.has(d.storyId)));
+      const keep = direct.map((d) => linkable.has(d.article.id) || Boolean(d.storyId && stories.has(d.storyId)));
       const more = timedLoad(history.store.storyMembers([...stories].sort(cmp), new Set([...tonightIds, ...matched])));
       const moreSketches = sketchLoaded(more);
       const loaded = [...direct.flatMap((d, i) => (keep[i] ? [{ d, sketch: directSketches[i] }] : [])), ...more.map((d, i) => ({ d, sketch: moreSketches[i] }))].sort((x, y) => cmp(x.d.article.id, y.d.article.id));

@@ -177,7 +177,7 @@ export class SqliteStore implements IndexStore {
   }
 
   matchPassageBands(keys: KeyRows, sinceMs: number, untilMs: number, exclude: Set<string>): Array<{ t: number; id: string }> {
-    return this.matchBands('passage_bands', keys, sinceMs, untilMs, exclude, false).map(({ t, id }) => ({ t, id }));
+    return this.matchBands('passage_bands', keys, sinceMs, untilMs, exclude, false);
   }
 
   /** (tonight's article, stored article) pairs under a shared key of `table`, each once, in article order. */
