@@ -1,10 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLI, neardup, readJsonl, ROOT, tempDir } from './helpers/cli.js';
+import { readBandRun } from '../src/store/band-files.js';
 
 /** The sample night split into three nights by publication day (the .txt files are dated the 20th). */
 function splitNights(): string[] {
@@ -35,25 +36,58 @@ function indexedClusters(state: string): Record<string, string[]> {
   return out;
 }
 
-/** The segment and counts files in the state folder, and those the index names: the same once a run has finished. */
+/** The segment, band and counts files in the state folder, and those the index names: the same once a run has finished. */
 function segmentFiles(state: string): { onDisk: string[]; named: string[] } {
   const db = new Database(path.join(state, 'index.sqlite'), { readonly: true });
   const named = (db.prepare('SELECT file FROM segments ORDER BY file').pluck().all() as string[]).sort();
   const counts = db.prepare("SELECT value FROM meta WHERE key = 'counts_file'").pluck().get() as string;
   db.close();
   expect(readdirSync(path.join(state, 'counts'))).toEqual([counts]);
-  return { onDisk: readdirSync(path.join(state, 'segments')).sort(), named };
+  const files = readdirSync(path.join(state, 'segments')).sort();
+  // Each segment has its band file beside it, and no band file outlives its segment.
+  expect(files.filter((f) => f.endsWith('.bands'))).toEqual(named.map((f) => f.replace(/\.seg$/, '.bands')).sort());
+  return { onDisk: files.filter((f) => !f.endsWith('.bands')), named };
 }
 
-/** The band and paragraph tables' rows, with articles named by id (row numbers differ between indexes). */
+/**
+ * The band rows (from the band files, those valid: in the file of their article's current segment) and the
+ * paragraph table's rows, with articles named by id (row numbers differ between indexes).
+ */
 function keyRows(state: string): Record<string, string[]> {
   const db = new Database(path.join(state, 'index.sqlite'), { readonly: true });
-  const out: Record<string, string[]> = {};
-  for (const [table, key] of [['doc_bands', 'key'], ['passage_bands', 'key'], ['doc_paragraphs', 'hash']]) {
-    out[table] = (db.prepare(`SELECT t.${key} || ' ' || d.id FROM ${table} t JOIN docs d ON d.n = t.n`).pluck().all() as string[]).sort();
+  const docs = new Map((db.prepare('SELECT n, id, segment FROM docs').all() as Array<{ n: number; id: string; segment: number }>).map((d) => [d.n, d]));
+  const out: Record<string, string[]> = { doc_bands: [], passage_bands: [] };
+  for (const { id: segment, file } of db.prepare('SELECT id, file FROM segments').all() as Array<{ id: number; file: string }>) {
+    for (const [table, kind] of [['doc_bands', 'doc'], ['passage_bands', 'passage']] as const) {
+      const run = readBandRun(path.join(state, 'segments', file.replace(/\.seg$/, '.bands')), kind);
+      run.keys.forEach((key, i) => {
+        const d = docs.get(run.rows[i]);
+        if (d?.segment === segment) out[table].push(`${key} ${d.id}`);
+      });
+    }
   }
+  for (const k of Object.keys(out)) out[k].sort();
+  out.doc_paragraphs = (db.prepare(`SELECT t.hash || ' ' || d.id FROM doc_paragraphs t JOIN docs d ON d.n = t.n`).pluck().all() as string[]).sort();
   db.close();
   return out;
+}
+
+/** One night into an index (its outputs in the state folder, under out-<night>). */
+function runNight(night: string, state: string): void {
+  const r = neardup(['run', '--input', night, '--output', path.join(state, 'out-' + path.basename(night)), '--state', state, '--quiet']);
+  expect(r.code, r.stderr).toBe(0);
+}
+
+/** The later nights run on two indexes (the current layout, an older one) give byte-identical outputs. */
+function sameNightsAfter(later: string[], state: string, oldLayout: string): void {
+  for (const n of later) {
+    runNight(n, state);
+    runNight(n, oldLayout);
+    for (const f of ['pairs.jsonl', 'clusters.jsonl', 'dedup.jsonl.gz']) {
+      const out = 'out-' + path.basename(n);
+      expect(readFileSync(path.join(oldLayout, out, f)).equals(readFileSync(path.join(state, out, f))), f).toBe(true);
+    }
+  }
 }
 
 function oneRunClusters(out: string): Record<string, string[]> {
@@ -222,11 +256,7 @@ describe('nightly runs against the persistent index', () => {
   it('rekeys outlet paragraphs of an index keyed by outlet first, and the nights after run as before', () => {
     const state = tempDir('state-');
     const oldLayout = tempDir('state-');
-    const run = (n: string, st: string): void => {
-      const r = neardup(['run', '--input', n, '--output', path.join(st, 'out-' + path.basename(n)), '--state', st, '--quiet']);
-      expect(r.code, r.stderr).toBe(0);
-    };
-    run(nights[0], state);
+    runNight(nights[0], state);
     cpSync(state, oldLayout, { recursive: true });
     // The layout before paragraph-first keys, with the same rows.
     const db = new Database(path.join(oldLayout, 'index.sqlite'));
@@ -237,14 +267,7 @@ describe('nightly runs against the persistent index', () => {
     db.exec('INSERT INTO outlet_paragraphs SELECT outlet, hash, title FROM op');
     db.exec('DROP TABLE op');
     db.close();
-    for (const n of nights.slice(1)) {
-      run(n, state);
-      run(n, oldLayout);
-      for (const f of ['pairs.jsonl', 'clusters.jsonl', 'dedup.jsonl.gz']) {
-        const out = 'out-' + path.basename(n);
-        expect(readFileSync(path.join(oldLayout, out, f)).equals(readFileSync(path.join(state, out, f))), f).toBe(true);
-      }
-    }
+    sameNightsAfter(nights.slice(1), state, oldLayout);
     const tables = (st: string): { sql: string; rows: unknown[] } => {
       const d = new Database(path.join(st, 'index.sqlite'), { readonly: true });
       const sql = d.prepare("SELECT sql FROM sqlite_master WHERE name = 'outlet_paragraphs'").pluck().get() as string;
@@ -255,6 +278,38 @@ describe('nightly runs against the persistent index', () => {
     const rekeyed = tables(oldLayout);
     expect(rekeyed.sql).toMatch(/PRIMARY KEY \(hash, outlet, title\)/);
     expect(rekeyed.rows).toEqual(tables(state).rows);
+  });
+
+  it('moves the band rows of an index that kept them in tables into band files, and the nights after run as before', () => {
+    const state = tempDir('state-');
+    const oldLayout = tempDir('state-');
+    runNight(nights[0], state);
+    runNight(nights[1], state);
+    cpSync(state, oldLayout, { recursive: true });
+    // The layout before band files: the same valid rows in two tables, no band files, segments without dates.
+    const before = keyRows(state);
+    expect(before.passage_bands.length).toBeGreaterThan(0);
+    const db = new Database(path.join(oldLayout, 'index.sqlite'));
+    db.exec('CREATE TABLE doc_bands (key INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (key, n)) WITHOUT ROWID');
+    db.exec('CREATE TABLE passage_bands (key INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (key, n)) WITHOUT ROWID');
+    const nOf = new Map((db.prepare('SELECT id, n FROM docs').all() as Array<{ id: string; n: number }>).map((d) => [d.id, d.n]));
+    for (const table of ['doc_bands', 'passage_bands'] as const) {
+      const insert = db.prepare(`INSERT INTO ${table} (key, n) VALUES (?, ?)`);
+      for (const row of before[table]) {
+        const [key, id] = row.split(' ');
+        insert.run(Number(key), nOf.get(id));
+      }
+    }
+    db.exec('ALTER TABLE segments DROP COLUMN t_min; ALTER TABLE segments DROP COLUMN t_max;');
+    db.close();
+    for (const f of readdirSync(path.join(oldLayout, 'segments'))) if (f.endsWith('.bands')) rmSync(path.join(oldLayout, 'segments', f));
+    sameNightsAfter(nights.slice(2), state, oldLayout);
+    expect(keyRows(oldLayout)).toEqual(keyRows(state));
+    const d = new Database(path.join(oldLayout, 'index.sqlite'), { readonly: true });
+    expect(d.prepare("SELECT name FROM sqlite_master WHERE name IN ('doc_bands', 'passage_bands')").all()).toEqual([]);
+    d.close();
+    const segments = segmentFiles(oldLayout);
+    expect(segments.onDisk).toEqual(segments.named);
   });
 
   it('gc removes old articles with everything that belongs to them', () => {

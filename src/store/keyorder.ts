@@ -43,4 +43,26 @@ export class KeyRows {
     }
     return { keys, values };
   }
+
+  /**
+   * The rows in (key, value) order: ordered() places them by the top 16 bits of the key; each of those
+   * ranges is then sorted as doubles packing the low 16 bits of the key with the value (< 2^48: exact).
+   */
+  sorted(): { keys: Uint32Array; values: Uint32Array } {
+    const { keys, values } = this.ordered();
+    const packed = new Float64Array(keys.length);
+    for (let i = 0; i < keys.length; i++) packed[i] = (keys[i] & 0xffff) * 2 ** 32 + values[i];
+    for (let start = 0; start < keys.length; ) {
+      let end = start + 1;
+      while (end < keys.length && keys[end] >>> 16 === keys[start] >>> 16) end++;
+      if (end - start > 1) packed.subarray(start, end).sort();
+      start = end;
+    }
+    for (let i = 0; i < keys.length; i++) {
+      const low = Math.floor(packed[i] / 2 ** 32);
+      values[i] = packed[i] - low * 2 ** 32;
+      keys[i] = ((keys[i] & 0xffff0000) | low) >>> 0;
+    }
+    return { keys, values };
+  }
 }

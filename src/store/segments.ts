@@ -12,8 +12,14 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { readFully, writeFully } from '../util/files.js';
+import { BAND_EXT } from './band-files.js';
 
 const EXT = '.seg';
+
+/** The band file beside a segment (see band-files.ts): same name, its own extension. */
+export function bandFileOf(segmentFile: string): string {
+  return segmentFile.slice(0, -EXT.length) + BAND_EXT;
+}
 /** Bytes gathered before each write. */
 const WRITE_CHUNK = 1 << 22;
 
@@ -60,6 +66,7 @@ export class SegmentWriter {
       /* closed already */
     }
     rmSync(this.file, { force: true });
+    rmSync(bandFileOf(this.file), { force: true });
   }
 }
 
@@ -123,11 +130,20 @@ export class SegmentFiles {
     return out;
   }
 
-  /** Remove the segment files not in `named` (only under the run lock: a running night's segment is unnamed until it commits). */
+  /** Path of a segment's band file. */
+  bandFile(name: string): string {
+    return bandFileOf(path.join(this.dir, name));
+  }
+
+  /**
+   * Remove the segment files not in `named`, with their band files (only under the run lock: a running
+   * night's segment is unnamed until it commits).
+   */
   sweep(named: Set<string>): number {
     let removed = 0;
     for (const f of readdirSync(this.dir)) {
-      if (!f.endsWith(EXT) || named.has(f)) continue;
+      const segment = f.endsWith(BAND_EXT) ? f.slice(0, -BAND_EXT.length) + EXT : f;
+      if (!segment.endsWith(EXT) || named.has(segment)) continue;
       this.closeFile(f);
       rmSync(path.join(this.dir, f), { force: true });
       removed++;
@@ -138,7 +154,7 @@ export class SegmentFiles {
   bytes(): number {
     let total = 0;
     for (const f of readdirSync(this.dir)) {
-      if (!f.endsWith(EXT)) continue;
+      if (!f.endsWith(EXT) && !f.endsWith(BAND_EXT)) continue;
       try {
         total += statSync(path.join(this.dir, f)).size;
       } catch {

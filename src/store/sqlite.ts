@@ -4,13 +4,15 @@
  * index as it was before the night or with the whole night in it.
  * Each article's record (the article with its line, its analysis and paragraph
  * sets, in the binary layout of record.ts) lives in a segment file
- * beside the database (see segments.ts); the docs table says where. Band keys
- * live in key-ordered tables for the next nights' lookups.
+ * beside the database (see segments.ts); the docs table says where. The
+ * segment's articles' band keys, sorted, are in a band file beside it
+ * (band-files.ts) for the next nights' lookups.
  */
 import Database from 'better-sqlite3';
 import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { KeyRows } from './keyorder.js';
+import { matchRun, readBandRun, writeBandFile, type BandKind } from './band-files.js';
 import { IncompatibleIndexError, type IndexStore, type StoredDoc, type StoreStats } from './index.js';
 import { SegmentFiles, type SegmentWriter } from './segments.js';
 import { decodeKeys, decodeRecord, encodeKeys, encodeRecord, type DocRecord } from './record.js';
@@ -39,19 +41,21 @@ CREATE TABLE IF NOT EXISTS docs (
 CREATE INDEX IF NOT EXISTS docs_story ON docs(story_id);
 CREATE INDEX IF NOT EXISTS docs_time ON docs(time);
 CREATE INDEX IF NOT EXISTS docs_segment ON docs(segment);
--- The segment files that hold the articles' records (in the segments folder beside this file).
-CREATE TABLE IF NOT EXISTS segments (id INTEGER PRIMARY KEY, file TEXT NOT NULL UNIQUE);
--- Band and paragraph rows are clustered by key: a night inserts them in key order, and no index by n is kept
+-- The segment files that hold the articles' records (in the segments folder beside this file), each with its
+-- band file; t_min and t_max bound its articles' dates when all are dated (else NULL: always looked in).
+CREATE TABLE IF NOT EXISTS segments (id INTEGER PRIMARY KEY, file TEXT NOT NULL UNIQUE, t_min REAL, t_max REAL);
+-- Paragraph rows are clustered by hash: a night inserts them in hash order, and no index by n is kept
 -- (an article's own keys, in docs.band_keys, say which rows to delete when it is replaced or collected).
-CREATE TABLE IF NOT EXISTS doc_bands (key INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (key, n)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS passage_bands (key INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (key, n)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS doc_paragraphs (hash INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (hash, n)) WITHOUT ROWID;
 -- Keyed by paragraph first: a night asks for the rows of its own paragraphs, not for whole outlets.
 CREATE TABLE IF NOT EXISTS outlet_paragraphs (hash INTEGER NOT NULL, outlet TEXT NOT NULL, title INTEGER NOT NULL, PRIMARY KEY (hash, outlet, title)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS runs (run INTEGER PRIMARY KEY, night TEXT NOT NULL, finished TEXT NOT NULL, summary TEXT NOT NULL);
 `;
 
-/** An article's own rows in the band and paragraph tables (distinct keys), kept to delete them later. */
+/**
+ * An article's own band and paragraph keys (distinct). Its paragraph rows are deleted by them when it is
+ * replaced or collected; its band rows need no deleting (they are valid only in its current segment's file).
+ */
 interface BandKeys {
   doc: Uint32Array;
   passage: Uint32Array;
@@ -107,6 +111,7 @@ export class SqliteStore implements IndexStore {
     this.rekeyOutletParagraphs();
     this.db.exec(SCHEMA);
     this.segments = new SegmentFiles(path.join(dir, 'segments'));
+    this.moveBandsToFiles();
     this.counts = new CountsFiles(path.join(dir, 'counts'));
     this.countsFile = (this.db.prepare("SELECT value FROM meta WHERE key = 'counts_file'").pluck().get() as string | undefined) ?? null;
   }
@@ -123,6 +128,37 @@ export class SqliteStore implements IndexStore {
       this.db.exec(SCHEMA);
       this.db.exec('INSERT INTO outlet_paragraphs (hash, outlet, title) SELECT hash, outlet, title FROM outlet_paragraphs_by_outlet ORDER BY hash, outlet, title');
       this.db.exec('DROP TABLE outlet_paragraphs_by_outlet');
+    })();
+  }
+
+  /**
+   * Indexes written before band files keep band rows in two SQLite tables (and segments without dates):
+   * their rows are written once into each segment's band file, then the tables go. Killed midway, the
+   * tables are still there and the next open does it again.
+   */
+  private moveBandsToFiles(): void {
+    const columns = this.db.prepare("SELECT name FROM pragma_table_info('segments')").pluck().all() as string[];
+    if (!columns.includes('t_min')) this.db.exec('ALTER TABLE segments ADD COLUMN t_min REAL; ALTER TABLE segments ADD COLUMN t_max REAL;');
+    const tables = this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name IN ('doc_bands', 'passage_bands')").pluck().all() as string[];
+    if (tables.length === 0) return;
+    // Each article's segment, by row; then each table read once, in its own order.
+    const segmentOf = new Map<number, number>();
+    for (const [n, segment] of this.db.prepare('SELECT n, segment FROM docs').raw().iterate() as Iterable<[number, number]>) segmentOf.set(n, segment);
+    const rows = new Map<number, { doc: KeyRows; passage: KeyRows }>();
+    for (const segment of this.db.prepare('SELECT id FROM segments').pluck().all() as number[]) rows.set(segment, { doc: new KeyRows(), passage: new KeyRows() });
+    for (const [table, kind] of [['doc_bands', 'doc'], ['passage_bands', 'passage']] as const) {
+      if (!tables.includes(table)) continue;
+      for (const [key, n] of this.db.prepare(`SELECT key, n FROM ${table}`).raw().iterate() as Iterable<[number, number]>) {
+        const segment = segmentOf.get(n);
+        if (segment !== undefined) rows.get(segment)?.[kind].push(key, n);
+      }
+    }
+    for (const [segment, r] of rows) {
+      const file = this.db.prepare('SELECT file FROM segments WHERE id = ?').pluck().get(segment) as string;
+      writeBandFile(this.segments.bandFile(file), r.doc, r.passage);
+    }
+    this.db.transaction(() => {
+      for (const table of tables) this.db.exec(`DROP TABLE ${table}`);
     })();
   }
 
@@ -173,18 +209,17 @@ export class SqliteStore implements IndexStore {
   }
 
   matchArticleBands(keys: KeyRows, sinceMs: number, untilMs: number, exclude: Set<string>): Array<{ t: number; id: string; signature: Uint32Array }> {
-    return this.matchBands('doc_bands', keys, sinceMs, untilMs, exclude, true) as Array<{ t: number; id: string; signature: Uint32Array }>;
+    return this.matchBands('doc', keys, sinceMs, untilMs, exclude, true) as Array<{ t: number; id: string; signature: Uint32Array }>;
   }
 
   matchPassageBands(keys: KeyRows, sinceMs: number, untilMs: number, exclude: Set<string>): Array<{ t: number; id: string }> {
-    return this.matchBands('passage_bands', keys, sinceMs, untilMs, exclude, false);
+    return this.matchBands('passage', keys, sinceMs, untilMs, exclude, false);
   }
 
-  /** (tonight's article, stored article) pairs under a shared key of `table`, each once, in article order. */
-  private matchBands(table: 'doc_bands' | 'passage_bands', keys: KeyRows, sinceMs: number, untilMs: number, exclude: Set<string>, withSignature: boolean): Array<{ t: number; id: string; signature?: Uint32Array }> {
-    // Tonight's distinct keys, in key order, are looked up in batches; each stored row found is paired with
-    // tonight's articles under that key. The stored articles are then read once each: joining docs inside the
-    // query made SQLite sort and de-duplicate wide rows, 10-30x slower on a 100k night.
+  /** (tonight's article, stored article) pairs under a shared key of one kind, each once, in article order. */
+  private matchBands(kind: BandKind, keys: KeyRows, sinceMs: number, untilMs: number, exclude: Set<string>, withSignature: boolean): Array<{ t: number; id: string; signature?: Uint32Array }> {
+    // Tonight's distinct keys, in key order, are merged with the band files of the window; each stored row
+    // found is paired with tonight's articles under that key. The stored articles are then read once each.
     // First tonight's (key, article) rows, fully sorted by key: packed in one double each (key < 2^32, and
     // article < 2^21, the limit of a night everywhere pairs are packed).
     if (!this.anyInWindow(sinceMs, untilMs)) return [];
@@ -199,14 +234,15 @@ export class SqliteStore implements IndexStore {
       k[i] = Math.floor(packed[i] / 2 ** 21);
       t[i] = packed[i] - k[i] * 2 ** 21;
     }
-    const found = this.rowsWithKeys(table, k);
+    const found = this.rowsWithKeys(kind, toSet(k), sinceMs, untilMs);
     const docs = this.docsInWindow(found.rows, sinceMs, untilMs, exclude, withSignature);
     // (tonight's article, stored row) pairs, each packed in one double (t < 2^21 and n < 2^32 fit exactly),
     // then sorted and taken once each: no Set of millions of pairs, no sort of objects by their ids.
     let pairs = new Float64Array(1 << 16);
     let count = 0;
     for (let r = 0; r < found.rows.length; r++) {
-      if (!docs.has(found.rows[r])) continue;
+      // A row is valid in the file of its article's current segment only.
+      if (docs.get(found.rows[r])?.segment !== found.segments[r]) continue;
       // Tonight's articles under this key: a run of the sorted keys, found by binary search.
       const key = found.keys[r];
       let lo = 0;
@@ -236,13 +272,19 @@ export class SqliteStore implements IndexStore {
     return out;
   }
 
-  /** Rows of a band table under any of `keys`: (key, row) pairs, each distinct key an indexed probe. */
-  private rowsWithKeys(table: 'doc_bands' | 'passage_bands', keys: Uint32Array): { keys: number[]; rows: number[] } {
-    const q = this.db.prepare(`SELECT b.key, b.n FROM json_each(?) j JOIN ${table} b ON b.key = j.value`).raw();
-    const out = { keys: [] as number[], rows: [] as number[] };
-    for (const [key, n] of joinEach<[number, number]>(q, toSet(keys))) {
-      out.keys.push(key);
-      out.rows.push(n);
+  /**
+   * Band rows of one kind under any of `keys` (sorted, distinct), from the band files of segments whose
+   * articles' dates reach into [sinceMs, untilMs]: (key, row, segment) triples, one merge per file.
+   */
+  private rowsWithKeys(kind: BandKind, keys: Uint32Array, sinceMs: number, untilMs: number): { keys: number[]; rows: number[]; segments: number[] } {
+    const out = { keys: [] as number[], rows: [] as number[], segments: [] as number[] };
+    const segments = this.db.prepare('SELECT id, file FROM segments WHERE t_min IS NULL OR t_max IS NULL OR (t_max >= ? AND t_min <= ?) ORDER BY id').raw().all(sinceMs, untilMs) as Array<[number, string]>;
+    for (const [segment, file] of segments) {
+      matchRun(readBandRun(this.segments.bandFile(file), kind), keys, (key, row) => {
+        out.keys.push(key);
+        out.rows.push(row);
+        out.segments.push(segment);
+      });
     }
     return out;
   }
@@ -261,14 +303,14 @@ export class SqliteStore implements IndexStore {
    * signature when asked. Probed in batches (one query a row cost 15 s of a 100k night against 1M: millions
    * of rows share a band with tonight by chance).
    */
-  private docsInWindow(ns: number[], sinceMs: number, untilMs: number, exclude: Set<string>, withSignature: boolean): Map<number, { id: string; signature?: Uint32Array }> {
+  private docsInWindow(ns: number[], sinceMs: number, untilMs: number, exclude: Set<string>, withSignature: boolean): Map<number, { id: string; segment: number; signature?: Uint32Array }> {
     const q = this.db
-      .prepare(`SELECT d.n, d.id${withSignature ? ', d.signature' : ''} FROM json_each(?) j JOIN docs d ON d.n = j.value WHERE d.time IS NULL OR d.time BETWEEN ? AND ?`)
+      .prepare(`SELECT d.n, d.id, d.segment${withSignature ? ', d.signature' : ''} FROM json_each(?) j JOIN docs d ON d.n = j.value WHERE d.time IS NULL OR d.time BETWEEN ? AND ?`)
       .raw();
-    const out = new Map<number, { id: string; signature?: Uint32Array }>();
-    for (const [n, id, sig] of joinEach<[number, string, Buffer?]>(q, toSet(Uint32Array.from(ns)), sinceMs, untilMs)) {
+    const out = new Map<number, { id: string; segment: number; signature?: Uint32Array }>();
+    for (const [n, id, segment, sig] of joinEach<[number, string, number, Buffer?]>(q, toSet(Uint32Array.from(ns)), sinceMs, untilMs)) {
       if (exclude.has(id)) continue;
-      out.set(n, { id, signature: sig ? new Uint32Array(sig.buffer.slice(sig.byteOffset, sig.byteOffset + sig.byteLength)) : undefined });
+      out.set(n, { id, segment, signature: sig ? new Uint32Array(sig.buffer.slice(sig.byteOffset, sig.byteOffset + sig.byteLength)) : undefined });
     }
     return out;
   }
@@ -346,8 +388,8 @@ export class SqliteStore implements IndexStore {
     for (; i < a.length; i++) one.run(a[i], b[i]);
   }
 
-  /** (key, article row) pairs of a band or paragraph table, in key order. */
-  private insertRows(table: 'doc_bands' | 'passage_bands' | 'doc_paragraphs', keyColumn: 'key' | 'hash', rows: KeyRows): void {
+  /** (key, article row) pairs of the paragraph table, in key order. */
+  private insertRows(table: 'doc_paragraphs', keyColumn: 'hash', rows: KeyRows): void {
     const { keys, values } = rows.ordered();
     this.insertPairs((v) => `INSERT OR IGNORE INTO ${table} (${keyColumn}, n) VALUES ${v}`, keys, values);
   }
@@ -379,10 +421,13 @@ export class SqliteStore implements IndexStore {
     let countsFile = this.countsFile;
     const commit = this.db.transaction(() => {
       const segment = Number(this.db.prepare('INSERT INTO segments (file) VALUES (?)').run(path.basename(writer.file)).lastInsertRowid);
-      // Rows for the band and paragraph tables are gathered first, then inserted in key order.
+      // Band rows go to the segment's band file, paragraph rows to their table in key order: gathered first.
       const docBands = new KeyRows();
       const passageBands = new KeyRows();
       const paragraphs = new KeyRows();
+      // The segment's articles' dates (band files outside a night's window are not read).
+      let tMin = Infinity;
+      let tMax = -Infinity;
       for (const d of night.docs) {
         const old = before.get(d.article.id) as { n: number; band_keys: Buffer } | undefined;
         const keys: BandKeys = {
@@ -390,15 +435,18 @@ export class SqliteStore implements IndexStore {
           passage: Uint32Array.from(new Set(d.passageBands)),
           paragraphs: Uint32Array.from(new Set(d.analysis.paragraphs.filter((p) => p.kind === null && p.tokenCount > 0).map((p) => p.hash))),
         };
-        // A re-sent article keeps the rows of the keys it still has: only those of keys it lost go, only new
-        // ones are added. (Deleting and re-adding all of them made a re-run of a 100k night spend 230 s on
-        // single-row deletes, for rows it put back unchanged.)
+        // A re-sent article keeps the paragraph rows it still has: only those of paragraphs it lost go, only
+        // new ones are added. (Deleting and re-adding all of them made a re-run of a 100k night spend minutes
+        // on single-row deletes, for rows it put back unchanged.) Its band rows all go to tonight's file.
         let added = keys;
         if (old) {
           const oldKeys = decodeKeys(old.band_keys);
-          this.deleteKeys(old.n, keysNotIn(oldKeys, keys));
+          this.deleteParagraphRows(old.n, keysNotIn(oldKeys, keys).paragraphs);
           added = keysNotIn(keys, oldKeys);
         }
+        const time = d.article.time;
+        tMin = Math.min(tMin, Number.isNaN(time) ? -Infinity : time);
+        tMax = Math.max(tMax, Number.isNaN(time) ? Infinity : time);
         const inserted = upsert.run({
           id: d.article.id,
           outlet: d.article.outlet,
@@ -413,16 +461,17 @@ export class SqliteStore implements IndexStore {
         });
         // n is the row id: a re-sent article keeps its row, a new one gets the row just inserted.
         const n = old ? old.n : Number(inserted.lastInsertRowid);
-        for (const k of added.doc) docBands.push(k, n);
+        for (const k of keys.doc) docBands.push(k, n);
+        for (const k of keys.passage) passageBands.push(k, n);
         for (const h of added.paragraphs) paragraphs.push(h, n);
-        for (const k of added.passage) passageBands.push(k, n);
       }
       lap('documents');
-      this.insertRows('doc_bands', 'key', docBands);
-      lap('article_bands');
+      writeBandFile(this.segments.bandFile(path.basename(writer.file)), docBands, passageBands);
+      const dated = Number.isFinite(tMin) && Number.isFinite(tMax);
+      this.db.prepare('UPDATE segments SET t_min = ?, t_max = ? WHERE id = ?').run(dated ? tMin : null, dated ? tMax : null, segment);
+      lap('band_file');
       this.insertRows('doc_paragraphs', 'hash', paragraphs);
-      this.insertRows('passage_bands', 'key', passageBands);
-      lap('passage_bands_and_paragraphs');
+      lap('paragraphs');
       for (const m of night.memberships) member.run(m.clusterId, m.storyId, m.id);
       // In key order: the table is keyed by hash.
       for (const p of [...night.outletParagraphs].sort((x, y) => x.hash - y.hash)) para.run(p.hash, p.outlet, p.title);
@@ -463,14 +512,10 @@ export class SqliteStore implements IndexStore {
     return st;
   }
 
-  /** Delete an article's band and paragraph rows, by its keys (the tables are keyed by key, then n). */
-  private deleteKeys(n: number, keys: BandKeys): void {
-    const delD = this.prepared('DELETE FROM doc_bands WHERE key = ? AND n = ?');
-    const delP = this.prepared('DELETE FROM passage_bands WHERE key = ? AND n = ?');
-    const delQ = this.prepared('DELETE FROM doc_paragraphs WHERE hash = ? AND n = ?');
-    for (const k of keys.doc) delD.run(k, n);
-    for (const k of keys.passage) delP.run(k, n);
-    for (const h of keys.paragraphs) delQ.run(h, n);
+  /** Delete an article's paragraph rows, by their hashes (the table is keyed by hash, then n). */
+  private deleteParagraphRows(n: number, hashes: Uint32Array): void {
+    const del = this.prepared('DELETE FROM doc_paragraphs WHERE hash = ? AND n = ?');
+    for (const h of hashes) del.run(h, n);
   }
 
   gc(olderThanMs: number): number {
@@ -483,7 +528,7 @@ export class SqliteStore implements IndexStore {
       const sets: Uint32Array[] = [];
       for (const r of old) {
         sets.push(contentShingles(this.record(r)));
-        this.deleteKeys(r.n, decodeKeys(r.band_keys));
+        this.deleteParagraphRows(r.n, decodeKeys(r.band_keys).paragraphs);
         del.run(r.n);
       }
       countsFile = this.applyShingleDeltas(deltasOf(new ShingleCounts(), countSets(sets)), 'gc');
@@ -508,12 +553,20 @@ export class SqliteStore implements IndexStore {
       }
     }
     bytes += this.segments.bytes() + this.counts.bytes(this.countsFile);
+    // Live band rows: each article's own keys (its segment's band file has them; rows left in older files by
+    // articles that moved on are not counted).
+    let articleBands = 0;
+    let passageBands = 0;
+    for (const keys of this.db.prepare('SELECT band_keys FROM docs').pluck().iterate() as Iterable<Buffer>) {
+      articleBands += keys.readUInt32LE(0);
+      passageBands += keys.readUInt32LE(4);
+    }
     return {
       path: this.file,
       bytes,
       documents: one('SELECT COUNT(*) c FROM docs'),
-      article_bands: one('SELECT COUNT(*) c FROM doc_bands'),
-      passage_bands: one('SELECT COUNT(*) c FROM passage_bands'),
+      article_bands: articleBands,
+      passage_bands: passageBands,
       template_paragraphs: one('SELECT COUNT(*) c FROM outlet_paragraphs'),
       runs: one('SELECT COUNT(*) c FROM runs'),
       oldest: range.lo === null ? null : new Date(range.lo).toISOString(),
