@@ -683,45 +683,7 @@ async function writeNight(opts: RunOptions, wall: () => number, store: IndexStor
   }
   const { articles, analyses, pairs, nearDuplicateClusters, storyClusters } = res;
 
-  const t = timer();
-  // Plain code-unit order, not locale order: the same on every machine. Pairs are sorted by their ids and
-  // turned into records one at a time as they are written.
-  const ordered = (p: VerifiedPair): [string, string] => {
-    const x = articles[p.a].id;
-    const y = articles[p.b].id;
-    return x < y ? [x, y] : [y, x];
-  };
-  const pairOrder = pairs.map((p, i) => ({ i, ids: ordered(p) })).sort((m, n) => cmp(m.ids[0], n.ids[0]) || cmp(m.ids[1], n.ids[1]));
-  const pairRows = function* (): Generator<Record<string, unknown>> {
-    for (const { i } of pairOrder) yield pairRecord(pairs[i], articles, analyses);
-  };
-  // Deduplicated feed: canonicals and singletons, in input order, each once.
-  const clusterOf = new Map<number, Cluster>();
-  for (const c of nearDuplicateClusters) for (const m of c.members) clusterOf.set(m, c);
-  const storyOf = new Map<number, Cluster>();
-  for (const c of storyClusters) for (const m of c.members) storyOf.set(m, c);
-  // Each record is its input line as read, with the three keys appended (no parsing and re-serializing);
-  // a line that already has one of those keys is parsed and written with the new values in their place.
-  const dedupLines = function* (): Generator<Line> {
-    for (const a of articles.slice(0, tonight)) {
-      const c = clusterOf.get(a.index);
-      if (c && c.canonical !== a.index) continue;
-      const s = storyOf.get(a.index);
-      const keys = {
-        cluster_id: c ? nearDuplicateId(articles, c) : null,
-        duplicates: c ? c.members.filter((m) => m !== a.index).map((m) => articles[m].id) : [],
-        story_id: s ? storyId(articles, s) : null,
-      };
-      // writeLines copies the line's parts before it asks for the next line, so a peek is enough.
-      const line = res.texts.peekLine(a.index);
-      yield (line && appendKeys(line, keys)) ?? JSON.stringify({ ...res.texts.fields(a.index), ...keys }) + '\n';
-    }
-  };
-  // The writes run together: gzip works on libuv's threads while the main thread serializes the rest. The
-  // feed starts first, so compressing it, the longest part, is under way from the start.
-  const dedupWrite = writeLines(path.join(outputDir, 'dedup.jsonl.gz'), dedupLines(), true);
-  const writes: Array<Promise<unknown>> = [writeJsonl(path.join(outputDir, 'pairs.jsonl'), pairRows())];
-
+  const summary = res.summary as Record<string, unknown> & { stages: StageStat[]; counts: Record<string, unknown> };
   const clusterRow = (c: Cluster, kind: 'near-duplicate' | 'story'): Record<string, unknown> => ({
     cluster_id: kind === 'story' ? storyId(articles, c) : nearDuplicateId(articles, c),
     kind,
@@ -731,27 +693,12 @@ async function writeNight(opts: RunOptions, wall: () => number, store: IndexStor
     ...(store ? { status: statusOf(c) } : {}),
   });
   const clusterRows = [...nearDuplicateClusters.map((c) => clusterRow(c, 'near-duplicate')), ...storyClusters.map((c) => clusterRow(c, 'story'))];
-  writes.push(writeJsonl(path.join(outputDir, 'clusters.jsonl'), clusterRows));
-
-  writes.push(writeJsonl(path.join(outputDir, 'rejected.jsonl'), res.rejected));
-  // report.json is written piece by piece (article texts read back one at a time); the HTML report embeds the
-  // file as written. It is written with
-  // <, > and & as \u escapes (still the same JSON), so the page can embed it without another copy.
-  const report = reportJson(res);
-  writes.push(writeText(path.join(outputDir, 'report.json'), report.parts()));
-  await Promise.all(writes);
-  const dedupCount = await dedupWrite;
-  const writeSeconds = t();
-
-  const summary = res.summary as Record<string, unknown> & { stages: StageStat[]; counts: Record<string, unknown> };
-  summary.stages.push({ stage: 'write', seconds: round(writeSeconds), items: pairs.length + clusterRows.length + dedupCount, per_second: 0 });
-  summary.counts.dedup_articles = dedupCount;
-  logger.stage('write', `pairs.jsonl, clusters.jsonl, dedup.jsonl.gz (${dedupCount} articles), rejected.jsonl, report.json in ${writeSeconds.toFixed(2)}s`);
-  const result: RunResult = { ...res, outputDir };
+  let committed = '';
+  // Commit the night: tonight's articles (new or changed) with what later nights need, and the cluster and
+  // story of every article reclustered tonight, in one transaction. Records are appended to the night's
+  // segment here; the rest is written by a worker thread while this one writes the outputs below.
+  let committing: Promise<Record<string, number>> | undefined;
   if (store) {
-    // Commit the night: tonight's articles (new or changed) with what later nights need, and the
-    // cluster and story of every article reclustered tonight. One transaction.
-    const ts = timer();
     const known = store.textHashes(articles.slice(0, tonight).map((a) => a.id));
     const ndOf = new Map<number, string>();
     for (const c of full.nearDuplicateClusters) for (const m of c.members) ndOf.set(m, nearDuplicateId(full.articles, c));
@@ -798,9 +745,79 @@ async function writeNight(opts: RunOptions, wall: () => number, store: IndexStor
       clusters_grown: clusterRows.filter((r) => r.status === 'grown').length,
     };
     summary.index = { path: opts.state?.dir, window_days: opts.state?.windowDays, ...nightCounts };
-    const commitSeconds = store.commitNight({ shingleDeltas: full.night.shingleDeltas, nightId, docs: docs(), memberships, outletParagraphs: full.night.tonightParagraphs, summary: { ...nightCounts, inputs: opts.inputs, config: cfg } });
-    summary.stages.push({ stage: 'index', seconds: round(ts()), items: tonight, per_second: 0, parts: commitSeconds });
-    logger.stage('index', `${added} added, ${changed} updated, ${tonight - added - changed} unchanged; ${nightCounts.clusters_new} new clusters, ${nightCounts.clusters_grown} grown`);
+    committing = store.commitNight({ shingleDeltas: full.night.shingleDeltas, nightId, docs: docs(), memberships, outletParagraphs: full.night.tonightParagraphs, summary: { ...nightCounts, inputs: opts.inputs, config: cfg } });
+    // Its failure is reported where it is awaited, after the writes (not as an unhandled rejection meanwhile).
+    committing.catch(() => undefined);
+    committed = `${added} added, ${changed} updated, ${tonight - added - changed} unchanged; ${nightCounts.clusters_new} new clusters, ${nightCounts.clusters_grown} grown`;
+  }
+
+  const t = timer();
+  // Plain code-unit order, not locale order: the same on every machine. Pairs are sorted by their ids and
+  // turned into records one at a time as they are written.
+  const ordered = (p: VerifiedPair): [string, string] => {
+    const x = articles[p.a].id;
+    const y = articles[p.b].id;
+    return x < y ? [x, y] : [y, x];
+  };
+  const pairOrder = pairs.map((p, i) => ({ i, ids: ordered(p) })).sort((m, n) => cmp(m.ids[0], n.ids[0]) || cmp(m.ids[1], n.ids[1]));
+  const pairRows = function* (): Generator<Record<string, unknown>> {
+    for (const { i } of pairOrder) yield pairRecord(pairs[i], articles, analyses);
+  };
+  // Deduplicated feed: canonicals and singletons, in input order, each once.
+  const clusterOf = new Map<number, Cluster>();
+  for (const c of nearDuplicateClusters) for (const m of c.members) clusterOf.set(m, c);
+  const storyOf = new Map<number, Cluster>();
+  for (const c of storyClusters) for (const m of c.members) storyOf.set(m, c);
+  // Each record is its input line as read, with the three keys appended (no parsing and re-serializing);
+  // a line that already has one of those keys is parsed and written with the new values in their place.
+  const dedupLines = function* (): Generator<Line> {
+    for (const a of articles.slice(0, tonight)) {
+      const c = clusterOf.get(a.index);
+      if (c && c.canonical !== a.index) continue;
+      const s = storyOf.get(a.index);
+      const keys = {
+        cluster_id: c ? nearDuplicateId(articles, c) : null,
+        duplicates: c ? c.members.filter((m) => m !== a.index).map((m) => articles[m].id) : [],
+        story_id: s ? storyId(articles, s) : null,
+      };
+      // writeLines copies the line's parts before it asks for the next line, so a peek is enough.
+      const line = res.texts.peekLine(a.index);
+      yield (line && appendKeys(line, keys)) ?? JSON.stringify({ ...res.texts.fields(a.index), ...keys }) + '\n';
+    }
+  };
+  // The writes run together: gzip works on libuv's threads while the main thread serializes the rest. The
+  // feed starts first, so compressing it, the longest part, is under way from the start.
+  const dedupWrite = writeLines(path.join(outputDir, 'dedup.jsonl.gz'), dedupLines(), true);
+  const writes: Array<Promise<unknown>> = [writeJsonl(path.join(outputDir, 'pairs.jsonl'), pairRows())];
+
+  writes.push(writeJsonl(path.join(outputDir, 'clusters.jsonl'), clusterRows));
+
+  writes.push(writeJsonl(path.join(outputDir, 'rejected.jsonl'), res.rejected));
+  // report.json is written piece by piece (article texts read back one at a time); the HTML report embeds the
+  // file as written. It is written with
+  // <, > and & as \u escapes (still the same JSON), so the page can embed it without another copy.
+  const report = reportJson(res);
+  writes.push(writeText(path.join(outputDir, 'report.json'), report.parts()));
+  let dedupCount: number;
+  try {
+    await Promise.all(writes);
+    dedupCount = await dedupWrite;
+  } catch (e) {
+    // The commit's worker still writes the index: the run (and its lock) ends only when it is done.
+    await committing?.catch(() => undefined);
+    throw e;
+  }
+  const writeSeconds = t();
+
+  summary.stages.push({ stage: 'write', seconds: round(writeSeconds), items: pairs.length + clusterRows.length + dedupCount, per_second: 0 });
+  summary.counts.dedup_articles = dedupCount;
+  logger.stage('write', `pairs.jsonl, clusters.jsonl, dedup.jsonl.gz (${dedupCount} articles), rejected.jsonl, report.json in ${writeSeconds.toFixed(2)}s`);
+  const result: RunResult = { ...res, outputDir };
+  if (committing) {
+    // Its seconds overlap the write stage's: the commit's worker ran beside it.
+    const parts = await committing;
+    summary.stages.push({ stage: 'index', seconds: parts.total, items: tonight, per_second: 0, parts });
+    logger.stage('index', `${committed} in ${parts.total.toFixed(2)}s`);
   }
   summary.inputs = opts.inputs;
   // run.json first (the report reads the run's seed and bands from it), completed below.

@@ -36,7 +36,7 @@ describe('band files', () => {
         const askedSet = new Set(asked);
         const expected = Array.from(keys, (k, i) => `${k} ${values[i]}`).filter((_, i) => askedSet.has(keys[i])).sort();
         const found: string[] = [];
-        matchRun(readBandRun(file, kind), Uint32Array.from(asked), (key, row) => found.push(`${key} ${row}`));
+        matchRun(readBandRun(file, kind), Uint32Array.from(asked), (i, row) => found.push(`${asked[i]} ${row}`));
         expect(found.length).toBeGreaterThan(100);
         expect(found.sort()).toEqual(expected);
       }

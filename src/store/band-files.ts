@@ -35,12 +35,14 @@ export interface BandRun {
 
 /** Write a segment's band file (article and passage rows, any order) and fsync it. */
 export function writeBandFile(file: string, doc: KeyRows, passage: KeyRows): void {
-  const d = doc.sorted();
-  const p = passage.sorted();
   const fd = openSync(file, 'w');
   try {
-    writeFully(fd, new Uint8Array(Uint32Array.of(MAGIC, VERSION, d.keys.length, p.keys.length).buffer));
-    for (const part of [d.keys, d.values, p.keys, p.values]) writeFully(fd, new Uint8Array(part.buffer, part.byteOffset, part.byteLength));
+    writeFully(fd, new Uint8Array(Uint32Array.of(MAGIC, VERSION, doc.length, passage.length).buffer));
+    // One run sorted at a time: a sort holds three copies of its rows.
+    for (const rows of [doc, passage]) {
+      const { keys, values } = rows.sorted();
+      for (const part of [keys, values]) writeFully(fd, new Uint8Array(part.buffer, part.byteOffset, part.byteLength));
+    }
     fsyncSync(fd);
   } finally {
     closeSync(fd);
@@ -67,9 +69,9 @@ export function readBandRun(file: string, kind: BandKind): BandRun {
 
 /**
  * Every row of `run` whose key is among `want` (sorted, distinct): one merge of the two sorted lists.
- * Calls `found(key, row)` in key order.
+ * Calls `found(i, row)`, i the key's place in `want`, in key order.
  */
-export function matchRun(run: BandRun, want: Uint32Array, found: (key: number, row: number) => void): void {
+export function matchRun(run: BandRun, want: Uint32Array, found: (i: number, row: number) => void): void {
   const { keys, rows } = run;
   let i = 0;
   let j = 0;
@@ -79,7 +81,7 @@ export function matchRun(run: BandRun, want: Uint32Array, found: (key: number, r
     if (w < k) i++;
     else if (w > k) j++;
     else {
-      for (; j < keys.length && keys[j] === w; j++) found(w, rows[j]);
+      for (; j < keys.length && keys[j] === w; j++) found(i, rows[j]);
       i++;
     }
   }

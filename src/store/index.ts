@@ -70,7 +70,7 @@ export interface IndexStore {
   outletParagraphs(hashes: Uint32Array, outlets: Set<string>): Array<{ outlet: string; hash: number; title: number }>;
   /** Document counts over the indexed articles of these shingles (stock phrases are judged on the whole index). */
   shingleCounts(hashes: Uint32Array): ShingleCounts;
-  /** Everything a night adds or changes, in one transaction; returns the seconds each part took. */
+  /** Everything a night adds or changes, in one transaction; resolves to the seconds each part took. */
   commitNight(night: {
     /** Changes of shingle document counts: + for articles added or changed, − for the versions they replace. */
     shingleDeltas: ShingleDeltas;
@@ -80,7 +80,7 @@ export interface IndexStore {
     memberships: Array<{ id: string; clusterId: string | null; storyId: string | null }>;
     outletParagraphs: Array<{ outlet: string; hash: number; title: number }>;
     summary: Record<string, unknown>;
-  }): Record<string, number>;
+  }): Promise<Record<string, number>>;
   /** Earliest night each id was first stored in (absent for new ids). */
   firstNights(ids: string[]): Map<string, string>;
   /** Remove articles published before `olderThanMs`, uncounting their shingles. */

@@ -6,9 +6,15 @@
  * ascending order, in linear time.
  */
 export class KeyRows {
-  private keys: Uint32Array = new Uint32Array(1024);
-  private values: Uint32Array = new Uint32Array(1024);
+  private keys: Uint32Array;
+  private values: Uint32Array;
   length = 0;
+
+  /** Room for `capacity` rows before the arrays grow (by doubling). */
+  constructor(capacity = 1024) {
+    this.keys = new Uint32Array(Math.max(1, capacity));
+    this.values = new Uint32Array(Math.max(1, capacity));
+  }
 
   push(key: number, value: number): void {
     if (this.length === this.keys.length) {

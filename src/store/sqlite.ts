@@ -11,6 +11,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { KeyRows } from './keyorder.js';
 import { matchRun, readBandRun, writeBandFile, type BandKind } from './band-files.js';
 import { IncompatibleIndexError, type IndexStore, type StoredDoc, type StoreStats } from './index.js';
@@ -19,7 +20,7 @@ import { decodeKeys, decodeRecord, encodeKeys, encodeRecord, type DocRecord } fr
 import { CountsFiles } from './counts-file.js';
 import { countSets, deltasOf, ShingleCounts, type ShingleDeltas } from '../sketch/counts.js';
 import { contentShingles } from '../sketch/index.js';
-import { toSet } from '../sketch/shingle.js';
+import { concatAll, toSet } from '../sketch/shingle.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -85,6 +86,70 @@ function keysNotIn(a: BandKeys, b: BandKeys): BandKeys {
   return { doc: minus(a.doc, b.doc), passage: minus(a.passage, b.passage), paragraphs: minus(a.paragraphs, b.paragraphs) };
 }
 
+/** Article i's distinct keys from a prepared night. */
+function keysOf(night: PreparedNight, i: number): BandKeys {
+  const distinct = (from: number, to: number): Uint32Array => Uint32Array.from(new Set(night.keys.subarray(from, to)));
+  const [d, p, q] = [night.keyEnds[3 * i], night.keyEnds[3 * i + 1], night.keyEnds[3 * i + 2]];
+  return { doc: distinct(i === 0 ? 0 : night.keyEnds[3 * i - 1], d), passage: distinct(d, p), paragraphs: distinct(p, q) };
+}
+
+/** What a night's commit writes besides its records (appended to `segmentFile` already), as the worker gets it. */
+export interface PreparedNight {
+  nightId: string;
+  segmentFile: string;
+  ids: string[];
+  outlets: string[];
+  /** Per article (NaN: undated). */
+  times: Float64Array;
+  textHashes: string[];
+  clusterIds: Array<string | null>;
+  storyIds: Array<string | null>;
+  recordAt: Float64Array;
+  recordBytes: Uint32Array;
+  /** The articles' signatures back to back, `permutations` each. */
+  signatures: Uint32Array;
+  permutations: number;
+  /** Each article's article band, passage band and paragraph keys, back to back (see keysOf). */
+  keys: Uint32Array;
+  /** Where each article's keys end: three ends an article (article bands, passage bands, paragraphs). */
+  keyEnds: Uint32Array;
+  memberships: Array<{ id: string; clusterId: string | null; storyId: string | null }>;
+  outletParagraphs: Array<{ outlet: string; hash: number; title: number }>;
+  shingleDeltas: ShingleDeltas;
+  /** JSON of the run's summary (the runs table). */
+  summary: string;
+}
+
+export interface CommitResult {
+  seconds: Record<string, number>;
+  /** The counts file the transaction named. */
+  countsFile: string;
+}
+
+/** Run applyNight in a worker thread on its own connection to the index in `dir` (the arrays move there, not copied). */
+function applyInWorker(dir: string, night: PreparedNight): Promise<CommitResult> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./commit-worker.js', import.meta.url), { workerData: { dir } });
+    const arrays = [night.times, night.recordAt, night.recordBytes, night.signatures, night.keys, night.keyEnds, night.shingleDeltas.hashes, night.shingleDeltas.deltas];
+    // Each of its own buffer (built for the worker by prepareNight and deltasOf): nothing else shares them.
+    const moved = [...new Set(arrays.map((a) => a.buffer as ArrayBuffer))];
+    worker.postMessage(night, moved);
+    let settled = false;
+    worker.once('message', (msg: { ok: true; result: CommitResult } | { ok: false; error: string }) => {
+      settled = true;
+      if (msg.ok) resolve(msg.result);
+      else reject(new Error(msg.error));
+    });
+    worker.once('error', (e) => {
+      settled = true;
+      reject(e);
+    });
+    worker.once('exit', (code) => {
+      if (!settled) reject(new Error(`the index commit's worker stopped (exit code ${code}) before committing`));
+    });
+  });
+}
+
 export class SqliteStore implements IndexStore {
   private db: Database.Database;
   readonly file: string;
@@ -99,7 +164,7 @@ export class SqliteStore implements IndexStore {
     this.db = new Database(this.file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
-    // A night's band keys are probed and inserted all over the band tables' key range: give them room in memory.
+    // A night probes and inserts article rows and paragraph rows all over their key ranges: give them room in memory.
     this.db.pragma('cache_size = -131072');
     // An index from before segment files (format 3 and older) keeps records in docs' columns: refused here,
     // before the schema below would fail on it with a less helpful message.
@@ -234,31 +299,35 @@ export class SqliteStore implements IndexStore {
       k[i] = Math.floor(packed[i] / 2 ** 21);
       t[i] = packed[i] - k[i] * 2 ** 21;
     }
-    const found = this.rowsWithKeys(kind, toSet(k), sinceMs, untilMs);
-    const docs = this.docsInWindow(found.rows, sinceMs, untilMs, exclude, withSignature);
+    // Tonight's distinct keys, and where each one's run of articles starts in k.
+    const distinct = new Uint32Array(k.length);
+    const start = new Uint32Array(k.length + 1);
+    let d = 0;
+    for (let i = 0; i < k.length; i++) {
+      if (i > 0 && k[i] === k[i - 1]) continue;
+      distinct[d] = k[i];
+      start[d++] = i;
+    }
+    start[d] = k.length;
+    const found = this.rowsWithKeys(kind, distinct.subarray(0, d), sinceMs, untilMs);
+    const { keys: at, values: rows } = found.rows.rows();
+    const docs = this.docsInWindow(rows, sinceMs, untilMs, exclude, withSignature);
     // (tonight's article, stored row) pairs, each packed in one double (t < 2^21 and n < 2^32 fit exactly),
     // then sorted and taken once each: no Set of millions of pairs, no sort of objects by their ids.
     let pairs = new Float64Array(1 << 16);
     let count = 0;
-    for (let r = 0; r < found.rows.length; r++) {
-      // A row is valid in the file of its article's current segment only.
-      if (docs.get(found.rows[r])?.segment !== found.segments[r]) continue;
-      // Tonight's articles under this key: a run of the sorted keys, found by binary search.
-      const key = found.keys[r];
-      let lo = 0;
-      let hi = k.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (k[mid] < key) lo = mid + 1;
-        else hi = mid;
-      }
-      for (let i = lo; i < k.length && k[i] === key; i++) {
-        if (count === pairs.length) {
-          const grown = new Float64Array(pairs.length * 2);
-          grown.set(pairs);
-          pairs = grown;
+    for (let f = 0, r = 0; f < found.files.length; f++) {
+      for (; r < found.files[f].end; r++) {
+        // A row is valid in the file of its article's current segment only.
+        if (docs.get(rows[r])?.segment !== found.files[f].segment) continue;
+        for (let i = start[at[r]]; i < start[at[r] + 1]; i++) {
+          if (count === pairs.length) {
+            const grown = new Float64Array(pairs.length * 2);
+            grown.set(pairs);
+            pairs = grown;
+          }
+          pairs[count++] = t[i] * 2 ** 32 + rows[r];
         }
-        pairs[count++] = t[i] * 2 ** 32 + found.rows[r];
       }
     }
     const sorted = pairs.subarray(0, count).sort();
@@ -274,19 +343,18 @@ export class SqliteStore implements IndexStore {
 
   /**
    * Band rows of one kind under any of `keys` (sorted, distinct), from the band files of segments whose
-   * articles' dates reach into [sinceMs, untilMs]: (key, row, segment) triples, one merge per file.
+   * articles' dates reach into [sinceMs, untilMs], one merge per file: (index into keys, article row) pairs,
+   * file after file, with where each file's rows end.
    */
-  private rowsWithKeys(kind: BandKind, keys: Uint32Array, sinceMs: number, untilMs: number): { keys: number[]; rows: number[]; segments: number[] } {
-    const out = { keys: [] as number[], rows: [] as number[], segments: [] as number[] };
+  private rowsWithKeys(kind: BandKind, keys: Uint32Array, sinceMs: number, untilMs: number): { rows: KeyRows; files: Array<{ segment: number; end: number }> } {
+    const rows = new KeyRows();
+    const files: Array<{ segment: number; end: number }> = [];
     const segments = this.db.prepare('SELECT id, file FROM segments WHERE t_min IS NULL OR t_max IS NULL OR (t_max >= ? AND t_min <= ?) ORDER BY id').raw().all(sinceMs, untilMs) as Array<[number, string]>;
     for (const [segment, file] of segments) {
-      matchRun(readBandRun(this.segments.bandFile(file), kind), keys, (key, row) => {
-        out.keys.push(key);
-        out.rows.push(row);
-        out.segments.push(segment);
-      });
+      matchRun(readBandRun(this.segments.bandFile(file), kind), keys, (i, row) => rows.push(i, row));
+      files.push({ segment, end: rows.length });
     }
-    return out;
+    return { rows, files };
   }
 
   /**
@@ -303,12 +371,12 @@ export class SqliteStore implements IndexStore {
    * signature when asked. Probed in batches (one query a row cost 15 s of a 100k night against 1M: millions
    * of rows share a band with tonight by chance).
    */
-  private docsInWindow(ns: number[], sinceMs: number, untilMs: number, exclude: Set<string>, withSignature: boolean): Map<number, { id: string; segment: number; signature?: Uint32Array }> {
+  private docsInWindow(ns: Uint32Array, sinceMs: number, untilMs: number, exclude: Set<string>, withSignature: boolean): Map<number, { id: string; segment: number; signature?: Uint32Array }> {
     const q = this.db
       .prepare(`SELECT d.n, d.id, d.segment${withSignature ? ', d.signature' : ''} FROM json_each(?) j JOIN docs d ON d.n = j.value WHERE d.time IS NULL OR d.time BETWEEN ? AND ?`)
       .raw();
     const out = new Map<number, { id: string; segment: number; signature?: Uint32Array }>();
-    for (const [n, id, segment, sig] of joinEach<[number, string, number, Buffer?]>(q, toSet(Uint32Array.from(ns)), sinceMs, untilMs)) {
+    for (const [n, id, segment, sig] of joinEach<[number, string, number, Buffer?]>(q, toSet(ns), sinceMs, untilMs)) {
       if (exclude.has(id)) continue;
       out.set(n, { id, segment, signature: sig ? new Uint32Array(sig.buffer.slice(sig.byteOffset, sig.byteOffset + sig.byteLength)) : undefined });
     }
@@ -394,7 +462,97 @@ export class SqliteStore implements IndexStore {
     this.insertPairs((v) => `INSERT OR IGNORE INTO ${table} (${keyColumn}, n) VALUES ${v}`, keys, values);
   }
 
-  commitNight(night: Parameters<IndexStore['commitNight']>[0]): Record<string, number> {
+  /**
+   * Tonight's records go to a new segment here, on the calling thread (they are built from what it holds),
+   * fsynced; everything else — article rows, band file, paragraph rows, shingle counts — is written by a
+   * worker thread with its own connection, in one transaction, while the caller goes on (writing the
+   * night's outputs). The segment is named by that transaction, so the index never names a partial one.
+   */
+  async commitNight(night: Parameters<IndexStore['commitNight']>[0]): Promise<Record<string, number>> {
+    const seconds: Record<string, number> = {};
+    const t0 = process.hrtime.bigint();
+    const since = (): number => Math.round(Number(process.hrtime.bigint() - t0) / 1e6) / 1000;
+    this.sweepSegments();
+    this.counts.sweep(this.countsFile);
+    const writer: SegmentWriter = this.segments.create(night.nightId);
+    let result: CommitResult;
+    try {
+      const prepared = this.prepareNight(night, writer);
+      writer.finish();
+      seconds.records = since();
+      result = await applyInWorker(path.dirname(this.file), prepared);
+    } catch (e) {
+      writer.abandon();
+      throw e;
+    }
+    Object.assign(seconds, result.seconds);
+    this.sweepSegments();
+    this.useCounts(result.countsFile);
+    seconds.total = since();
+    return seconds;
+  }
+
+  /** Append each document's record to the segment and gather the rest of what the commit writes, packed. */
+  private prepareNight(night: Parameters<IndexStore['commitNight']>[0], writer: SegmentWriter): PreparedNight {
+    const ids: string[] = [];
+    const outlets: string[] = [];
+    const times: number[] = [];
+    const textHashes: string[] = [];
+    const clusterIds: Array<string | null> = [];
+    const storyIds: Array<string | null> = [];
+    const recordAt: number[] = [];
+    const recordBytes: number[] = [];
+    const signatures: Uint32Array[] = [];
+    const keys: Uint32Array[] = [];
+    const keyEnds: number[] = [];
+    let keyCount = 0;
+    const addKeys = (k: Uint32Array): void => {
+      keys.push(k);
+      keyCount += k.length;
+      keyEnds.push(keyCount);
+    };
+    for (const d of night.docs) {
+      const bytes = encodeRecord({ article: d.article, analysis: d.analysis, paragraphSets: d.paragraphSets });
+      recordAt.push(writer.append(bytes));
+      recordBytes.push(bytes.length);
+      ids.push(d.article.id);
+      outlets.push(d.article.outlet);
+      times.push(d.article.time);
+      textHashes.push(d.textHash);
+      clusterIds.push(d.clusterId);
+      storyIds.push(d.storyId);
+      signatures.push(d.signature);
+      addKeys(d.docBands);
+      addKeys(d.passageBands);
+      addKeys(Uint32Array.from(d.analysis.paragraphs.filter((p) => p.kind === null && p.tokenCount > 0), (p) => p.hash));
+    }
+    return {
+      nightId: night.nightId,
+      segmentFile: path.basename(writer.file),
+      ids,
+      outlets,
+      times: Float64Array.from(times),
+      textHashes,
+      clusterIds,
+      storyIds,
+      recordAt: Float64Array.from(recordAt),
+      recordBytes: Uint32Array.from(recordBytes),
+      signatures: concatAll(signatures),
+      permutations: signatures.length ? signatures[0].length : 0,
+      keys: concatAll(keys),
+      keyEnds: Uint32Array.from(keyEnds),
+      memberships: night.memberships,
+      outletParagraphs: night.outletParagraphs,
+      shingleDeltas: night.shingleDeltas,
+      summary: JSON.stringify(night.summary),
+    };
+  }
+
+  /**
+   * The night's rows, in one transaction on this connection (the worker's): its segment named, its articles
+   * upserted, its band file written, paragraph and template rows, memberships, shingle counts.
+   */
+  applyNight(night: PreparedNight): CommitResult {
     // Seconds per part of the commit, for run.json: where a large night's commit time goes.
     const seconds: Record<string, number> = {};
     let t0 = process.hrtime.bigint();
@@ -414,27 +572,26 @@ export class SqliteStore implements IndexStore {
     const member = this.db.prepare('UPDATE docs SET cluster_id = ?, story_id = ? WHERE id = ?');
     const para = this.db.prepare('INSERT OR IGNORE INTO outlet_paragraphs (hash, outlet, title) VALUES (?, ?, ?)');
     const run = this.db.prepare('INSERT INTO runs (night, finished, summary) VALUES (?, ?, ?)');
-    // Tonight's records go to a new segment, fsynced before the transaction that names it commits.
-    this.sweepSegments();
-    this.counts.sweep(this.countsFile);
-    const writer: SegmentWriter = this.segments.create(night.nightId);
-    let countsFile = this.countsFile;
-    const commit = this.db.transaction(() => {
-      const segment = Number(this.db.prepare('INSERT INTO segments (file) VALUES (?)').run(path.basename(writer.file)).lastInsertRowid);
+    let countsFile = '';
+    this.db.transaction(() => {
+      const segment = Number(this.db.prepare('INSERT INTO segments (file) VALUES (?)').run(night.segmentFile).lastInsertRowid);
       // Band rows go to the segment's band file, paragraph rows to their table in key order: gathered first.
-      const docBands = new KeyRows();
-      const passageBands = new KeyRows();
+      // Sized for every key tonight's articles have (distinct ones are fewer): no doubling of millions of rows.
+      let docKeys = 0;
+      let passageKeys = 0;
+      for (let i = 0; i < night.ids.length; i++) {
+        docKeys += night.keyEnds[3 * i] - (i === 0 ? 0 : night.keyEnds[3 * i - 1]);
+        passageKeys += night.keyEnds[3 * i + 1] - night.keyEnds[3 * i];
+      }
+      const docBands = new KeyRows(docKeys);
+      const passageBands = new KeyRows(passageKeys);
       const paragraphs = new KeyRows();
       // The segment's articles' dates (band files outside a night's window are not read).
       let tMin = Infinity;
       let tMax = -Infinity;
-      for (const d of night.docs) {
-        const old = before.get(d.article.id) as { n: number; band_keys: Buffer } | undefined;
-        const keys: BandKeys = {
-          doc: Uint32Array.from(new Set(d.docBands)),
-          passage: Uint32Array.from(new Set(d.passageBands)),
-          paragraphs: Uint32Array.from(new Set(d.analysis.paragraphs.filter((p) => p.kind === null && p.tokenCount > 0).map((p) => p.hash))),
-        };
+      for (let i = 0; i < night.ids.length; i++) {
+        const old = before.get(night.ids[i]) as { n: number; band_keys: Buffer } | undefined;
+        const keys = keysOf(night, i);
         // A re-sent article keeps the paragraph rows it still has: only those of paragraphs it lost go, only
         // new ones are added. (Deleting and re-adding all of them made a re-run of a 100k night spend minutes
         // on single-row deletes, for rows it put back unchanged.) Its band rows all go to tonight's file.
@@ -444,19 +601,22 @@ export class SqliteStore implements IndexStore {
           this.deleteParagraphRows(old.n, keysNotIn(oldKeys, keys).paragraphs);
           added = keysNotIn(keys, oldKeys);
         }
-        const time = d.article.time;
+        const time = night.times[i];
         tMin = Math.min(tMin, Number.isNaN(time) ? -Infinity : time);
         tMax = Math.max(tMax, Number.isNaN(time) ? Infinity : time);
+        const signature = night.signatures.subarray(i * night.permutations, (i + 1) * night.permutations);
         const inserted = upsert.run({
-          id: d.article.id,
-          outlet: d.article.outlet,
-          time: Number.isNaN(d.article.time) ? null : d.article.time,
-          text_hash: d.textHash,
+          id: night.ids[i],
+          outlet: night.outlets[i],
+          time: Number.isNaN(time) ? null : time,
+          text_hash: night.textHashes[i],
           night: night.nightId,
-          cluster_id: d.clusterId,
-          story_id: d.storyId,
-          ...this.appendRecord(writer, segment, { article: d.article, analysis: d.analysis, paragraphSets: d.paragraphSets }),
-          signature: Buffer.from(d.signature.buffer, d.signature.byteOffset, d.signature.byteLength),
+          cluster_id: night.clusterIds[i],
+          story_id: night.storyIds[i],
+          segment,
+          record_at: night.recordAt[i],
+          record_bytes: night.recordBytes[i],
+          signature: Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength),
           band_keys: encodeKeys(keys),
         });
         // n is the row id: a re-sent article keeps its row, a new one gets the row just inserted.
@@ -466,7 +626,7 @@ export class SqliteStore implements IndexStore {
         for (const h of added.paragraphs) paragraphs.push(h, n);
       }
       lap('documents');
-      writeBandFile(this.segments.bandFile(path.basename(writer.file)), docBands, passageBands);
+      writeBandFile(this.segments.bandFile(night.segmentFile), docBands, passageBands);
       const dated = Number.isFinite(tMin) && Number.isFinite(tMax);
       this.db.prepare('UPDATE segments SET t_min = ?, t_max = ? WHERE id = ?').run(dated ? tMin : null, dated ? tMax : null, segment);
       lap('band_file');
@@ -477,28 +637,12 @@ export class SqliteStore implements IndexStore {
       for (const p of [...night.outletParagraphs].sort((x, y) => x.hash - y.hash)) para.run(p.hash, p.outlet, p.title);
       countsFile = this.applyShingleDeltas(night.shingleDeltas, night.nightId);
       lap('shingle_counts');
-      run.run(night.nightId, new Date().toISOString(), JSON.stringify(night.summary));
+      run.run(night.nightId, new Date().toISOString(), night.summary);
       // A re-run or re-sent articles can leave an earlier segment with no article in it.
       this.dropEmptySegments();
-      writer.finish();
-      lap('segment_sync');
-    });
-    try {
-      commit();
-    } catch (e) {
-      writer.abandon();
-      throw e;
-    }
+    })();
     lap('transaction_commit');
-    this.sweepSegments();
-    if (countsFile) this.useCounts(countsFile);
-    return seconds;
-  }
-
-  /** Serialize a record into the night's segment: the docs row's (segment, record_at, record_bytes). */
-  private appendRecord(writer: SegmentWriter, segment: number, record: DocRecord): { segment: number; record_at: number; record_bytes: number } {
-    const bytes = encodeRecord(record);
-    return { segment, record_at: writer.append(bytes), record_bytes: bytes.length };
+    return { seconds, countsFile };
   }
 
   private readonly statements = new Map<string, Database.Statement>();
