@@ -177,6 +177,46 @@ export interface HistoryOptions {
   windowDays: number;
 }
 
+/**
+ * Copies of what loaded articles still need from their records (the input line, the number keys), packed
+ * into fresh 4 MB slabs; their paragraph sets (sketched already) are let go. Records are read as views into
+ * shared slabs, so one kept article would otherwise keep its whole slab, and the other records in it.
+ */
+export function detachRecords(docs: StoredDoc[]): void {
+  const SLAB = 4 << 20;
+  let slab = new ArrayBuffer(0);
+  let used = 0;
+  // `bytes` bytes at a 4-byte boundary of the current slab (a new one when it is full).
+  const take = (bytes: number): number => {
+    const room = (bytes + 3) & ~3;
+    if (used + room > slab.byteLength) {
+      slab = new ArrayBuffer(Math.max(SLAB, room));
+      used = 0;
+    }
+    used += room;
+    return used - room;
+  };
+  for (const d of docs) {
+    const body = d.article.body;
+    if ('line' in body) {
+      const at = take(body.line.length);
+      const line = Buffer.from(slab, at, body.line.length);
+      line.set(body.line);
+      d.article.body = { line };
+    }
+    const { numberKeys, numberStart } = d.analysis;
+    // (take first: it may start a new slab.)
+    const keysAt = take(4 * numberKeys.length);
+    const keys = new Uint32Array(slab, keysAt, numberKeys.length);
+    keys.set(numberKeys);
+    const startsAt = take(4 * numberStart.length);
+    const starts = new Int32Array(slab, startsAt, numberStart.length);
+    starts.set(numberStart);
+    d.analysis = { ...d.analysis, numberKeys: keys, numberStart: starts };
+    d.paragraphSets = [];
+  }
+}
+
 export async function detect(inputs: string[], cfg: Config, logger: Logger, history?: HistoryOptions): Promise<Omit<RunResult, 'outputDir'>> {
   const stages: StageStat[] = [];
   const stage = (name: string, seconds: number, items: number, message: string, parts?: Record<string, number>): void => {
@@ -447,6 +487,11 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       const more = timedLoad(history.store.storyMembers([...stories].sort(cmp), new Set([...tonightIds, ...matched])));
       const moreSketches = sketchLoaded(more);
       const loaded = [...direct.flatMap((d, i) => (keep[i] ? [{ d, sketch: directSketches[i] }] : [])), ...more.map((d, i) => ({ d, sketch: moreSketches[i] }))].sort((x, y) => cmp(x.d.article.id, y.d.article.id));
+      // What the kept articles still need from their records is copied out, so the records read (those not
+      // kept, and the paragraph sets the sketches copied) can go.
+      detachRecords(loaded.map((x) => x.d));
+      direct.length = 0;
+      more.length = 0;
       for (const { d, sketch } of loaded) {
         articles.push({ ...d.article, index: articles.length });
         analyses.push(d.analysis);

@@ -4,6 +4,7 @@ import { SegmentFiles } from '../src/store/segments.js';
 import { seededRandom } from '../src/util/random.js';
 import { withTempDir } from './helpers/cli.js';
 import { decodeKeys, decodeRecord, encodeKeys, encodeRecord, type DocRecord } from '../src/store/record.js';
+import { detachRecords } from '../src/pipeline.js';
 
 const line = Buffer.from(JSON.stringify({ id: 'sabq-1', outlet: 'sabq', text: 'افتتح أمير المنطقة اليوم معرض الكتاب الدولي في دورته العاشرة.\nويستمر المعرض عشرة أيام.' }) + '\n');
 
@@ -30,6 +31,29 @@ function record(body: DocRecord['article']['body'], time: number): DocRecord {
 }
 
 describe('stored records', () => {
+  it('loaded articles keep copies of what they need, not views into the slab their records were read into', () => {
+    // Two records read into one slab, as SegmentFiles.readMany does.
+    const records = [record({ line }, Date.parse('2026-11-20T10:00:00Z')), record({ line }, NaN)].map(encodeRecord);
+    const slab = new Uint8Array(4096);
+    let at = 0;
+    const docs = records.map((r) => {
+      slab.set(r, at);
+      const view = slab.subarray(at, at + r.length);
+      at += (r.length + 3) & ~3;
+      return decodeRecord(view);
+    });
+    const expected = docs.map((d) => ({ line: Buffer.from((d.article.body as { line: Uint8Array }).line), keys: Array.from(d.analysis.numberKeys), starts: Array.from(d.analysis.numberStart) }));
+    detachRecords(docs);
+    docs.forEach((d, i) => {
+      const body = d.article.body as { line: Uint8Array };
+      for (const a of [body.line, d.analysis.numberKeys, d.analysis.numberStart]) expect(a.buffer).not.toBe(slab.buffer);
+      expect(Buffer.from(body.line).equals(expected[i].line)).toBe(true);
+      expect(Array.from(d.analysis.numberKeys)).toEqual(expected[i].keys);
+      expect(Array.from(d.analysis.numberStart)).toEqual(expected[i].starts);
+      expect(d.paragraphSets).toEqual([]);
+    });
+  });
+
   it('read back as they were written: a record with its line, and one with its fields and no date', () => {
     for (const r of [record({ line }, Date.parse('2026-11-20T10:00:00Z')), record({ fields: { id: 'sabq-1', text: 'نص', extra: [1, { a: null }] } }, NaN)]) {
       const bytes = encodeRecord(r);
