@@ -10,6 +10,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Config } from './config.js';
 import { ingest, type Article, type Rejection } from './ingest/index.js';
+import type { StoredLine } from './ingest/validate.js';
 import { fieldsOfLine, Spill } from './ingest/spill.js';
 import { isCanonicalJsonString, rawStringField } from './ingest/rawjson.js';
 import type { ArticleAnalysis } from './text/analyze.js';
@@ -50,12 +51,15 @@ export class ArticleTexts {
   constructor(
     private readonly articles: Article[],
     private readonly spill: Spill,
+    /** Reads an earlier night's line from the index (articles loaded from one). */
+    private readonly readStored?: (place: StoredLine) => Buffer,
   ) {}
 
   fields(i: number): Record<string, unknown> {
     const body = this.articles[i].body;
     if ('fields' in body) return body.fields;
     if ('line' in body) return fieldsOfLine(body.line);
+    if ('stored' in body) return fieldsOfLine(this.stored(body.stored));
     return this.spill.fields(body.spill);
   }
 
@@ -64,7 +68,13 @@ export class ArticleTexts {
     const body = this.articles[i].body;
     if ('spill' in body) return this.spill.line(body.spill);
     if ('line' in body) return Buffer.from(body.line.buffer, body.line.byteOffset, body.line.byteLength);
+    if ('stored' in body) return this.stored(body.stored);
     return null;
+  }
+
+  private stored(place: StoredLine): Buffer {
+    if (!this.readStored) throw new Error(`no index to read ${place.file} from`);
+    return this.readStored(place);
   }
 
   /** The same line for a look that ends before the next call (see Spill.peek). */
@@ -178,9 +188,16 @@ export interface HistoryOptions {
 }
 
 /**
- * Copies of what loaded articles still need from their records (the input line, the number keys), packed
- * into fresh 4 MB slabs; their paragraph sets (sketched already) are let go. Records are read as views into
- * shared slabs, so one kept article would otherwise keep its whole slab, and the other records in it.
+ * Earlier articles read, judged and sketched at a time: about 250 MB of records at 8 kB a record. Each batch
+ * reads the whole stored shingle counts file once (0.3-0.5 s at 1M indexed), so batches are not small.
+ */
+const LOAD_BATCH = 32_768;
+
+/**
+ * Copies of what loaded articles still need from their records (the number keys; the input line too when
+ * it was read in view: loadBatches leaves it in the index instead), packed into fresh 4 MB slabs; their
+ * paragraph sets (sketched already) are let go. Records are read as views into shared slabs, so one kept
+ * article would otherwise keep its whole slab, and the other records in it.
  */
 export function detachRecords(docs: StoredDoc[]): void {
   const SLAB = 4 << 20;
@@ -463,14 +480,24 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
         historyParts.stock_phrases += t() - t1;
         return out;
       };
-      const timedLoad = (ids: string[]): StoredDoc[] => {
-        const t0 = t();
-        const docs = history.store.load(ids);
-        historyParts.load += t() - t0;
-        return docs;
+      // Read, judged and sketched a batch at a time, each batch's records let go before the next is read: a
+      // night loads some 100k earlier articles, whose records (1.3 GB at 1M indexed) were all held at once.
+      const loadSketched = (ids: string[]): { docs: StoredDoc[]; sketches: DocSketch[] } => {
+        const docs: StoredDoc[] = [];
+        const out: DocSketch[] = [];
+        const batches = history.store.loadBatches(ids, LOAD_BATCH);
+        for (;;) {
+          const t0 = t();
+          const next = batches.next();
+          historyParts.load += t() - t0;
+          if (next.done) break;
+          out.push(...sketchLoaded(next.value));
+          detachRecords(next.value);
+          docs.push(...next.value);
+        }
+        return { docs, sketches: out };
       };
-      const direct = timedLoad(matched);
-      const directSketches = sketchLoaded(direct);
+      const { docs: direct, sketches: directSketches } = loadSketched(matched);
       // Found only through a passage band: kept when it could link to a tonight's article under that band
       // (the same test verification starts with, on the same sets), or when its story is kept. Most of these
       // collisions are short paragraphs sharing a few shingles; without this, a night loaded about twice the
@@ -484,12 +511,8 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       }
       const stories = new Set(direct.flatMap((d) => (linkable.has(d.article.id) && d.storyId ? [d.storyId] : [])));
       const keep = direct.map((d) => linkable.has(d.article.id) || Boolean(d.storyId && stories.has(d.storyId)));
-      const more = timedLoad(history.store.storyMembers([...stories].sort(cmp), new Set([...tonightIds, ...matched])));
-      const moreSketches = sketchLoaded(more);
+      const { docs: more, sketches: moreSketches } = loadSketched(history.store.storyMembers([...stories].sort(cmp), new Set([...tonightIds, ...matched])));
       const loaded = [...direct.flatMap((d, i) => (keep[i] ? [{ d, sketch: directSketches[i] }] : [])), ...more.map((d, i) => ({ d, sketch: moreSketches[i] }))].sort((x, y) => cmp(x.d.article.id, y.d.article.id));
-      // What the kept articles still need from their records is copied out, so the records read (those not
-      // kept, and the paragraph sets the sketches copied) can go.
-      detachRecords(loaded.map((x) => x.d));
       direct.length = 0;
       more.length = 0;
       for (const { d, sketch } of loaded) {
@@ -610,7 +633,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       shingleDeltas = deltasOf(stored, countSets(history.store.load(replaced).map(contentShingles)));
     }
     const night = { tonight: tonightCount, historyMatched, historyLoaded, tonightBands, tonightParagraphs, tonightSigs: docSigs.subarray(0, tonightCount * k), textHashes, shingleDeltas, paragraphSets: history ? paraSets.slice(0, tonightCount) : [] };
-    return { articles, analyses, sketches, rejected, pairs, nearDuplicateClusters, storyClusters, provenance, summary, night, texts: new ArticleTexts(articles, spill) };
+    return { articles, analyses, sketches, rejected, pairs, nearDuplicateClusters, storyClusters, provenance, summary, night, texts: new ArticleTexts(articles, spill, history ? (place) => history.store.readLine(place) : undefined) };
   } catch (e) {
     spill.close();
     throw e;

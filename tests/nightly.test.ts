@@ -6,6 +6,9 @@ import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLI, neardup, readJsonl, ROOT, tempDir } from './helpers/cli.js';
 import { readBandRun } from '../src/store/band-files.js';
+import { SqliteStore } from '../src/store/sqlite.js';
+import type { StoredDoc } from '../src/store/index.js';
+import type { StoredLine } from '../src/ingest/validate.js';
 
 /** The sample night split into three nights by publication day (the .txt files are dated the 20th). */
 function splitNights(): string[] {
@@ -116,6 +119,39 @@ describe('nightly runs against the persistent index', () => {
     // The last night's outputs show the story that began earlier as grown, keeping its id and origin.
     const last = readJsonl<{ cluster_id: string; status: string; canonical: string }>(path.join(state, 'out-2026-11-20', 'clusters.jsonl'));
     expect(last.every((c) => c.status === 'new' || c.status === 'grown')).toBe(true);
+  });
+
+  it('loads stored articles in batches, in segment order, each line left in the index until read', () => {
+    const state = tempDir('state-');
+    for (const n of nights) runNight(n, state);
+    const store = new SqliteStore(state);
+    try {
+      const ids = Object.values(indexedClusters(state)).flat().sort().filter((id, i, all) => all.indexOf(id) === i);
+      expect(ids.length).toBeGreaterThan(5);
+      const whole = new Map(store.load(ids).map((d) => [d.article.id, d]));
+      const batches = [...store.loadBatches([...ids, 'no-such-id'], 2)];
+      expect(batches.every((b) => b.length > 0 && b.length <= 2)).toBe(true);
+      const docs = batches.flat();
+      expect(docs.map((d) => d.article.id).sort()).toEqual(ids);
+      const places = docs.map((d) => (d.article.body as { stored: StoredLine }).stored);
+      // Segment by segment, front to back.
+      places.forEach((p, i) => {
+        if (i > 0) expect(p.file > places[i - 1].file || (p.file === places[i - 1].file && p.at > places[i - 1].at)).toBe(true);
+      });
+      for (const [i, d] of docs.entries()) {
+        const w = whole.get(d.article.id) as StoredDoc;
+        const { body, ...meta } = d.article;
+        const { body: wholeBody, ...wholeMeta } = w.article;
+        void body;
+        expect(meta).toEqual(wholeMeta);
+        expect(store.readLine(places[i]).equals(Buffer.from((wholeBody as { line: Uint8Array }).line))).toBe(true);
+        expect(d.analysis).toEqual(w.analysis);
+        expect(d.paragraphSets).toEqual(w.paragraphSets);
+        expect(d.storyId).toBe(w.storyId);
+      }
+    } finally {
+      store.close();
+    }
   });
 
   it('keeps a story id and origin when a later night adds copies', () => {

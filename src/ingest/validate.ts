@@ -8,6 +8,14 @@ import { arabicLetterShare } from '../text/normalize.js';
 import type { RawRecord, Rejection } from './read.js';
 import type { SpillRef } from './spill.js';
 
+/** Where an earlier night's article has its input line in the index: read back only when an output needs it. */
+export interface StoredLine {
+  /** Segment file name. */
+  file: string;
+  at: number;
+  bytes: number;
+}
+
 export interface Article {
   /** Position in the night, after sorting; the index every later stage uses. */
   index: number;
@@ -26,7 +34,7 @@ export interface Article {
    * bytes (see Spill); an earlier night's article carries its line as the index kept it (or, from an index
    * written before lines were kept, its fields).
    */
-  body: { fields: Record<string, unknown> } | { spill: SpillRef } | { line: Uint8Array };
+  body: { fields: Record<string, unknown> } | { spill: SpillRef } | { line: Uint8Array } | { stored: StoredLine };
   /** sha256 of the fields' JSON: a re-sent article with any field changed is an update. Set when the run keeps an index. */
   contentHash?: string;
   source: { file: string; line: number };

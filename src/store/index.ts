@@ -4,6 +4,7 @@
  * store can implement it later without touching the stages.
  */
 import type { Article } from '../ingest/index.js';
+import type { StoredLine } from '../ingest/validate.js';
 import type { ArticleAnalysis } from '../text/analyze.js';
 import type { ShingleCounts, ShingleDeltas } from '../sketch/counts.js';
 import type { KeyRows } from './keyorder.js';
@@ -66,6 +67,14 @@ export interface IndexStore {
   /** Ids of the stored members of the given stories (so a story is always reclustered whole). */
   storyMembers(storyIds: string[], exclude: Set<string>): string[];
   load(ids: string[]): StoredDoc[];
+  /**
+   * The same articles in batches of up to `batchRecords`, read in segment order (not the order asked), each
+   * batch read when asked for: a caller done with a batch lets its records go before the next is read.
+   * Bodies name their line's place in the index (see readLine) instead of holding it.
+   */
+  loadBatches(ids: string[], batchRecords: number): Generator<StoredDoc[]>;
+  /** A stored article's input line (see loadBatches). */
+  readLine(place: StoredLine): Buffer;
   /** Where these paragraph hashes were seen before, among these outlets: with the title they were seen under (outlet template learning). */
   outletParagraphs(hashes: Uint32Array, outlets: Set<string>): Array<{ outlet: string; hash: number; title: number }>;
   /** Document counts over the indexed articles of these shingles (stock phrases are judged on the whole index). */

@@ -37,6 +37,8 @@ const align4 = (n: number): number => (n + 3) & ~3;
 
 export function encodeRecord({ article, analysis, paragraphSets }: DocRecord): Buffer {
   const { body, ...meta } = article;
+  // Only tonight's articles are written, with their line or fields at hand.
+  if ('spill' in body || 'stored' in body) throw new Error(`record of ${article.id}: its line must be read before it is stored`);
   const line = 'line' in body ? body.line : null;
   let values = 0;
   for (const s of paragraphSets) values += s.shingles.length;
@@ -87,8 +89,12 @@ export function encodeRecord({ article, analysis, paragraphSets }: DocRecord): B
   return out;
 }
 
-/** The record back, its arrays and line as views into `bytes` (copied first when not 4-byte aligned). */
-export function decodeRecord(bytes: Uint8Array): DocRecord {
+/**
+ * The record back, its arrays and line as views into `bytes` (copied first when not 4-byte aligned). Given
+ * where the record lies (`place`), the line is not viewed but named by its place in the segment, to be
+ * read when needed: a loaded article then holds nothing of the bytes it was read into.
+ */
+export function decodeRecord(bytes: Uint8Array, place?: { file: string; at: number }): DocRecord {
   const b = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
   const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
   const length = buf.readUInt32LE(0);
@@ -109,7 +115,7 @@ export function decodeRecord(bytes: Uint8Array): DocRecord {
     values += size;
   }
   const lineAt = at + 4 * (ints + uints);
-  const body = h.L >= 0 ? { line: buf.subarray(lineAt, lineAt + h.L) } : { fields: h.f ?? {} };
+  const body = h.L < 0 ? { fields: h.f ?? {} } : place ? { stored: { file: place.file, at: place.at + lineAt, bytes: h.L } } : { line: buf.subarray(lineAt, lineAt + h.L) };
   const article = { ...h.a, time: h.a.time === null ? NaN : h.a.time, body } as DocRecord['article'];
   return {
     article,

@@ -15,6 +15,7 @@ import { Worker } from 'node:worker_threads';
 import { KeyRows } from './keyorder.js';
 import { matchRun, readBandRun, writeBandFile, type BandKind } from './band-files.js';
 import { IncompatibleIndexError, type IndexStore, type StoredDoc, type StoreStats } from './index.js';
+import type { StoredLine } from '../ingest/validate.js';
 import { SegmentFiles, type SegmentWriter } from './segments.js';
 import { decodeKeys, decodeRecord, encodeKeys, encodeRecord, type DocRecord } from './record.js';
 import { CountsFiles } from './counts-file.js';
@@ -148,6 +149,14 @@ function applyInWorker(dir: string, night: PreparedNight): Promise<CommitResult>
       if (!settled) reject(new Error(`the index commit's worker stopped (exit code ${code}) before committing`));
     });
   });
+}
+
+/** Where a stored article's record lies. */
+interface RecordPlace {
+  file: string;
+  at: number;
+  bytes: number;
+  storyId: string | null;
 }
 
 export class SqliteStore implements IndexStore {
@@ -397,19 +406,37 @@ export class SqliteStore implements IndexStore {
     return [...out].sort();
   }
 
-  load(ids: string[]): StoredDoc[] {
-    // Where each record is, asked in batches (one query per id cost more in calls than in lookups); the
-    // records then come back in the order of `ids`.
+  /** Where each stored record of `ids` is, in the order of `ids` (absent ids left out). */
+  private placesOf(ids: string[]): RecordPlace[] {
+    // Asked in batches: one query per id cost more in calls than in lookups.
     const q = this.db.prepare('SELECT d.id, s.file, d.record_at, d.record_bytes, d.story_id FROM json_each(?) j JOIN docs d ON d.id = j.value JOIN segments s ON s.id = d.segment').raw();
-    const where = new Map<string, { file: string; at: number; bytes: number; storyId: string | null }>();
+    const where = new Map<string, RecordPlace>();
     for (const [id, file, at, bytes, storyId] of joinEach<[string, string, number, number, string | null]>(q, ids)) where.set(id, { file, at, bytes, storyId });
-    const found: Array<{ file: string; at: number; bytes: number; storyId: string | null }> = [];
+    const found: RecordPlace[] = [];
     for (const id of ids) {
       const f = where.get(id);
       if (f) found.push(f);
     }
+    return found;
+  }
+
+  load(ids: string[]): StoredDoc[] {
+    const found = this.placesOf(ids);
     const bytes = this.segments.readMany(found);
     return found.map((f, i) => ({ ...decodeRecord(bytes[i]), storyId: f.storyId }));
+  }
+
+  *loadBatches(ids: string[], batchRecords: number): Generator<StoredDoc[]> {
+    const found = this.placesOf(ids).sort((x, y) => (x.file < y.file ? -1 : x.file > y.file ? 1 : x.at - y.at));
+    for (let from = 0; from < found.length; from += batchRecords) {
+      const batch = found.slice(from, from + batchRecords);
+      const bytes = this.segments.readMany(batch);
+      yield batch.map((f, i) => ({ ...decodeRecord(bytes[i], f), storyId: f.storyId }));
+    }
+  }
+
+  readLine(place: StoredLine): Buffer {
+    return this.segments.read(place.file, place.at, place.bytes);
   }
 
   shingleCounts(hashes: Uint32Array): ShingleCounts {
