@@ -20,7 +20,7 @@ import { estimateJaccard, packSets } from './sketch/minhash.js';
 import { countSets, deltasOf, type ShingleCounts, type ShingleDeltas } from './sketch/counts.js';
 import { concatAll, SetArena, unionAll } from './sketch/shingle.js';
 import { bandKey, candidatePairs, chooseBands, unpackPair, type BandParams } from './sketch/lsh.js';
-import type { IndexStore, NightDoc, StoredDoc } from './store/index.js';
+import type { IndexStore, NightDoc, OutletParagraphRows, StoredDoc } from './store/index.js';
 import { SqliteStore } from './store/sqlite.js';
 import { KeyRows } from './store/keyorder.js';
 import { acquireLock } from './store/lock.js';
@@ -34,6 +34,9 @@ import { clusterProvenance, orderFacts, originOrder, round, type ClusterProvenan
 import { appendKeys, writeJson, writeJsonl, writeLines, writeText, type Line } from './report/writers.js';
 import { scriptSafe, scriptSafeBytes, type ReportIndex } from './report/html.js';
 import { Logger } from './util/log.js';
+
+
+
 
 export interface RunOptions {
   inputs: string[];
@@ -139,7 +142,7 @@ export interface RunResult {
     historyMatched: number;
     historyLoaded: number;
     tonightBands: Array<{ docKeys: Uint32Array; passageKeys: Uint32Array }>;
-    tonightParagraphs: Array<{ outlet: string; hash: number; title: number }>;
+    tonightParagraphs: OutletParagraphRows;
     tonightSigs: Uint32Array;
     /** Tonight's content paragraph sets before stock phrases are dropped (stored in the index; empty without one). */
     paragraphSets: ParagraphSet[][];
@@ -185,6 +188,30 @@ const pairKey = (a: number, b: number): string => (a < b ? `${a}:${b}` : `${b}:$
 export interface HistoryOptions {
   store: IndexStore;
   windowDays: number;
+}
+
+/** A copy of the sketch carved from `arena`. */
+function copySketch(s: DocSketch, arena: SetArena): DocSketch {
+  return { shingles: arena.copy(s.shingles), paragraphs: s.paragraphs.map((p) => ({ para: p.para, shingles: arena.copy(p.shingles) })) };
+}
+
+/** Rows (paragraph hash, outlet, title hash) of article i's distinct content paragraphs `hashes[i]`, packed. */
+function packOutletParagraphs(articles: Article[], analyses: ArticleAnalysis[], hashes: Uint32Array[]): OutletParagraphRows {
+  const outlets: string[] = [];
+  const outletIndex = new Map<string, number>();
+  const rows = hashes.reduce((n, h) => n + h.length, 0);
+  const out = { outlets, outlet: new Uint32Array(rows), hash: new Uint32Array(rows), title: new Uint32Array(rows) };
+  let w = 0;
+  hashes.forEach((hs, i) => {
+    const name = articles[i].outlet;
+    let o = outletIndex.get(name);
+    if (o === undefined) outletIndex.set(name, (o = outlets.push(name) - 1));
+    out.outlet.fill(o, w, w + hs.length);
+    out.title.fill(analyses[i].titleHash, w, w + hs.length);
+    out.hash.set(hs, w);
+    w += hs.length;
+  });
+  return out;
 }
 
 /**
@@ -282,7 +309,6 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     // Learn outlet templates, then flag them.
     t = timer();
     const profile = new TemplateProfile();
-    const tonightParagraphs: Array<{ outlet: string; hash: number; title: number }> = [];
     // Earlier nights' paragraphs count toward the templates of tonight's outlets. A decision reads only the rows
     // of its own paragraph, so only the rows of paragraphs asked about are read (tonight's here, the loaded
     // articles' later), each hash once.
@@ -301,13 +327,17 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       for (const r of history.store.outletParagraphs(Uint32Array.from(fresh), tonightOutlets)) profile.add(r.outlet, r.title, [r.hash]);
     };
     learnFromHistory(analyses.map((a) => a.paragraphs));
+    // What the index keeps for later nights' templates (nothing to keep without one): each article's distinct
+    // content paragraphs, with its outlet and title.
+    const distinctHashes: Uint32Array[] = [];
     for (let i = 0; i < articles.length; i++) {
       const a = analyses[i];
       const hashes = a.paragraphs.filter((p) => p.kind === null && p.tokenCount > 0).map((p) => p.hash);
       profile.add(articles[i].outlet, a.titleHash, hashes);
-      // What the index keeps for later nights' templates (nothing to keep without one).
-      if (history) for (const h of new Set(hashes)) tonightParagraphs.push({ outlet: articles[i].outlet, hash: h, title: a.titleHash });
+      if (history) distinctHashes.push(Uint32Array.from(new Set(hashes)));
     }
+    const tonightParagraphs = packOutletParagraphs(articles, analyses, distinctHashes);
+    distinctHashes.length = 0;
     const boilerplateCounts: Record<string, number> = {};
     let paragraphsTotal = 0;
     for (let i = 0; i < articles.length; i++) {
@@ -461,7 +491,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       // own (allocating one per set cost ~15 s for 190k articles and their 1.3M paragraph sets).
       const historyCommon = new Set(common);
       const loadedSketchArena = new SetArena(1 << 18, true);
-      const sketchLoaded = (docs: StoredDoc[]): DocSketch[] => {
+      const sketchLoaded = (docs: StoredDoc[], into: SetArena): DocSketch[] => {
         const t0 = t();
         learnFromHistory(docs.map((d) => d.analysis.paragraphs));
         for (const d of docs) {
@@ -476,13 +506,13 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
         const unions = sets.map((ps) => unionAll(ps.map((p) => p.shingles), arena));
         const counts = history.store.shingleCounts(unionAll(unions));
         for (let c = 0; c < counts.size; c++) if (counts.counts[c] >= commonMinDocs) historyCommon.add(counts.hashes[c]);
-        const out = sets.map((ps, i) => sketchWith(ps, historyCommon, unions[i], loadedSketchArena, true));
+        const out = sets.map((ps, i) => sketchWith(ps, historyCommon, unions[i], into, true));
         historyParts.stock_phrases += t() - t1;
         return out;
       };
       // Read, judged and sketched a batch at a time, each batch's records let go before the next is read: a
       // night loads some 100k earlier articles, whose records (1.3 GB at 1M indexed) were all held at once.
-      const loadSketched = (ids: string[]): { docs: StoredDoc[]; sketches: DocSketch[] } => {
+      const loadSketched = (ids: string[], into: SetArena): { docs: StoredDoc[]; sketches: DocSketch[] } => {
         const docs: StoredDoc[] = [];
         const out: DocSketch[] = [];
         const batches = history.store.loadBatches(ids, LOAD_BATCH);
@@ -491,13 +521,14 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
           const next = batches.next();
           historyParts.load += t() - t0;
           if (next.done) break;
-          out.push(...sketchLoaded(next.value));
+          out.push(...sketchLoaded(next.value, into));
           detachRecords(next.value);
           docs.push(...next.value);
         }
         return { docs, sketches: out };
       };
-      const { docs: direct, sketches: directSketches } = loadSketched(matched);
+      // Sketched apart first: about half of them turn out not to be kept, and their sketches go with them.
+      const { docs: direct, sketches: directSketches } = loadSketched(matched, new SetArena());
       // Found only through a passage band: kept when it could link to a tonight's article under that band
       // (the same test verification starts with, on the same sets), or when its story is kept. Most of these
       // collisions are short paragraphs sharing a few shingles; without this, a night loaded about twice the
@@ -511,9 +542,10 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       }
       const stories = new Set(direct.flatMap((d) => (linkable.has(d.article.id) && d.storyId ? [d.storyId] : [])));
       const keep = direct.map((d) => linkable.has(d.article.id) || Boolean(d.storyId && stories.has(d.storyId)));
-      const { docs: more, sketches: moreSketches } = loadSketched(history.store.storyMembers([...stories].sort(cmp), new Set([...tonightIds, ...matched])));
-      const loaded = [...direct.flatMap((d, i) => (keep[i] ? [{ d, sketch: directSketches[i] }] : [])), ...more.map((d, i) => ({ d, sketch: moreSketches[i] }))].sort((x, y) => cmp(x.d.article.id, y.d.article.id));
+      const { docs: more, sketches: moreSketches } = loadSketched(history.store.storyMembers([...stories].sort(cmp), new Set([...tonightIds, ...matched])), loadedSketchArena);
+      const loaded = [...direct.flatMap((d, i) => (keep[i] ? [{ d, sketch: copySketch(directSketches[i], loadedSketchArena) }] : [])), ...more.map((d, i) => ({ d, sketch: moreSketches[i] }))].sort((x, y) => cmp(x.d.article.id, y.d.article.id));
       direct.length = 0;
+      directSketches.length = 0;
       more.length = 0;
       for (const { d, sketch } of loaded) {
         articles.push({ ...d.article, index: articles.length });
@@ -822,14 +854,15 @@ async function writeNight(opts: RunOptions, wall: () => number, store: IndexStor
   const t = timer();
   // Plain code-unit order, not locale order: the same on every machine. Pairs are sorted by their ids and
   // turned into records one at a time as they are written.
-  const ordered = (p: VerifiedPair): [string, string] => {
-    const x = articles[p.a].id;
-    const y = articles[p.b].id;
-    return x < y ? [x, y] : [y, x];
-  };
-  const pairOrder = pairs.map((p, i) => ({ i, ids: ordered(p) })).sort((m, n) => cmp(m.ids[0], n.ids[0]) || cmp(m.ids[1], n.ids[1]));
+  // By the articles' ranks in id order (ids are distinct): a numeric key per pair, no strings compared per pair.
+  const rank = new Float64Array(articles.length);
+  Uint32Array.from(articles, (_, i) => i)
+    .sort((x, y) => cmp(articles[x].id, articles[y].id))
+    .forEach((i, r) => (rank[i] = r));
+  const pairKeys = Float64Array.from(pairs, (p) => Math.min(rank[p.a], rank[p.b]) * 2 ** 26 + Math.max(rank[p.a], rank[p.b]));
+  const pairOrder = Uint32Array.from(pairs, (_, i) => i).sort((m, n) => pairKeys[m] - pairKeys[n]);
   const pairRows = function* (): Generator<Record<string, unknown>> {
-    for (const { i } of pairOrder) yield pairRecord(pairs[i], articles, analyses);
+    for (const i of pairOrder) yield pairRecord(pairs[i], articles, analyses);
   };
   // Deduplicated feed: canonicals and singletons, in input order, each once.
   const clusterOf = new Map<number, Cluster>();

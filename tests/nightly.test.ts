@@ -149,6 +149,16 @@ describe('nightly runs against the persistent index', () => {
         expect(d.paragraphSets).toEqual(w.paragraphSets);
         expect(d.storyId).toBe(w.storyId);
       }
+      // The rows kept for later nights' outlet templates: each article's distinct content paragraphs (those
+      // the rules kept, templates included), under its outlet and title.
+      const expected = new Set<string>();
+      for (const d of whole.values()) {
+        for (const p of d.analysis.paragraphs) if ((p.kind === null || p.kind === 'template') && p.tokenCount > 0) expected.add(`${p.hash} ${d.article.outlet} ${d.analysis.titleHash}`);
+      }
+      const db = new Database(path.join(state, 'index.sqlite'), { readonly: true });
+      const rows = (db.prepare("SELECT hash || ' ' || outlet || ' ' || title FROM outlet_paragraphs").pluck().all() as string[]).sort();
+      db.close();
+      expect(rows.filter((r) => expected.has(r))).toEqual([...expected].sort());
     } finally {
       store.close();
     }

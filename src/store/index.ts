@@ -50,6 +50,17 @@ export class IncompatibleIndexError extends Error {
   }
 }
 
+/**
+ * (paragraph hash, outlet, title hash) rows of a night, for later nights' outlet templates: packed, as a
+ * 100k-article night has some 700k of them (outlet i is outlets[outlet[i]]).
+ */
+export interface OutletParagraphRows {
+  outlets: string[];
+  outlet: Uint32Array;
+  hash: Uint32Array;
+  title: Uint32Array;
+}
+
 export interface IndexStore {
   /** Refuse (IncompatibleIndexError) when the index was built with other signatures; record them on a new index. */
   checkFingerprint(fingerprint: Record<string, unknown>): void;
@@ -87,7 +98,7 @@ export interface IndexStore {
     /** Written as they are iterated (one full record in memory at a time; a document's line may be a view its producer reuses for the next). */
     docs: Iterable<NightDoc>;
     memberships: Array<{ id: string; clusterId: string | null; storyId: string | null }>;
-    outletParagraphs: Array<{ outlet: string; hash: number; title: number }>;
+    outletParagraphs: OutletParagraphRows;
     summary: Record<string, unknown>;
   }): Promise<Record<string, number>>;
   /** Earliest night each id was first stored in (absent for new ids). */

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { KeyRows } from './keyorder.js';
 import { matchRun, readBandRun, writeBandFile, type BandKind } from './band-files.js';
-import { IncompatibleIndexError, type IndexStore, type StoredDoc, type StoreStats } from './index.js';
+import { IncompatibleIndexError, type IndexStore, type OutletParagraphRows, type StoredDoc, type StoreStats } from './index.js';
 import type { StoredLine } from '../ingest/validate.js';
 import { SegmentFiles, type SegmentWriter } from './segments.js';
 import { decodeKeys, decodeRecord, encodeKeys, encodeRecord, type DocRecord } from './record.js';
@@ -115,7 +115,7 @@ export interface PreparedNight {
   /** Where each article's keys end: three ends an article (article bands, passage bands, paragraphs). */
   keyEnds: Uint32Array;
   memberships: Array<{ id: string; clusterId: string | null; storyId: string | null }>;
-  outletParagraphs: Array<{ outlet: string; hash: number; title: number }>;
+  outletParagraphs: OutletParagraphRows;
   shingleDeltas: ShingleDeltas;
   /** JSON of the run's summary (the runs table). */
   summary: string;
@@ -661,7 +661,9 @@ export class SqliteStore implements IndexStore {
       lap('paragraphs');
       for (const m of night.memberships) member.run(m.clusterId, m.storyId, m.id);
       // In key order: the table is keyed by hash.
-      for (const p of [...night.outletParagraphs].sort((x, y) => x.hash - y.hash)) para.run(p.hash, p.outlet, p.title);
+      const op = night.outletParagraphs;
+      const byHash = Uint32Array.from(op.hash, (_, i) => i).sort((x, y) => op.hash[x] - op.hash[y] || x - y);
+      for (const i of byHash) para.run(op.hash[i], op.outlets[op.outlet[i]], op.title[i]);
       countsFile = this.applyShingleDeltas(night.shingleDeltas, night.nightId);
       lap('shingle_counts');
       run.run(night.nightId, new Date().toISOString(), night.summary);
