@@ -35,9 +35,6 @@ import { appendKeys, writeJson, writeJsonl, writeLines, writeText, type Line } f
 import { scriptSafe, scriptSafeBytes, type ReportIndex } from './report/html.js';
 import { Logger } from './util/log.js';
 
-
-
-
 export interface RunOptions {
   inputs: string[];
   outputDir: string;

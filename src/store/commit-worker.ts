@@ -5,7 +5,8 @@ import { SqliteStore, type PreparedNight } from './sqlite.js';
 const { dir } = workerData as { dir: string };
 parentPort?.once('message', (night: PreparedNight) => {
   try {
-    const store = new SqliteStore(dir);
+    // Its transaction inserts article and paragraph rows all over their key ranges: room for them in memory.
+    const store = new SqliteStore(dir, 64);
     try {
       parentPort?.postMessage({ ok: true, result: store.applyNight(night) });
     } finally {
