@@ -52,14 +52,14 @@ export class ArticleTexts {
     private readonly articles: Article[],
     private readonly spill: Spill,
     /** Reads an earlier night's line from the index (articles loaded from one). */
-    private readonly readStored?: (place: StoredLine) => Buffer,
+    private readonly readStored?: (place: StoredLine, into?: Buffer) => Buffer,
   ) {}
 
   fields(i: number): Record<string, unknown> {
     const body = this.articles[i].body;
     if ('fields' in body) return body.fields;
     if ('line' in body) return fieldsOfLine(body.line);
-    if ('stored' in body) return fieldsOfLine(this.stored(body.stored));
+    if ('stored' in body) return fieldsOfLine(this.stored(body.stored, true));
     return this.spill.fields(body.spill);
   }
 
@@ -72,15 +72,22 @@ export class ArticleTexts {
     return null;
   }
 
-  private stored(place: StoredLine): Buffer {
+  /** Where peekLine reads stored lines (grown as needed): report.json reads back some 60k of them. */
+  private scratch = Buffer.alloc(0);
+
+  private stored(place: StoredLine, peek = false): Buffer {
     if (!this.readStored) throw new Error(`no index to read ${place.file} from`);
-    return this.readStored(place);
+    if (!peek) return this.readStored(place);
+    if (this.scratch.length < place.bytes) this.scratch = Buffer.allocUnsafeSlow(Math.max(place.bytes, 1 << 16));
+    return this.readStored(place, this.scratch);
   }
 
   /** The same line for a look that ends before the next call (see Spill.peek). */
   peekLine(i: number): Buffer | null {
     const body = this.articles[i].body;
-    return 'spill' in body ? this.spill.peek(body.spill) : this.line(i);
+    if ('spill' in body) return this.spill.peek(body.spill);
+    if ('stored' in body) return this.stored(body.stored, true);
+    return this.line(i);
   }
 
   /**

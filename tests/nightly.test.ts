@@ -164,6 +164,26 @@ describe('nightly runs against the persistent index', () => {
     }
   });
 
+  it("shows earlier nights' copies in report.json with their texts as they were read", () => {
+    // The sample's records night by day (no .txt files): the last night's clusters take in earlier copies.
+    const dir = tempDir('texts-');
+    const state = tempDir('state-');
+    const rows = readJsonl<{ id: string; text: string; published_at: string }>(path.join(ROOT, 'input', 'night.jsonl'));
+    const days = [...new Set(rows.map((r) => r.published_at.slice(0, 10)))].sort();
+    for (const day of days) {
+      mkdirSync(path.join(dir, day));
+      writeFileSync(path.join(dir, day, 'n.jsonl'), rows.filter((r) => r.published_at.startsWith(day)).map((r) => JSON.stringify(r)).join('\n') + '\n');
+      runNight(path.join(dir, day), state);
+    }
+    const last = days[days.length - 1];
+    const report = JSON.parse(readFileSync(path.join(state, 'out-' + last, 'report.json'), 'utf8')) as { articles: Array<{ id: string; text: string }> };
+    const input = new Map(rows.map((r) => [r.id, r]));
+    // Each read back from the index into one reused buffer: two or more in a row show that none overwrote another.
+    const earlier = report.articles.filter((a) => !input.get(a.id)?.published_at.startsWith(last));
+    expect(earlier.length, report.articles.map((a) => a.id).join(' ')).toBeGreaterThanOrEqual(2);
+    for (const a of report.articles) expect(a.text, a.id).toBe(input.get(a.id)?.text);
+  });
+
   it('keeps a story id and origin when a later night adds copies', () => {
     const state = tempDir('state-');
     const dir = tempDir('grow-');

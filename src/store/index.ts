@@ -84,8 +84,8 @@ export interface IndexStore {
    * Bodies name their line's place in the index (see readLine) instead of holding it.
    */
   loadBatches(ids: string[], batchRecords: number): Generator<StoredDoc[]>;
-  /** A stored article's input line (see loadBatches). */
-  readLine(place: StoredLine): Buffer;
+  /** A stored article's input line (see loadBatches); read into `into` (a view of it) when it has room. */
+  readLine(place: StoredLine, into?: Buffer): Buffer;
   /** Where these paragraph hashes were seen before, among these outlets: with the title they were seen under (outlet template learning). */
   outletParagraphs(hashes: Uint32Array, outlets: Set<string>): Array<{ outlet: string; hash: number; title: number }>;
   /** Document counts over the indexed articles of these shingles (stock phrases are judged on the whole index). */

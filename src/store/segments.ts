@@ -119,9 +119,9 @@ export class SegmentFiles {
     return fd;
   }
 
-  /** `length` bytes of a segment from `offset`. */
-  read(name: string, offset: number, length: number): Buffer {
-    return this.readInto(Buffer.allocUnsafe(length), name, offset);
+  /** `length` bytes of a segment from `offset` (into the start of `into` when it has room: a view of it). */
+  read(name: string, offset: number, length: number, into?: Buffer): Buffer {
+    return this.readInto(into && into.length >= length ? into.subarray(0, length) : Buffer.allocUnsafe(length), name, offset);
   }
 
   /** Fills `out` from a segment at `offset`. */

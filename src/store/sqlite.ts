@@ -439,8 +439,8 @@ export class SqliteStore implements IndexStore {
     }
   }
 
-  readLine(place: StoredLine): Buffer {
-    return this.segments.read(place.file, place.at, place.bytes);
+  readLine(place: StoredLine, into?: Buffer): Buffer {
+    return this.segments.read(place.file, place.at, place.bytes, into);
   }
 
   shingleCounts(hashes: Uint32Array): ShingleCounts {
