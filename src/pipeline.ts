@@ -546,10 +546,13 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       }
       const stories = new Set(direct.flatMap((d) => (linkable.has(d.article.id) && d.storyId ? [d.storyId] : [])));
       const keep = direct.map((d) => linkable.has(d.article.id) || Boolean(d.storyId && stories.has(d.storyId)));
-      const { docs: more, sketches: moreSketches } = loadSketched(history.store.storyMembers([...stories].sort(cmp), new Set([...tonightIds, ...matched])), loadedSketchArena);
-      const loaded = [...direct.flatMap((d, i) => (keep[i] ? [{ d, sketch: copySketch(directSketches[i], loadedSketchArena) }] : [])), ...more.map((d, i) => ({ d, sketch: moreSketches[i] }))].sort((x, y) => cmp(x.d.article.id, y.d.article.id));
+      // The kept ones' sketches move to the shared arena, and the rest go, before the stories' other members are read.
+      const keptDirect = direct.flatMap((d, i) => (keep[i] ? [{ d, sketch: copySketch(directSketches[i], loadedSketchArena) }] : []));
       direct.length = 0;
       directSketches.length = 0;
+      const { docs: more, sketches: moreSketches } = loadSketched(history.store.storyMembers([...stories].sort(cmp), new Set([...tonightIds, ...matched])), loadedSketchArena);
+      const loaded = [...keptDirect, ...more.map((d, i) => ({ d, sketch: moreSketches[i] }))].sort((x, y) => cmp(x.d.article.id, y.d.article.id));
+      keptDirect.length = 0;
       more.length = 0;
       for (const { d, sketch } of loaded) {
         articles.push({ ...d.article, index: articles.length });
