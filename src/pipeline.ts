@@ -129,6 +129,7 @@ export interface StageStat {
 export interface RunResult {
   articles: Article[];
   analyses: ArticleAnalysis[];
+  /** Emptied by `run` once detection is done: neither the outputs nor the commit need them. */
   sketches: DocSketch[];
   rejected: Rejection[];
   pairs: VerifiedPair[];
@@ -764,6 +765,9 @@ async function runNight(opts: RunOptions, wall: () => number, store: IndexStore 
 
 async function writeNight(opts: RunOptions, wall: () => number, store: IndexStore | undefined, full: Omit<RunResult, 'outputDir'>): Promise<RunResult> {
   const { config: cfg, logger, outputDir } = opts;
+  // Let the sketches go (at 1M indexed, some 0.4 GB of sets and their objects) before the commit's worker
+  // and the writers add their own memory.
+  full.sketches.length = 0;
   const tonight = full.night.tonight;
   const isTonight = (i: number): boolean => i < tonight;
   // Outputs are about tonight: its pairs, the clusters it created or grew, its own articles in the feed.
