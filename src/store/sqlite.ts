@@ -16,7 +16,7 @@ import { KeyRows } from './keyorder.js';
 import { matchRun, readBandRun, writeBandFile, type BandKind } from './band-files.js';
 import { IncompatibleIndexError, type IndexStore, type OutletParagraphRows, type StoredDoc, type StoreStats } from './index.js';
 import type { StoredLine } from '../ingest/validate.js';
-import { SegmentFiles, type SegmentWriter } from './segments.js';
+import { SegmentFiles, segmentOrder, type SegmentWriter } from './segments.js';
 import { decodeKeys, decodeRecord, encodeKeys, encodeRecord, type DocRecord } from './record.js';
 import { CountsFiles } from './counts-file.js';
 import { countSets, deltasOf, ShingleCounts, type ShingleDeltas } from '../sketch/counts.js';
@@ -431,7 +431,7 @@ export class SqliteStore implements IndexStore {
   }
 
   *loadBatches(ids: string[], batchRecords: number): Generator<StoredDoc[]> {
-    const found = this.placesOf(ids).sort((x, y) => (x.file < y.file ? -1 : x.file > y.file ? 1 : x.at - y.at));
+    const found = this.placesOf(ids).sort(segmentOrder);
     for (let from = 0; from < found.length; from += batchRecords) {
       const batch = found.slice(from, from + batchRecords);
       const bytes = this.segments.readMany(batch);
