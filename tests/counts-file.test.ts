@@ -44,6 +44,13 @@ describe('shingle counts in a sorted file', () => {
       expect(got.hashes).toEqual(expected);
       expect(got.counts).toEqual(Uint32Array.from(expected, (h) => truth.get(h) as number));
       expect(files.lookup(null, question).size).toBe(0);
+      // The frequent ones, in one pass: every hash counted at least 4 (7) times, across chunks, ascending.
+      for (const min of [4, 7]) {
+        const frequent = [...truth].filter(([, c]) => c >= min).map(([h]) => h).sort((a, b) => a - b);
+        expect(frequent.length).toBeGreaterThan(1000);
+        expect(files.atLeast(name, min)).toEqual(Uint32Array.from(frequent));
+      }
+      expect(files.atLeast(null, 1).length).toBe(0);
     });
   });
 });

@@ -3,6 +3,7 @@ import { dropCommon, frequentShingles } from '../src/sketch/index.js';
 import { countSets, deltasOf, ShingleCounts } from '../src/sketch/counts.js';
 import { concatAll, SetArena, sortUint32, toSet, unionAll } from '../src/sketch/shingle.js';
 import { seededRandom } from '../src/util/random.js';
+import { HashSet32 } from '../src/sketch/hash.js';
 
 /**
  * The definition: count each shingle's documents (the counted ones), add the earlier nights' count for
@@ -109,10 +110,23 @@ describe('stock phrases', () => {
     expect(dropCommon(none, stock)).toBe(none);
   });
 
+  it('copies into the arena when asked to, even a set with no stock phrase', () => {
+    const sets = corpus(9, 40);
+    const stock = frequentShingles(sets, 10).common;
+    const arena = new SetArena(1 << 12);
+    const none = toSet([1, 2, 3]);
+    const copied = dropCommon(none, stock, arena, true);
+    expect(copied).not.toBe(none);
+    expect([...copied]).toEqual([1, 2, 3]);
+    expect(dropCommon(none, new HashSet32(), arena, true)).not.toBe(none);
+    const dropped = sets.map((s) => dropCommon(s, stock, arena, true));
+    sets.forEach((s, i) => expect([...dropped[i]]).toEqual([...s].filter((h) => !stock.has(h))));
+  });
+
   it('drops the stock phrases a set gained after it was first used', () => {
     // Earlier articles are sketched in two rounds, the second adding stock phrases to the same set.
     const sets = corpus(5, 300);
-    const stock = new Set([...frequentShingles(sets, 10).common].slice(0, 3));
+    const stock = new HashSet32([...frequentShingles(sets, 10).common].slice(0, 3));
     const before = sets.map((s) => dropCommon(s, stock));
     for (const h of frequentShingles(sets, 10).common) stock.add(h);
     expect(stock.size).toBeGreaterThan(5);
@@ -120,6 +134,32 @@ describe('stock phrases', () => {
       expect([...dropCommon(s, stock)]).toEqual([...s].filter((h) => !stock.has(h)));
       expect(before[i].length).toBeGreaterThanOrEqual(dropCommon(s, stock).length);
     });
+  });
+});
+
+describe('HashSet32', () => {
+  it('answers as a Set does, across growth, for values that share low bits and for 0', () => {
+    const rand = seededRandom(3);
+    const set = new HashSet32();
+    const ref = new Set<number>();
+    // Random values, values that differ only in high bits (same bitmap bit), and 0 and 2^32 - 1.
+    const values = [0, 0xffffffff, ...Array.from({ length: 5000 }, () => Math.floor(rand() * 2 ** 32)), ...Array.from({ length: 500 }, (_, i) => (i << 20) >>> 0 | 7)];
+    for (const v of values) {
+      set.add(v);
+      set.add(v);
+      ref.add(v);
+      expect(set.size).toBe(ref.size);
+    }
+    for (const v of values) expect(set.has(v)).toBe(true);
+    let absent = 0;
+    for (let i = 0; i < 20000; i++) {
+      const v = Math.floor(rand() * 2 ** 32);
+      expect(set.has(v)).toBe(ref.has(v));
+      if (!ref.has(v)) absent++;
+    }
+    expect(absent).toBeGreaterThan(19000);
+    expect(new HashSet32([5]).has(0)).toBe(false);
+    expect([...set]).toEqual([...ref].sort((a, b) => a - b));
   });
 });
 
@@ -131,7 +171,7 @@ describe('sets carved from an arena', () => {
     const inputs = Array.from({ length: 60 }, (_, i) => Uint32Array.from({ length: i === 30 ? 2500 : 1 + Math.floor(rnd() * 200) }, () => Math.floor(rnd() * 5000)));
     const plain = inputs.map((h) => toSet(h));
     const carved = inputs.map((h) => toSet(h, arena));
-    const common = new Set([...plain[0]].slice(0, 5));
+    const common = new HashSet32([...plain[0]].slice(0, 5));
     const unions = [unionAll(plain.slice(0, 10)), unionAll(plain.slice(10, 40), arena)];
     const dropped = plain.map((s) => dropCommon(s, common, arena));
     // Compared only after everything was carved: a set must not change when the next one is made.

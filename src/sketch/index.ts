@@ -7,7 +7,7 @@
 import type { ArticleAnalysis, TextAnalysis } from '../text/analyze.js';
 import { SetArena, shingleRun, toSet, unionAll } from './shingle.js';
 import { countSets, ShingleCounts } from './counts.js';
-import { HashFilter } from './hash.js';
+import { HashSet32 } from './hash.js';
 
 export interface ParagraphSet {
   /** Index of the paragraph in its article. */
@@ -58,7 +58,7 @@ export function contentShingles(d: { analysis: ArticleAnalysis; paragraphSets: P
 
 /** Stock phrases, and the counts a run with an index stores for later nights. */
 export interface FrequentShingles {
-  common: Set<number>;
+  common: HashSet32;
   /**
    * Tonight's counts to add to the index: shingles in two or more of tonight's articles, counted over the
    * `counted` ones. A night's singletons (nine in ten of its distinct shingles) are neither stored nor
@@ -83,7 +83,7 @@ export function frequentShingles(sets: Uint32Array[], minDocs: number, prior?: (
   const tonight = counted && counted.includes(0) ? countSets(sets.filter((_, i) => counted[i] === 1)) : every;
   const keys = every.hashes;
   const before = prior ? prior(keys) : new ShingleCounts();
-  const common = new Set<number>();
+  const common = new HashSet32();
   const storedHashes = new Uint32Array(keys.length);
   const storedCounts = new Uint32Array(keys.length);
   let w = 0;
@@ -104,35 +104,28 @@ export function frequentShingles(sets: Uint32Array[], minDocs: number, prior?: (
   return { common, stored: new ShingleCounts(storedHashes.slice(0, w), storedCounts.slice(0, w)) };
 }
 
-/** One filter per stock-phrase set, built on first use and again when the set has grown since. */
-const filters = new WeakMap<Set<number>, { filter: HashFilter; size: number }>();
-function filterOf(common: Set<number>): HashFilter {
-  const built = filters.get(common);
-  let f = built && built.size === common.size ? built.filter : undefined;
-  if (!f) {
-    // At least 16 bits a stock phrase, so that about one other shingle in 16 gets past the filter to the Set:
-    // 2^20 bits (128 KB) for a night's few thousand, up to 2^26 (8 MB) for the hundreds of thousands a large
-    // index adds (a fixed 2^20 let most shingles through to the Set: 15.7 s of a 100k night against 1M).
-    f = new HashFilter(common, Math.min(26, Math.max(20, Math.ceil(Math.log2(common.size * 16)))));
-    filters.set(common, { filter: f, size: common.size });
-  }
-  return f;
-}
-
 /**
  * The set without the stock phrases (the set itself when it has none; else a copy, carved from `arena` when
- * given). Most shingles are not one and stop at the filter, before any Set lookup.
+ * given). One pass: the kept values are written as they are checked, into room that is only taken when
+ * something was dropped (or `copyAll` asks for a copy anyway).
  */
-export function dropCommon(set: Uint32Array, common: Set<number>, arena?: SetArena): Uint32Array {
-  if (common.size === 0) return set;
-  const f = filterOf(common);
-  let drop = 0;
-  for (let i = 0; i < set.length; i++) if (f.mayHave(set[i]) && common.has(set[i])) drop++;
-  if (drop === 0) return set;
-  const out = arena ? arena.room(set.length - drop) : new Uint32Array(set.length - drop);
+export function dropCommon(set: Uint32Array, common: HashSet32, arena?: SetArena, copyAll = false): Uint32Array {
+  if (common.size === 0 && !(copyAll && arena)) return set;
+  const out = arena ? arena.room(set.length) : dropScratch(set.length);
   let w = 0;
-  for (let i = 0; i < set.length; i++) if (!f.mayHave(set[i]) || !common.has(set[i])) out[w++] = set[i];
-  return arena ? arena.take(w) : out;
+  for (let i = 0; i < set.length; i++) {
+    const v = set[i];
+    if (!common.has(v)) out[w++] = v;
+  }
+  if (w === set.length && !(copyAll && arena)) return set;
+  return arena ? arena.take(w) : out.slice(0, w);
+}
+
+/** Where dropCommon writes when no arena is given (copied out with slice). */
+let dropScratchValues = new Uint32Array(1024);
+function dropScratch(n: number): Uint32Array {
+  if (dropScratchValues.length < n) dropScratchValues = new Uint32Array(2 * n);
+  return dropScratchValues;
 }
 
 /**
@@ -147,7 +140,7 @@ export function sketchDocuments(
   counted?: Uint8Array,
   unions?: Uint32Array[],
   copyAll = false,
-): { sketches: DocSketch[]; common: Set<number>; stored: ShingleCounts; docSets: Uint32Array[] } {
+): { sketches: DocSketch[]; common: HashSet32; stored: ShingleCounts; docSets: Uint32Array[] } {
   const docSets = unions ?? paraSets.map((ps) => unionAll(ps.map((p) => p.shingles)));
   const { common, stored } = frequentShingles(docSets, commonMinDocs, prior, counted);
   // The sketches live until the night's outputs are written, all together: one arena for their copies.
@@ -160,11 +153,8 @@ export function sketchDocuments(
 }
 
 /** One article's sketch given the night's stock phrases (the union is passed when already computed). */
-export function sketchWith(paraSets: ParagraphSet[], common: Set<number>, union = unionAll(paraSets.map((p) => p.shingles)), arena?: SetArena, copyAll = false): DocSketch {
-  const drop = (set: Uint32Array): Uint32Array => {
-    const out = dropCommon(set, common, arena);
-    return out === set && copyAll && arena ? arena.copy(set) : out;
-  };
+export function sketchWith(paraSets: ParagraphSet[], common: HashSet32, union = unionAll(paraSets.map((p) => p.shingles)), arena?: SetArena, copyAll = false): DocSketch {
+  const drop = (set: Uint32Array): Uint32Array => dropCommon(set, common, arena, copyAll);
   return {
     shingles: drop(union),
     paragraphs: paraSets.map((p) => ({ para: p.para, shingles: drop(p.shingles) })).filter((p) => p.shingles.length > 0),

@@ -12,6 +12,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, rmSync, statSyn
 import path from 'node:path';
 import { ShingleCounts, type ShingleDeltas } from '../sketch/counts.js';
 import { readFully, writeFully } from '../util/files.js';
+import { concatAll } from '../sketch/shingle.js';
 
 const EXT = '.counts';
 /** (hash, count) pairs read or written at a time: 4 MB. */
@@ -65,6 +66,20 @@ export class CountsFiles {
       }
     }
     return new ShingleCounts(foundHashes.slice(0, w), foundCounts.slice(0, w));
+  }
+
+  /** The hashes `name` counts at least `minCount` times, ascending: one pass over the file. */
+  atLeast(name: string | null, minCount: number): Uint32Array {
+    const found: Uint32Array[] = [];
+    for (const pairs of chunks(this.full(name))) {
+      let n = 0;
+      for (let i = 1; i < pairs.length; i += 2) if (pairs[i] >= minCount) n++;
+      const part = new Uint32Array(n);
+      let w = 0;
+      for (let i = 1; i < pairs.length; i += 2) if (pairs[i] >= minCount) part[w++] = pairs[i - 1];
+      found.push(part);
+    }
+    return concatAll(found);
   }
 
   /**

@@ -90,6 +90,8 @@ export interface IndexStore {
   outletParagraphs(hashes: Uint32Array, outlets: Set<string>): Array<{ outlet: string; hash: number; title: number }>;
   /** Document counts over the indexed articles of these shingles (stock phrases are judged on the whole index). */
   shingleCounts(hashes: Uint32Array): ShingleCounts;
+  /** The shingles counted in at least `minCount` indexed articles, ascending (the index's stock phrases, one pass over the counts). */
+  shinglesCountedAtLeast(minCount: number): Uint32Array;
   /** Everything a night adds or changes, in one transaction; resolves to the seconds each part took. */
   commitNight(night: {
     /** Changes of shingle document counts: + for articles added or changed, − for the versions they replace. */

@@ -447,6 +447,10 @@ export class SqliteStore implements IndexStore {
     return this.counts.lookup(this.countsFile, toSet(hashes));
   }
 
+  shinglesCountedAtLeast(minCount: number): Uint32Array {
+    return this.counts.atLeast(this.countsFile, minCount);
+  }
+
   /** Write the counts with these changes to a new file and name it in the meta table (within the caller's transaction); returns its name. */
   private applyShingleDeltas(deltas: ShingleDeltas, tag: string): string {
     const name = this.counts.merge(this.countsFile, deltas, tag);
