@@ -17,7 +17,7 @@ import type { ArticleAnalysis } from './text/analyze.js';
 import { TemplateProfile } from './text/boilerplate.js';
 import { HashSet32, initHashing } from './sketch/hash.js';
 import { estimateJaccard, packSets } from './sketch/minhash.js';
-import { countSets, deltasOf, type ShingleCounts, type ShingleDeltas } from './sketch/counts.js';
+import { countSets, deltasOf, type ShingleCounts } from './sketch/counts.js';
 import { concatAll, SetArena, unionAll } from './sketch/shingle.js';
 import { bandKey, candidatePairs, chooseBands, unpackPair, type BandParams } from './sketch/lsh.js';
 import type { IndexStore, NightDoc, OutletParagraphRows, StoredDoc } from './store/index.js';
@@ -152,7 +152,8 @@ export interface RunResult {
     /** Tonight's content paragraph sets before stock phrases are dropped (stored in the index; empty without one). */
     paragraphSets: ParagraphSet[][];
     textHashes: string[];
-    shingleDeltas: ShingleDeltas;
+    /** The index's new shingle counts file, being written since the night was shingled (with an index). */
+    countsFile?: Promise<{ file: string; seconds: number }>;
   };
 }
 
@@ -382,6 +383,15 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     // index stores tonight's sets as they were before stock phrases were dropped, so a run with one keeps them.
     unions.length = 0;
     if (!history) paraSets.length = 0;
+    // The index's new counts file (tonight's counts in, the replaced versions of changed articles out) is
+    // known now: a worker writes it while the night goes on (a 380 MB file at 1M indexed: some 7 s).
+    let countsFile: Promise<{ file: string; seconds: number }> | undefined;
+    if (history) {
+      const replaced = articles.filter((a, i) => (counted as Uint8Array)[i] === 1 && known.has(a.id)).map((a) => a.id);
+      countsFile = history.store.mergeShingleCounts(deltasOf(stored, countSets(history.store.load(replaced).map(contentShingles))), nightIdOf(inputs));
+      // Its failure is reported where the commit awaits it (not as an unhandled rejection meanwhile).
+      countsFile.catch(() => undefined);
+    }
     stage('shingle', t(), articles.length, `${sketches.reduce((s, x) => s + x.shingles.length, 0)} shingles, ${common.size} stock phrases dropped`);
 
     // Sign the articles and their passages.
@@ -668,14 +678,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       detect_seconds: round(total()),
       config: cfg,
     };
-    // Changes to the stored shingle counts: new and changed articles counted, the versions they replace uncounted.
-    let shingleDeltas: ShingleDeltas = { hashes: new Uint32Array(0), deltas: new Int32Array(0) };
-    if (history) {
-      // Tonight's counts in, the replaced versions of changed articles out.
-      const replaced = articles.slice(0, tonightCount).filter((a, i) => (counted as Uint8Array)[i] === 1 && known.has(a.id)).map((a) => a.id);
-      shingleDeltas = deltasOf(stored, countSets(history.store.load(replaced).map(contentShingles)));
-    }
-    const night = { tonight: tonightCount, historyMatched, historyLoaded, tonightBands, tonightParagraphs, tonightSigs: docSigs.subarray(0, tonightCount * k), textHashes, shingleDeltas, paragraphSets: history ? paraSets.slice(0, tonightCount) : [] };
+    const night = { tonight: tonightCount, historyMatched, historyLoaded, tonightBands, tonightParagraphs, tonightSigs: docSigs.subarray(0, tonightCount * k), textHashes, countsFile, paragraphSets: history ? paraSets.slice(0, tonightCount) : [] };
     return { articles, analyses, sketches, rejected, pairs, nearDuplicateClusters, storyClusters, provenance, summary, night, texts: new ArticleTexts(articles, spill, history ? (place) => history.store.readLine(place) : undefined) };
   } catch (e) {
     spill.close();
@@ -859,7 +862,7 @@ async function writeNight(opts: RunOptions, wall: () => number, store: IndexStor
       clusters_grown: clusterRows.filter((r) => r.status === 'grown').length,
     };
     summary.index = { path: opts.state?.dir, window_days: opts.state?.windowDays, ...nightCounts };
-    committing = store.commitNight({ shingleDeltas: full.night.shingleDeltas, nightId, docs: docs(), memberships, outletParagraphs: full.night.tonightParagraphs, summary: { ...nightCounts, inputs: opts.inputs, config: cfg } });
+    committing = store.commitNight({ countsFile: full.night.countsFile ?? Promise.reject(new Error("no counts file was started for the night (detect ran without the index)")), nightId, docs: docs(), memberships, outletParagraphs: full.night.tonightParagraphs, summary: { ...nightCounts, inputs: opts.inputs, config: cfg } });
     // Its failure is reported where it is awaited, after the writes (not as an unhandled rejection meanwhile).
     committing.catch(() => undefined);
     committed = `${added} added, ${changed} updated, ${tonight - added - changed} unchanged; ${nightCounts.clusters_new} new clusters, ${nightCounts.clusters_grown} grown`;

@@ -2,6 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CLI, neardup, readJsonl, ROOT, tempDir } from './helpers/cli.js';
@@ -306,6 +307,32 @@ describe('nightly runs against the persistent index', () => {
     const segments = segmentFiles(state);
     expect(segments.onDisk).toEqual(segments.named);
   }, 180_000);
+
+  it('uses a counts file merged early only once its night commits; one left by a night that stopped is swept', async () => {
+    const state = tempDir('state-');
+    runNight(nights[0], state);
+    const countsDir = path.join(state, 'counts');
+    const [named] = readdirSync(countsDir);
+    // A night that wrote its counts file, then stopped before its commit. (The built store: its worker is a
+    // compiled file, as in a run.)
+    const { SqliteStore: BuiltStore } = (await import(pathToFileURL(path.join(ROOT, 'dist', 'src', 'store', 'sqlite.js')).href)) as { SqliteStore: typeof SqliteStore };
+    const store = new BuiltStore(state);
+    const early = await store.mergeShingleCounts({ hashes: Uint32Array.of(1, 2), deltas: Int32Array.of(500, 500) }, 'stopped');
+    store.close();
+    expect(readdirSync(countsDir).sort()).toEqual([named, early.file].sort());
+    const reopened = new SqliteStore(state);
+    expect(reopened.shingleCounts(Uint32Array.of(1, 2)).size).toBe(0);
+    expect(reopened.shinglesCountedAtLeast(500).length).toBe(0);
+    reopened.close();
+    // The next night sweeps it, and the file it names holds none of its counts.
+    runNight(nights[1], state);
+    segmentFiles(state);
+    expect(readdirSync(countsDir)).not.toContain(early.file);
+    const after = new SqliteStore(state);
+    expect(after.shingleCounts(Uint32Array.of(1, 2)).size).toBe(0);
+    expect(after.shinglesCountedAtLeast(1).length).toBeGreaterThan(0);
+    after.close();
+  });
 
   it('refuses an index written before article records moved to segment files (exit 2)', () => {
     const state = tempDir('state-');

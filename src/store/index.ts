@@ -92,10 +92,17 @@ export interface IndexStore {
   shingleCounts(hashes: Uint32Array): ShingleCounts;
   /** The shingles counted in at least `minCount` indexed articles, ascending (the index's stock phrases, one pass over the counts). */
   shinglesCountedAtLeast(minCount: number): Uint32Array;
+  /**
+   * Start writing the shingle counts file with a night's changes (+ for articles added or changed, − for the
+   * versions they replace), in a worker thread; resolves to its name and the seconds it took. The file is
+   * named, and so used, only by the night's commit: known once the night is shingled, it is written while
+   * the rest of the night runs.
+   */
+  mergeShingleCounts(deltas: ShingleDeltas, tag: string): Promise<{ file: string; seconds: number }>;
   /** Everything a night adds or changes, in one transaction; resolves to the seconds each part took. */
   commitNight(night: {
-    /** Changes of shingle document counts: + for articles added or changed, − for the versions they replace. */
-    shingleDeltas: ShingleDeltas;
+    /** The night's counts file, from mergeShingleCounts. */
+    countsFile: Promise<{ file: string; seconds: number }>;
     nightId: string;
     /** Written as they are iterated (one full record in memory at a time; a document's line may be a view its producer reuses for the next). */
     docs: Iterable<NightDoc>;

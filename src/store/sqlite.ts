@@ -116,7 +116,8 @@ export interface PreparedNight {
   keyEnds: Uint32Array;
   memberships: Array<{ id: string; clusterId: string | null; storyId: string | null }>;
   outletParagraphs: OutletParagraphRows;
-  shingleDeltas: ShingleDeltas;
+  /** The night's counts file, written already (see mergeShingleCounts): the transaction names it. */
+  countsFile: string;
   /** JSON of the run's summary (the runs table). */
   summary: string;
 }
@@ -127,16 +128,16 @@ export interface CommitResult {
   countsFile: string;
 }
 
-/** Run applyNight in a worker thread on its own connection to the index in `dir` (the arrays move there, not copied). */
-function applyInWorker(dir: string, night: PreparedNight): Promise<CommitResult> {
+/**
+ * Run a task of commit-worker.js in a worker thread: applyNight on its own connection to the index in `dir`,
+ * or a counts file's merge in its counts folder. The arrays in `moved` go there, not copied.
+ */
+function inWorker<T>(dir: string, task: 'counts' | 'night', message: unknown, moved: ArrayBuffer[]): Promise<T> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./commit-worker.js', import.meta.url), { workerData: { dir } });
-    const arrays = [night.times, night.recordAt, night.recordBytes, night.signatures, night.keys, night.keyEnds, night.shingleDeltas.hashes, night.shingleDeltas.deltas];
-    // Each of its own buffer (built for the worker by prepareNight and deltasOf): nothing else shares them.
-    const moved = [...new Set(arrays.map((a) => a.buffer as ArrayBuffer))];
-    worker.postMessage(night, moved);
+    const worker = new Worker(new URL('./commit-worker.js', import.meta.url), { workerData: { dir, task } });
+    worker.postMessage(message, moved);
     let settled = false;
-    worker.once('message', (msg: { ok: true; result: CommitResult } | { ok: false; error: string }) => {
+    worker.once('message', (msg: { ok: true; result: T } | { ok: false; error: string }) => {
       settled = true;
       if (msg.ok) resolve(msg.result);
       else reject(new Error(msg.error));
@@ -146,9 +147,14 @@ function applyInWorker(dir: string, night: PreparedNight): Promise<CommitResult>
       reject(e);
     });
     worker.once('exit', (code) => {
-      if (!settled) reject(new Error(`the index commit's worker stopped (exit code ${code}) before committing`));
+      if (!settled) reject(new Error(`the index ${task === 'night' ? "commit's" : "counts'"} worker stopped (exit code ${code}) before it was done`));
     });
   });
+}
+
+/** The distinct buffers of these arrays (each built for the worker: nothing else shares them). */
+function buffersOf(arrays: ArrayBufferView[]): ArrayBuffer[] {
+  return [...new Set(arrays.map((a) => a.buffer as ArrayBuffer))];
 }
 
 /** Where a stored article's record lies. */
@@ -454,8 +460,19 @@ export class SqliteStore implements IndexStore {
   /** Write the counts with these changes to a new file and name it in the meta table (within the caller's transaction); returns its name. */
   private applyShingleDeltas(deltas: ShingleDeltas, tag: string): string {
     const name = this.counts.merge(this.countsFile, deltas, tag);
-    this.db.prepare("INSERT INTO meta (key, value) VALUES ('counts_file', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(name);
+    this.nameCounts(name);
     return name;
+  }
+
+  /** Name the counts file in use in the meta table (within the caller's transaction). */
+  private nameCounts(name: string): void {
+    this.db.prepare("INSERT INTO meta (key, value) VALUES ('counts_file', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(name);
+  }
+
+  mergeShingleCounts(deltas: ShingleDeltas, tag: string): Promise<{ file: string; seconds: number }> {
+    // Files no commit named (a night that stopped before its commit) go first: the new one is not named yet either.
+    this.counts.sweep(this.countsFile);
+    return inWorker(this.counts.dir, 'counts', { countsFile: this.countsFile, deltas, tag }, buffersOf([deltas.hashes, deltas.deltas]));
   }
 
   /** After a transaction that named `name`: the file in use from now on; the others go. */
@@ -507,15 +524,18 @@ export class SqliteStore implements IndexStore {
     const seconds: Record<string, number> = {};
     const t0 = process.hrtime.bigint();
     const since = (): number => Math.round(Number(process.hrtime.bigint() - t0) / 1e6) / 1000;
+    // (Counts files are swept when the night's file is started, by mergeShingleCounts.)
     this.sweepSegments();
-    this.counts.sweep(this.countsFile);
     const writer: SegmentWriter = this.segments.create(night.nightId);
     let result: CommitResult;
     try {
       const prepared = this.prepareNight(night, writer);
       writer.finish();
       seconds.records = since();
-      result = await applyInWorker(path.dirname(this.file), prepared);
+      const counts = await night.countsFile;
+      prepared.countsFile = counts.file;
+      seconds.shingle_counts = counts.seconds;
+      result = await inWorker<CommitResult>(path.dirname(this.file), 'night', prepared, buffersOf([prepared.times, prepared.recordAt, prepared.recordBytes, prepared.signatures, prepared.keys, prepared.keyEnds]));
     } catch (e) {
       writer.abandon();
       throw e;
@@ -578,7 +598,7 @@ export class SqliteStore implements IndexStore {
       keyEnds: Uint32Array.from(keyEnds),
       memberships: night.memberships,
       outletParagraphs: night.outletParagraphs,
-      shingleDeltas: night.shingleDeltas,
+      countsFile: '',
       summary: JSON.stringify(night.summary),
     };
   }
@@ -672,8 +692,9 @@ export class SqliteStore implements IndexStore {
       const op = night.outletParagraphs;
       const byHash = Uint32Array.from(op.hash, (_, i) => i).sort((x, y) => op.hash[x] - op.hash[y] || x - y);
       for (const i of byHash) para.run(op.hash[i], op.outlets[op.outlet[i]], op.title[i]);
-      countsFile = this.applyShingleDeltas(night.shingleDeltas, night.nightId);
-      lap('shingle_counts');
+      this.nameCounts(night.countsFile);
+      countsFile = night.countsFile;
+      lap('outlet_paragraphs');
       run.run(night.nightId, new Date().toISOString(), night.summary);
       // A re-run or re-sent articles can leave an earlier segment with no article in it.
       this.dropEmptySegments();

@@ -159,16 +159,19 @@ export class TemplateProfile {
    * turning that story's paragraphs into its "template".
    */
   add(outlet: string, titleHash: number, paragraphHashes: Iterable<number>): void {
+    for (const h of new Set(paragraphHashes)) this.addParagraph(outlet, titleHash, h);
+  }
+
+  /** Count one paragraph hash seen in an article of the outlet under this title (the index's rows come one by one). */
+  addParagraph(outlet: string, titleHash: number, h: number): void {
     let m = this.perOutlet.get(outlet);
     if (!m) this.perOutlet.set(outlet, (m = new Map()));
-    for (const h of new Set(paragraphHashes)) {
-      const seen = m.get(h);
-      if (seen === undefined) m.set(h, titleHash);
-      else if (typeof seen === 'number') {
-        if (seen !== titleHash) m.set(h, new Set([seen, titleHash]));
-      } else seen.add(titleHash);
-      this.overall.set(h, (this.overall.get(h) ?? 0) + 1);
-    }
+    const seen = m.get(h);
+    if (seen === undefined) m.set(h, titleHash);
+    else if (typeof seen === 'number') {
+      if (seen !== titleHash) m.set(h, new Set([seen, titleHash]));
+    } else seen.add(titleHash);
+    this.overall.set(h, (this.overall.get(h) ?? 0) + 1);
   }
 
   private outletCount(outlet: string, hash: number): number {
