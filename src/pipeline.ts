@@ -330,7 +330,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
           fresh.push(p.hash);
         }
       }
-      for (const r of history.store.outletParagraphs(Uint32Array.from(fresh), tonightOutlets)) profile.add(r.outlet, r.title, [r.hash]);
+      for (const r of history.store.outletParagraphs(Uint32Array.from(fresh), tonightOutlets)) profile.addParagraph(r.outlet, r.title, r.hash);
     };
     learnFromHistory(analyses.map((a) => a.paragraphs));
     // What the index keeps for later nights' templates (nothing to keep without one): each article's distinct
