@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { CLI, neardup, readJsonl, ROOT, tempDir } from './helpers/cli.js';
 import { readBandRun } from '../src/store/band-files.js';
 import { SqliteStore } from '../src/store/sqlite.js';
+import { decodeRecord, encodeRecord } from '../src/store/record.js';
 import type { StoredDoc } from '../src/store/index.js';
 import type { StoredLine } from '../src/ingest/validate.js';
 
@@ -29,6 +30,18 @@ function splitNights(): string[] {
   });
 }
 
+/** The sample's JSONL records night by day, without the .txt files: each night a folder `dir/<day>`. */
+function jsonlNights(): { dir: string; days: string[]; rows: Array<{ id: string; text: string; published_at: string }> } {
+  const dir = tempDir('texts-');
+  const rows = readJsonl<{ id: string; text: string; published_at: string }>(path.join(ROOT, 'input', 'night.jsonl'));
+  const days = [...new Set(rows.map((r) => r.published_at.slice(0, 10)))].sort();
+  for (const day of days) {
+    mkdirSync(path.join(dir, day));
+    writeFileSync(path.join(dir, day, 'n.jsonl'), rows.filter((r) => r.published_at.startsWith(day)).map((r) => JSON.stringify(r)).join('\n') + '\n');
+  }
+  return { dir, days, rows };
+}
+
 /** Clusters as the index holds them: cluster or story id -> sorted member ids. */
 function indexedClusters(state: string): Record<string, string[]> {
   const db = new Database(path.join(state, 'index.sqlite'), { readonly: true });
@@ -48,9 +61,10 @@ function segmentFiles(state: string): { onDisk: string[]; named: string[] } {
   db.close();
   expect(readdirSync(path.join(state, 'counts'))).toEqual([counts]);
   const files = readdirSync(path.join(state, 'segments')).sort();
-  // Each segment has its band file beside it, and no band file outlives its segment.
+  // Each segment has its band and lines files beside it, and neither outlives its segment.
   expect(files.filter((f) => f.endsWith('.bands'))).toEqual(named.map((f) => f.replace(/\.seg$/, '.bands')).sort());
-  return { onDisk: files.filter((f) => !f.endsWith('.bands')), named };
+  expect(files.filter((f) => f.endsWith('.lines'))).toEqual(named.map((f) => f.replace(/\.seg$/, '.lines')).sort());
+  return { onDisk: files.filter((f) => f.endsWith('.seg')), named };
 }
 
 /**
@@ -166,16 +180,10 @@ describe('nightly runs against the persistent index', () => {
   });
 
   it("shows earlier nights' copies in report.json with their texts as they were read", () => {
-    // The sample's records night by day (no .txt files): the last night's clusters take in earlier copies.
-    const dir = tempDir('texts-');
+    // The last night's clusters take in earlier copies.
     const state = tempDir('state-');
-    const rows = readJsonl<{ id: string; text: string; published_at: string }>(path.join(ROOT, 'input', 'night.jsonl'));
-    const days = [...new Set(rows.map((r) => r.published_at.slice(0, 10)))].sort();
-    for (const day of days) {
-      mkdirSync(path.join(dir, day));
-      writeFileSync(path.join(dir, day, 'n.jsonl'), rows.filter((r) => r.published_at.startsWith(day)).map((r) => JSON.stringify(r)).join('\n') + '\n');
-      runNight(path.join(dir, day), state);
-    }
+    const { dir, days, rows } = jsonlNights();
+    for (const day of days) runNight(path.join(dir, day), state);
     const last = days[days.length - 1];
     const report = JSON.parse(readFileSync(path.join(state, 'out-' + last, 'report.json'), 'utf8')) as { articles: Array<{ id: string; text: string }> };
     const input = new Map(rows.map((r) => [r.id, r]));
@@ -371,6 +379,49 @@ describe('nightly runs against the persistent index', () => {
     const rekeyed = tables(oldLayout);
     expect(rekeyed.sql).toMatch(/PRIMARY KEY \(hash, outlet, title\)/);
     expect(rekeyed.rows).toEqual(tables(state).rows);
+  });
+
+  it('reads an index whose records keep their lines inside them, and the nights after run as before', () => {
+    // Every record of these nights has a line.
+    const state = tempDir('state-');
+    const oldLayout = tempDir('state-');
+    const { dir, days, rows } = jsonlNights();
+    for (const day of days.slice(0, -1)) runNight(path.join(dir, day), state);
+    cpSync(state, oldLayout, { recursive: true });
+    // The layout before lines files: each segment rewritten with every record's line at its end, no lines file.
+    const db = new Database(path.join(oldLayout, 'index.sqlite'));
+    const segs = path.join(oldLayout, 'segments');
+    const rewritten: string[] = [];
+    for (const { id: segment, file } of db.prepare('SELECT id, file FROM segments').all() as Array<{ id: number; file: string }>) {
+      const records = readFileSync(path.join(segs, file));
+      const lines = readFileSync(path.join(segs, file.replace(/\.seg$/, '.lines')));
+      const parts: Buffer[] = [];
+      let at = 0;
+      const update = db.prepare('UPDATE docs SET record_at = ?, record_bytes = ? WHERE n = ?');
+      for (const d of db.prepare('SELECT n, record_at, record_bytes FROM docs WHERE segment = ? ORDER BY record_at').all(segment) as Array<{ n: number; record_at: number; record_bytes: number }>) {
+        const doc = decodeRecord(records.subarray(d.record_at, d.record_at + d.record_bytes), { file, at: d.record_at });
+        const body = doc.article.body as { stored: StoredLine };
+        doc.article.body = { line: lines.subarray(body.stored.at, body.stored.at + body.stored.bytes) };
+        rewritten.push(doc.article.id);
+        const bytes = encodeRecord(doc);
+        parts.push(bytes);
+        update.run(at, bytes.length, d.n);
+        at += bytes.length;
+      }
+      writeFileSync(path.join(segs, file), Buffer.concat(parts));
+      rmSync(path.join(segs, file.replace(/\.seg$/, '.lines')));
+    }
+    db.close();
+    expect(rewritten.length).toBeGreaterThan(3);
+    const last = path.join(dir, days[days.length - 1]);
+    sameNightsAfter([last], state, oldLayout);
+    // report.json shows earlier nights' copies with their texts: here read from inside the old records.
+    const report = (st: string): Buffer => readFileSync(path.join(st, 'out-' + path.basename(last), 'report.json'));
+    expect(report(oldLayout).equals(report(state))).toBe(true);
+    const input = new Map(rows.map((r) => [r.id, r]));
+    const shown = (JSON.parse(report(oldLayout).toString()) as { articles: Array<{ id: string; text: string }> }).articles.filter((a) => rewritten.includes(a.id));
+    expect(shown.length).toBeGreaterThanOrEqual(2);
+    for (const a of shown) expect(a.text, a.id).toBe(input.get(a.id)?.text);
   });
 
   it('moves the band rows of an index that kept them in tables into band files, and the nights after run as before', () => {

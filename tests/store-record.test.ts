@@ -75,6 +75,26 @@ describe('stored records', () => {
     }
   });
 
+  it('keeps the line apart when written to the lines file: named by its place there, as an inline line is in the segment', () => {
+    const r = record({ line }, Date.parse('2026-11-20T10:00:00Z'));
+    const inline = encodeRecord(r);
+    const apart = encodeRecord(r, { lineAt: 4096 });
+    // The record without its line is shorter by exactly the line.
+    expect(apart.length).toBeLessThanOrEqual(inline.length - line.length + 16);
+    expect(apart.includes(line)).toBe(false);
+    const back = decodeRecord(apart, { file: 'night-1.seg', at: 512 });
+    expect(back.article.body).toEqual({ stored: { file: 'night-1.lines', at: 4096, bytes: line.length } });
+    expect(back.analysis).toEqual(r.analysis);
+    expect(back.paragraphSets).toEqual(r.paragraphSets);
+    // Without its place the line cannot be found: an error, not an empty line.
+    expect(() => decodeRecord(apart)).toThrow(/lines file/);
+    // A record of an index written before (its line inside it) still names its line in the segment.
+    const old = decodeRecord(inline, { file: 'night-1.seg', at: 512 });
+    const lineAt = inline.length - line.length;
+    expect(old.article.body).toEqual({ stored: { file: 'night-1.seg', at: 512 + lineAt, bytes: line.length } });
+    expect(inline.subarray(lineAt).equals(line)).toBe(true);
+  });
+
   it('keeps an article\'s band keys', () => {
     const keys = { doc: Uint32Array.from([3, 1, 4294967295]), passage: new Uint32Array(0), paragraphs: Uint32Array.from([9, 8]) };
     expect(decodeKeys(encodeKeys(keys))).toEqual(keys);

@@ -77,6 +77,7 @@ export interface IndexStore {
   withParagraphs(outlet: string, hashes: number[], exclude: Set<string>): string[];
   /** Ids of the stored members of the given stories (so a story is always reclustered whole). */
   storyMembers(storyIds: string[], exclude: Set<string>): string[];
+  /** Stored articles whole (their lines read too), in the order asked; ids not stored are left out. */
   load(ids: string[]): StoredDoc[];
   /**
    * The same articles in batches of up to `batchRecords`, read in segment order (not the order asked), each

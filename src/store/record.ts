@@ -8,11 +8,13 @@
  *   u32 header bytes H | header (JSON, UTF-8) | padding to 4 bytes
  *   Int32:  paragraph starts, ends, token counts (P each), numberStart (NS)
  *   Uint32: paragraph hashes (P), numberKeys (N), paragraph sets' paragraph (S), sizes (S), values (V)
- *   the input line (L bytes; none when the record came from a .txt file and keeps its fields in the header)
+ *   the input line (L bytes; none when the record came from a .txt file and keeps its fields in the header,
+ *   or when the line is kept in the segment's lines file: then the header's `la` is where it starts there)
  */
 import type { StoredDoc } from './index.js';
 import type { ParagraphSet } from '../sketch/index.js';
 import type { BoilerplateKind } from '../text/boilerplate.js';
+import { linesFileOf } from './segments.js';
 
 export type DocRecord = Pick<StoredDoc, 'article' | 'analysis' | 'paragraphSets'>;
 
@@ -31,15 +33,19 @@ interface Header {
   S: number;
   V: number;
   L: number;
+  /** Where the line starts in the segment's lines file (absent: the line ends the record, if it has one). */
+  la?: number;
 }
 
 const align4 = (n: number): number => (n + 3) & ~3;
 
-export function encodeRecord({ article, analysis, paragraphSets }: DocRecord): Buffer {
+/** The record's bytes; with `lineAt`, its line is not in them (the caller wrote it to the lines file there). */
+export function encodeRecord({ article, analysis, paragraphSets }: DocRecord, { lineAt }: { lineAt?: number } = {}): Buffer {
   const { body, ...meta } = article;
   // Only tonight's articles are written, with their line or fields at hand.
   if ('spill' in body || 'stored' in body) throw new Error(`record of ${article.id}: its line must be read before it is stored`);
-  const line = 'line' in body ? body.line : null;
+  const hasLine = 'line' in body;
+  const line = hasLine && lineAt === undefined ? body.line : null;
   let values = 0;
   for (const s of paragraphSets) values += s.shingles.length;
   const P = analysis.paragraphs.length;
@@ -55,7 +61,8 @@ export function encodeRecord({ article, analysis, paragraphSets }: DocRecord): B
     N: analysis.numberKeys.length,
     S: paragraphSets.length,
     V: values,
-    L: line ? line.length : -1,
+    L: hasLine ? body.line.length : -1,
+    ...(hasLine && lineAt !== undefined ? { la: lineAt } : {}),
   };
   const json = Buffer.from(JSON.stringify(header));
   const ints = 3 * P + header.NS;
@@ -91,8 +98,9 @@ export function encodeRecord({ article, analysis, paragraphSets }: DocRecord): B
 
 /**
  * The record back, its arrays and line as views into `bytes` (copied first when not 4-byte aligned). Given
- * where the record lies (`place`), the line is not viewed but named by its place in the segment, to be
- * read when needed: a loaded article then holds nothing of the bytes it was read into.
+ * where the record lies (`place`), the line is not viewed but named by its place in the segment (or in the
+ * segment's lines file), to be read when needed: a loaded article then holds nothing of the bytes it was
+ * read into. A record whose line is in the lines file needs its place.
  */
 export function decodeRecord(bytes: Uint8Array, place?: { file: string; at: number }): DocRecord {
   const b = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
@@ -115,7 +123,12 @@ export function decodeRecord(bytes: Uint8Array, place?: { file: string; at: numb
     values += size;
   }
   const lineAt = at + 4 * (ints + uints);
-  const body = h.L < 0 ? { fields: h.f ?? {} } : place ? { stored: { file: place.file, at: place.at + lineAt, bytes: h.L } } : { line: buf.subarray(lineAt, lineAt + h.L) };
+  let body: DocRecord['article']['body'];
+  if (h.L < 0) body = { fields: h.f ?? {} };
+  else if (h.la !== undefined) {
+    if (!place) throw new Error(`record of ${String(h.a.id)}: its line is in its segment's lines file, and the record was read without its place`);
+    body = { stored: { file: linesFileOf(place.file), at: h.la, bytes: h.L } };
+  } else body = place ? { stored: { file: place.file, at: place.at + lineAt, bytes: h.L } } : { line: buf.subarray(lineAt, lineAt + h.L) };
   const article = { ...h.a, time: h.a.time === null ? NaN : h.a.time, body } as DocRecord['article'];
   return {
     article,

@@ -15,15 +15,28 @@ import { readFully, writeFully } from '../util/files.js';
 import { BAND_EXT } from './band-files.js';
 
 const EXT = '.seg';
+/**
+ * The input lines of a segment's records, in a file of their own beside it: a night reads back the analyses
+ * and sets of some 100k earlier articles, and only a few of their lines (report.json's); kept inside the
+ * records, the lines were two thirds of the bytes read, and of what the page cache had to hold.
+ */
+const LINES_EXT = '.lines';
 
 /** The band file beside a segment (see band-files.ts): same name, its own extension. */
 export function bandFileOf(segmentFile: string): string {
   return segmentFile.slice(0, -EXT.length) + BAND_EXT;
 }
+
+/** The lines file beside a segment: same name, its own extension. */
+export function linesFileOf(segmentFile: string): string {
+  return segmentFile.slice(0, -EXT.length) + LINES_EXT;
+}
+
 /** Bytes gathered before each write. */
 const WRITE_CHUNK = 1 << 22;
 
-export class SegmentWriter {
+/** One append-only file, written in large chunks. */
+class AppendFile {
   private readonly fd: number;
   private readonly chunk = Buffer.allocUnsafe(WRITE_CHUNK);
   private used = 0;
@@ -33,16 +46,16 @@ export class SegmentWriter {
     this.fd = openSync(file, 'wx');
   }
 
-  /** Append one record; returns where it starts. */
-  append(record: Uint8Array): number {
+  /** Append bytes; returns where they start. */
+  append(bytes: Uint8Array): number {
     const offset = this.size;
-    if (this.used + record.length > WRITE_CHUNK) this.flush();
-    if (record.length > WRITE_CHUNK) writeFully(this.fd, record);
+    if (this.used + bytes.length > WRITE_CHUNK) this.flush();
+    if (bytes.length > WRITE_CHUNK) writeFully(this.fd, bytes);
     else {
-      this.chunk.set(record, this.used);
-      this.used += record.length;
+      this.chunk.set(bytes, this.used);
+      this.used += bytes.length;
     }
-    this.size += record.length;
+    this.size += bytes.length;
     return offset;
   }
 
@@ -58,14 +71,47 @@ export class SegmentWriter {
     closeSync(this.fd);
   }
 
-  /** Give up the segment (its night did not commit). */
-  abandon(): void {
+  /** Closed (if still open) and removed. */
+  remove(): void {
     try {
       closeSync(this.fd);
     } catch {
       /* closed already */
     }
     rmSync(this.file, { force: true });
+  }
+}
+
+/** A night's segment being written: its records, and their lines in the lines file beside it. */
+export class SegmentWriter {
+  private readonly records: AppendFile;
+  private readonly lines: AppendFile;
+
+  constructor(readonly file: string) {
+    this.records = new AppendFile(file);
+    this.lines = new AppendFile(linesFileOf(file));
+  }
+
+  /** Append one record; returns where it starts. */
+  append(record: Uint8Array): number {
+    return this.records.append(record);
+  }
+
+  /** Append one input line to the lines file; returns where it starts there. */
+  appendLine(line: Uint8Array): number {
+    return this.lines.append(line);
+  }
+
+  /** Both files written and on disk (fsync), closed. */
+  finish(): void {
+    this.lines.finish();
+    this.records.finish();
+  }
+
+  /** Give up the segment (its night did not commit). */
+  abandon(): void {
+    this.records.remove();
+    this.lines.remove();
     rmSync(bandFileOf(this.file), { force: true });
   }
 }
@@ -147,7 +193,7 @@ export class SegmentFiles {
   sweep(named: Set<string>): number {
     let removed = 0;
     for (const f of readdirSync(this.dir)) {
-      const segment = f.endsWith(BAND_EXT) ? f.slice(0, -BAND_EXT.length) + EXT : f;
+      const segment = f.endsWith(BAND_EXT) ? f.slice(0, -BAND_EXT.length) + EXT : f.endsWith(LINES_EXT) ? f.slice(0, -LINES_EXT.length) + EXT : f;
       if (!segment.endsWith(EXT) || named.has(segment)) continue;
       this.closeFile(f);
       rmSync(path.join(this.dir, f), { force: true });
@@ -159,7 +205,7 @@ export class SegmentFiles {
   bytes(): number {
     let total = 0;
     for (const f of readdirSync(this.dir)) {
-      if (!f.endsWith(EXT) && !f.endsWith(BAND_EXT)) continue;
+      if (!f.endsWith(EXT) && !f.endsWith(BAND_EXT) && !f.endsWith(LINES_EXT)) continue;
       try {
         total += statSync(path.join(this.dir, f)).size;
       } catch {

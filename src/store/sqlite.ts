@@ -248,7 +248,7 @@ export class SqliteStore implements IndexStore {
 
   /** An article's record, from its segment. */
   private record(r: { file: string; record_at: number; record_bytes: number }): DocRecord {
-    return decodeRecord(this.segments.read(r.file, r.record_at, r.record_bytes));
+    return decodeRecord(this.segments.read(r.file, r.record_at, r.record_bytes), { file: r.file, at: r.record_at });
   }
 
   /** Remove segment files no row names: a night killed before its commit, segments whose articles all went. */
@@ -433,7 +433,13 @@ export class SqliteStore implements IndexStore {
   load(ids: string[]): StoredDoc[] {
     const found = this.placesOf(ids);
     const bytes = this.segments.readMany(found);
-    return found.map((f, i) => ({ ...decodeRecord(bytes[i]), storyId: f.storyId }));
+    return found.map((f, i) => {
+      const doc = decodeRecord(bytes[i], f);
+      // Whole: the line read too.
+      const body = doc.article.body;
+      if ('stored' in body) doc.article.body = { line: this.readLine(body.stored) };
+      return { ...doc, storyId: f.storyId };
+    });
   }
 
   *loadBatches(ids: string[], batchRecords: number): Generator<StoredDoc[]> {
@@ -489,23 +495,34 @@ export class SqliteStore implements IndexStore {
   }
 
   /**
-   * Run an insert of (a[i], b[i]) rows, 500 to a statement: a third of the time of one statement per row,
-   * which is most of what a row costs here. `sql` gets the VALUES list to insert.
+   * Insert `count` rows of `width` values each, 500 to a statement: a third of the time of one statement per
+   * row, which is most of what a row costs here. `sql` gets the VALUES list; `fill` writes row i's values
+   * into `args` from `at`.
    */
-  private insertPairs(sql: (values: string) => string, a: ArrayLike<number>, b: ArrayLike<number>): void {
+  private insertMany(sql: (values: string) => string, width: number, count: number, fill: (i: number, args: unknown[], at: number) => void): void {
     const PER = 500;
-    const many = this.db.prepare(sql(Array(PER).fill('(?, ?)').join(', ')));
-    const one = this.db.prepare(sql('(?, ?)'));
-    const args: number[] = new Array<number>(2 * PER);
+    const tuple = `(${Array(width).fill('?').join(', ')})`;
+    const many = this.db.prepare(sql(Array(PER).fill(tuple).join(', ')));
+    const one = this.db.prepare(sql(tuple));
+    const args: unknown[] = new Array<unknown>(width * PER);
     let i = 0;
-    for (; i + PER <= a.length; i += PER) {
-      for (let j = 0; j < PER; j++) {
-        args[2 * j] = a[i + j];
-        args[2 * j + 1] = b[i + j];
-      }
+    for (; i + PER <= count; i += PER) {
+      for (let j = 0; j < PER; j++) fill(i + j, args, width * j);
       many.run(args);
     }
-    for (; i < a.length; i++) one.run(a[i], b[i]);
+    const last: unknown[] = new Array<unknown>(width);
+    for (; i < count; i++) {
+      fill(i, last, 0);
+      one.run(last);
+    }
+  }
+
+  /** Insert (a[i], b[i]) rows (see insertMany). */
+  private insertPairs(sql: (values: string) => string, a: ArrayLike<number>, b: ArrayLike<number>): void {
+    this.insertMany(sql, 2, a.length, (i, args, at) => {
+      args[at] = a[i];
+      args[at + 1] = b[i];
+    });
   }
 
   /** (key, article row) pairs of the paragraph table, in key order. */
@@ -567,7 +584,10 @@ export class SqliteStore implements IndexStore {
       keyEnds.push(keyCount);
     };
     for (const d of night.docs) {
-      const bytes = encodeRecord({ article: d.article, analysis: d.analysis, paragraphSets: d.paragraphSets });
+      // The line goes to the segment's lines file, the rest to the segment (see segments.ts).
+      const body = d.article.body;
+      const lineAt = 'line' in body ? writer.appendLine(body.line) : undefined;
+      const bytes = encodeRecord({ article: d.article, analysis: d.analysis, paragraphSets: d.paragraphSets }, { lineAt });
       recordAt.push(writer.append(bytes));
       recordBytes.push(bytes.length);
       ids.push(d.article.id);
@@ -625,7 +645,6 @@ export class SqliteStore implements IndexStore {
     );
     const before = this.db.prepare('SELECT n, band_keys FROM docs WHERE id = ?');
     const member = this.db.prepare('UPDATE docs SET cluster_id = ?, story_id = ? WHERE id = ?');
-    const para = this.db.prepare('INSERT OR IGNORE INTO outlet_paragraphs (hash, outlet, title) VALUES (?, ?, ?)');
     const run = this.db.prepare('INSERT INTO runs (night, finished, summary) VALUES (?, ?, ?)');
     let countsFile = '';
     this.db.transaction(() => {
@@ -691,7 +710,12 @@ export class SqliteStore implements IndexStore {
       // In key order: the table is keyed by hash.
       const op = night.outletParagraphs;
       const byHash = Uint32Array.from(op.hash, (_, i) => i).sort((x, y) => op.hash[x] - op.hash[y] || x - y);
-      for (const i of byHash) para.run(op.hash[i], op.outlets[op.outlet[i]], op.title[i]);
+      this.insertMany((v) => `INSERT OR IGNORE INTO outlet_paragraphs (hash, outlet, title) VALUES ${v}`, 3, byHash.length, (k, args, at) => {
+        const i = byHash[k];
+        args[at] = op.hash[i];
+        args[at + 1] = op.outlets[op.outlet[i]];
+        args[at + 2] = op.title[i];
+      });
       this.nameCounts(night.countsFile);
       countsFile = night.countsFile;
       lap('outlet_paragraphs');
