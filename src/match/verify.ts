@@ -251,8 +251,11 @@ export function verifyPair(i: number, j: number, a: VerifySide, b: VerifySide, o
   const fb = b.facts;
   const sim = similarity(sa.shingles, sb.shingles);
   if (sim.intersection === 0) return { reason: 'below-threshold' };
-  const passages = alignParagraphs(a, b, o.passageMinSimilarity, o.passageMinShared);
   let nearDup = similarEnough(sim, sa.shingles.length, sb.shingles.length, o);
+  // Neither a near-duplicate nor able to hold one long enough passage (a passage's shared shingles are among
+  // the articles'): the verdict below, without aligning the paragraphs.
+  if (!nearDup && sim.intersection < o.passageMinShared) return { reason: o.passagesEnabled ? 'too-little-shared' : 'below-threshold' };
+  const passages = alignParagraphs(a, b, o.passageMinSimilarity, o.passageMinShared);
   const longIsA = sa.shingles.length >= sb.shingles.length;
   if (nearDup && (longIsA ? sim.containmentAB : sim.containmentBA) < 0.5) {
     // Most of the longer article is not shared. A trimmed copy keeps the longer one's opening (perhaps with
