@@ -257,6 +257,22 @@ describe('nightly runs against the persistent index', () => {
     const updated = keyRows(state);
     expect(updated).toEqual(keyRows(once));
     expect(updated.doc_bands.length).toBeGreaterThan(0);
+    // A night of new articles around a re-sent one: the new ones get rows after the last, the re-sent keeps its own.
+    const more = readJsonl<Record<string, string>>(path.join(ROOT, 'input', 'night.jsonl')).slice(3, 5);
+    const resent = { ...rows[1], text: rows[1].text + '\nوأكد المتحدث أن اللجنة ستواصل أعمالها حتى نهاية الأسبوع المقبل.' };
+    writeFileSync(path.join(dir, 'd.jsonl'), [more[0], resent, more[1]].map((r) => JSON.stringify(r)).join('\n') + '\n');
+    expect(neardup(['run', '--input', path.join(dir, 'd.jsonl'), '--output', path.join(dir, 'o4'), '--state', state, '--quiet']).code).toBe(0);
+    expect(JSON.parse(readFileSync(path.join(dir, 'o4', 'run.json'), 'utf8')).index).toMatchObject({ added: 2, updated: 1 });
+    const db = new Database(path.join(state, 'index.sqlite'), { readonly: true });
+    const ns = db.prepare('SELECT id, n FROM docs ORDER BY n').all() as Array<{ id: string; n: number }>;
+    db.close();
+    expect(ns.map((r) => r.n)).toEqual([1, 2, 3, 4, 5]);
+    expect(ns.slice(3).map((r) => r.id).sort()).toEqual(more.map((r) => r.id).sort());
+    expect(ns.find((r) => r.id === rows[1].id)?.n).toBe(2);
+    writeFileSync(path.join(dir, 'e.jsonl'), [readFileSync(path.join(dir, 'b.jsonl'), 'utf8').trim(), JSON.stringify(resent), JSON.stringify(rows[2]), ...more.map((r) => JSON.stringify(r))].join('\n') + '\n');
+    const all = tempDir('state-');
+    expect(neardup(['run', '--input', path.join(dir, 'e.jsonl'), '--output', path.join(dir, 'o5'), '--state', all, '--quiet']).code).toBe(0);
+    expect(keyRows(state)).toEqual(keyRows(all));
   });
 
   it('refuses to mix signatures made with another seed or shingle size (exit 2)', () => {

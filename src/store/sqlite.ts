@@ -410,9 +410,10 @@ export class SqliteStore implements IndexStore {
   }
 
   storyMembers(storyIds: string[], exclude: Set<string>): string[] {
-    const q = this.db.prepare('SELECT id FROM docs WHERE story_id = ? ORDER BY id');
+    // Probed in batches, as docsInWindow (one query a story: some 30k of them a night against 1M).
+    const q = this.db.prepare('SELECT d.id FROM json_each(?) j JOIN docs d ON d.story_id = j.value').pluck();
     const out = new Set<string>();
-    for (const s of new Set(storyIds)) for (const r of q.all(s) as Array<{ id: string }>) if (!exclude.has(r.id)) out.add(r.id);
+    for (const id of joinEach<string>(q, [...new Set(storyIds)].sort())) if (!exclude.has(id)) out.add(id);
     return [...out].sort();
   }
 
@@ -643,7 +644,22 @@ export class SqliteStore implements IndexStore {
          cluster_id = excluded.cluster_id, story_id = excluded.story_id, segment = excluded.segment,
          record_at = excluded.record_at, record_bytes = excluded.record_bytes, signature = excluded.signature, band_keys = excluded.band_keys`,
     );
-    const before = this.db.prepare('SELECT n, band_keys FROM docs WHERE id = ?');
+    // New articles (most of a night) are inserted 500 to a statement, each with its row id given: the next
+    // after the largest, as SQLite would give it. Re-sent ones, found first in one batched probe, are upserted.
+    const COLUMNS = '(n, id, outlet, time, text_hash, first_night, cluster_id, story_id, segment, record_at, record_bytes, signature, band_keys)';
+    const TUPLE = `(${Array(13).fill('?').join(', ')})`;
+    const PER = 500;
+    const insertNewMany = this.db.prepare(`INSERT INTO docs ${COLUMNS} VALUES ${Array(PER).fill(TUPLE).join(', ')}`);
+    const insertNewOne = this.db.prepare(`INSERT INTO docs ${COLUMNS} VALUES ${TUPLE}`);
+    const newRows: unknown[] = [];
+    const flushNew = (): void => {
+      let r = 0;
+      for (; r + 13 * PER <= newRows.length; r += 13 * PER) insertNewMany.run(newRows.slice(r, r + 13 * PER));
+      for (; r < newRows.length; r += 13) insertNewOne.run(newRows.slice(r, r + 13));
+      newRows.length = 0;
+    };
+    const existing = new Map<string, { n: number; band_keys: Buffer }>();
+    const probe = this.db.prepare('SELECT d.id, d.n, d.band_keys FROM json_each(?) j JOIN docs d ON d.id = j.value').raw();
     const member = this.db.prepare('UPDATE docs SET cluster_id = ?, story_id = ? WHERE id = ?');
     const run = this.db.prepare('INSERT INTO runs (night, finished, summary) VALUES (?, ?, ?)');
     let countsFile = '';
@@ -663,8 +679,10 @@ export class SqliteStore implements IndexStore {
       // The segment's articles' dates (band files outside a night's window are not read).
       let tMin = Infinity;
       let tMax = -Infinity;
+      for (const [id, n, bandKeys] of joinEach<[string, number, Buffer]>(probe, night.ids)) existing.set(id, { n, band_keys: bandKeys });
+      let nextN = (this.db.prepare('SELECT COALESCE(MAX(n), 0) FROM docs').pluck().get() as number) + 1;
       for (let i = 0; i < night.ids.length; i++) {
-        const old = before.get(night.ids[i]) as { n: number; band_keys: Buffer } | undefined;
+        const old = existing.get(night.ids[i]);
         const keys = keysOf(night, i);
         // A re-sent article keeps the paragraph rows it still has: only those of paragraphs it lost go, only
         // new ones are added. (Deleting and re-adding all of them made a re-run of a 100k night spend minutes
@@ -679,7 +697,7 @@ export class SqliteStore implements IndexStore {
         tMin = Math.min(tMin, Number.isNaN(time) ? -Infinity : time);
         tMax = Math.max(tMax, Number.isNaN(time) ? Infinity : time);
         const signature = night.signatures.subarray(i * night.permutations, (i + 1) * night.permutations);
-        const inserted = upsert.run({
+        const row = {
           id: night.ids[i],
           outlet: night.outlets[i],
           time: Number.isNaN(time) ? null : time,
@@ -692,13 +710,22 @@ export class SqliteStore implements IndexStore {
           record_bytes: night.recordBytes[i],
           signature: Buffer.from(signature.buffer, signature.byteOffset, signature.byteLength),
           band_keys: encodeKeys(keys),
-        });
-        // n is the row id: a re-sent article keeps its row, a new one gets the row just inserted.
-        const n = old ? old.n : Number(inserted.lastInsertRowid);
+        };
+        // n is the row id: a re-sent article keeps its row, a new one gets the next.
+        let n: number;
+        if (old) {
+          upsert.run(row);
+          n = old.n;
+        } else {
+          n = nextN++;
+          newRows.push(n, row.id, row.outlet, row.time, row.text_hash, row.night, row.cluster_id, row.story_id, row.segment, row.record_at, row.record_bytes, row.signature, row.band_keys);
+          if (newRows.length >= 13 * PER) flushNew();
+        }
         for (const k of keys.doc) docBands.push(k, n);
         for (const k of keys.passage) passageBands.push(k, n);
         for (const h of added.paragraphs) paragraphs.push(h, n);
       }
+      flushNew();
       lap('documents');
       writeBandFile(this.segments.bandFile(night.segmentFile), docBands, passageBands);
       const dated = Number.isFinite(tMin) && Number.isFinite(tMax);
