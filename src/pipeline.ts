@@ -51,8 +51,8 @@ export class ArticleTexts {
   constructor(
     private readonly articles: Article[],
     private readonly spill: Spill,
-    /** Reads an earlier night's line from the index (articles loaded from one). */
-    private readonly readStored?: (place: StoredLine, into?: Buffer) => Buffer,
+    /** Reads earlier nights' lines from the index (articles loaded from one). */
+    private readonly index?: Pick<IndexStore, 'readLine' | 'readLineAsync'>,
   ) {}
 
   fields(i: number): Record<string, unknown> {
@@ -76,10 +76,10 @@ export class ArticleTexts {
   private scratch = Buffer.alloc(0);
 
   private stored(place: StoredLine, peek = false): Buffer {
-    if (!this.readStored) throw new Error(`no index to read ${place.file} from`);
-    if (!peek) return this.readStored(place);
+    if (!this.index) throw new Error(`no index to read ${place.file} from`);
+    if (!peek) return this.index.readLine(place);
     if (this.scratch.length < place.bytes) this.scratch = Buffer.allocUnsafeSlow(Math.max(place.bytes, 1 << 16));
-    return this.readStored(place, this.scratch);
+    return this.index.readLine(place, this.scratch);
   }
 
   /** The same line for a look that ends before the next call (see Spill.peek). */
@@ -95,9 +95,40 @@ export class ArticleTexts {
    * else null. A view to use before the next call (see peekLine).
    */
   rawText(i: number): Uint8Array | null {
-    const line = this.peekLine(i);
-    const raw = line && rawStringField(line, 'text');
-    return raw && isCanonicalJsonString(raw) ? raw : null;
+    return rawTextOf(this.peekLine(i));
+  }
+
+  /**
+   * rawText of these articles, in this order, each a view to use before the next is asked for. Earlier
+   * nights' lines are read ahead, up to `ahead` at once on libuv's threads, while the caller works on the
+   * ones before (report.json reads back some 60k of them; one read at a time, the main thread waited on
+   * the disk for each), into `ahead` buffers used in turn.
+   */
+  async *rawTexts(order: number[], ahead = 64): AsyncGenerator<Uint8Array | null> {
+    const reads = new Map<number, Promise<Buffer>>();
+    const buffers: Buffer[] = [];
+    let started = 0;
+    try {
+      for (let k = 0; k < order.length; k++) {
+        // Position k + ahead - 1 takes the buffer of k - 1, which the caller is done with.
+        for (; started < order.length && started < k + ahead; started++) {
+          const body = this.articles[order[started]].body;
+          if (!('stored' in body) || !this.index) continue;
+          const slot = started % ahead;
+          if (!buffers[slot] || buffers[slot].length < body.stored.bytes) buffers[slot] = Buffer.allocUnsafeSlow(Math.max(body.stored.bytes, 1 << 16));
+          const read = this.index.readLineAsync(body.stored, buffers[slot]);
+          // Awaited in turn below; one that fails after the caller stopped is not an unhandled rejection.
+          read.catch(() => undefined);
+          reads.set(started, read);
+        }
+        const read = reads.get(k);
+        reads.delete(k);
+        yield rawTextOf(read ? await read : this.peekLine(order[k]));
+      }
+    } finally {
+      // Reads still under way write into the buffers: wait for them before the buffers can go.
+      await Promise.allSettled(reads.values());
+    }
   }
 
   text(i: number): string {
@@ -679,7 +710,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       config: cfg,
     };
     const night = { tonight: tonightCount, historyMatched, historyLoaded, tonightBands, tonightParagraphs, tonightSigs: docSigs.subarray(0, tonightCount * k), textHashes, countsFile, paragraphSets: history ? paraSets.slice(0, tonightCount) : [] };
-    return { articles, analyses, sketches, rejected, pairs, nearDuplicateClusters, storyClusters, provenance, summary, night, texts: new ArticleTexts(articles, spill, history ? (place) => history.store.readLine(place) : undefined) };
+    return { articles, analyses, sketches, rejected, pairs, nearDuplicateClusters, storyClusters, provenance, summary, night, texts: new ArticleTexts(articles, spill, history?.store) };
   } catch (e) {
     spill.close();
     throw e;
@@ -963,24 +994,31 @@ export function cmp(a: string, b: string): number {
  * one JSON text (the articles with their texts are serialized one at a time, never all at once), each
  * escaped for embedding in the HTML page (scriptSafe: still the same JSON).
  */
-export function reportJson(res: Omit<RunResult, 'outputDir'>): { parts: () => Generator<string | Uint8Array>; index: ReportIndex } {
+/** The text as a JSON line encodes it (quotes included), when that is exactly JSON.stringify's encoding; else null. */
+function rawTextOf(line: Buffer | null): Uint8Array | null {
+  const raw = line && rawStringField(line, 'text');
+  return raw && isCanonicalJsonString(raw) ? raw : null;
+}
+
+export function reportJson(res: Omit<RunResult, 'outputDir'>): { parts: () => AsyncGenerator<string | Uint8Array>; index: ReportIndex } {
   const { articles, analyses, provenance } = res;
   const inCluster = new Set<number>();
   for (const c of res.storyClusters) for (const m of c.members) inCluster.add(m);
   for (const c of res.nearDuplicateClusters) for (const m of c.members) inCluster.add(m);
   const members = [...inCluster].sort((x, y) => x - y);
-  const parts = function* (): Generator<string | Uint8Array> {
+  const parts = async function* (): AsyncGenerator<string | Uint8Array> {
     yield `{"summary":${scriptSafe(JSON.stringify({ ...(res.summary.counts as Record<string, unknown>) }))},"clusters":[`;
     for (let c = 0; c < provenance.length; c++) yield (c ? ',' : '') + scriptSafe(JSON.stringify(provenance[c]));
     yield '],"articles":[';
     // Articles that belong to a cluster, with paragraph offsets and flags, so the report can show them side by side.
+    const texts = res.texts.rawTexts(members);
     for (let k = 0; k < members.length; k++) {
       const i = members[k];
+      const { value: raw } = await texts.next();
       const head = { id: articles[i].id, outlet: articles[i].outlet, url: articles[i].url, published_at: articles[i].published_at, title: articles[i].title };
       const tail = { paragraphs: analyses[i].paragraphs.map((p) => ({ start: p.start, end: p.end, boilerplate: p.kind })), credits: analyses[i].credits, agencies: analyses[i].agencies };
       // The text goes out as its input line encoded it when that is what JSON.stringify would write: no
       // decoding, parsing and re-encoding of every clustered article's text.
-      const raw = res.texts.rawText(i);
       if (raw) {
         yield scriptSafe(`${k ? ',' : ''}${JSON.stringify(head).slice(0, -1)},"text":`);
         yield scriptSafeBytes(raw);
@@ -989,6 +1027,7 @@ export function reportJson(res: Omit<RunResult, 'outputDir'>): { parts: () => Ge
         yield (k ? ',' : '') + scriptSafe(JSON.stringify({ ...head, text: res.texts.text(i), ...tail }));
       }
     }
+    await texts.return(undefined);
     yield ']}\n';
   };
   return { parts, index: { clusters: provenance, titles: new Map(members.map((i) => [articles[i].id, articles[i].title])) } };

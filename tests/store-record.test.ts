@@ -4,7 +4,9 @@ import { SegmentFiles } from '../src/store/segments.js';
 import { seededRandom } from '../src/util/random.js';
 import { withTempDir } from './helpers/cli.js';
 import { decodeKeys, decodeRecord, encodeKeys, encodeRecord, type DocRecord } from '../src/store/record.js';
-import { detachRecords } from '../src/pipeline.js';
+import { ArticleTexts, detachRecords } from '../src/pipeline.js';
+import type { Article } from '../src/ingest/validate.js';
+import type { Spill } from '../src/ingest/spill.js';
 
 const line = Buffer.from(JSON.stringify({ id: 'sabq-1', outlet: 'sabq', text: 'افتتح أمير المنطقة اليوم معرض الكتاب الدولي في دورته العاشرة.\nويستمر المعرض عشرة أيام.' }) + '\n');
 
@@ -132,5 +134,39 @@ describe('segment files', () => {
       });
       segs.close();
     });
+  });
+});
+
+describe('earlier nights\' texts read ahead', () => {
+  it('come in order and intact, with more lines than buffers and reads finishing out of order', async () => {
+    // 40 stored lines of different lengths, read two ahead into two buffers, each read answering after a random delay.
+    const rnd = seededRandom(11);
+    const lines = Array.from({ length: 40 }, (_, k) => Buffer.from(JSON.stringify({ id: `a-${k}`, text: `نص الخبر رقم ${k} `.repeat(1 + Math.floor(rnd() * 2000)) }) + '\n'));
+    const file = Buffer.concat(lines);
+    const places: Array<{ file: string; at: number; bytes: number }> = [];
+    let at = 0;
+    for (const l of lines) {
+      places.push({ file: 'x.lines', at, bytes: l.length });
+      at += l.length;
+    }
+    const articles = places.map((stored, k) => ({ id: `a-${k}`, body: { stored } })) as unknown as Article[];
+    const copy = (place: { at: number; bytes: number }, into?: Buffer): Buffer => {
+      const out = into && into.length >= place.bytes ? into.subarray(0, place.bytes) : Buffer.alloc(place.bytes);
+      file.copy(out, 0, place.at, place.at + place.bytes);
+      return out;
+    };
+    const index = {
+      readLine: copy,
+      // The bytes land at once (as a thread may write them before the caller looks), the answer comes later.
+      readLineAsync: (place: { at: number; bytes: number }, into?: Buffer) => {
+        const out = copy(place, into);
+        return new Promise<Buffer>((resolve) => setTimeout(() => resolve(out), Math.floor(rnd() * 5)));
+      },
+    };
+    const texts = new ArticleTexts(articles, undefined as unknown as Spill, index as never);
+    const order = [...places.keys()].reverse();
+    const got: string[] = [];
+    for await (const raw of texts.rawTexts(order, 2)) got.push(JSON.parse(Buffer.from(raw as Uint8Array).toString()) as string);
+    expect(got).toEqual(order.map((k) => JSON.parse(lines[k].toString()).text));
   });
 });

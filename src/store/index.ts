@@ -87,6 +87,8 @@ export interface IndexStore {
   loadBatches(ids: string[], batchRecords: number): Generator<StoredDoc[]>;
   /** A stored article's input line (see loadBatches); read into `into` (a view of it) when it has room. */
   readLine(place: StoredLine, into?: Buffer): Buffer;
+  /** The same, read on libuv's threads (many reads can be under way while the caller works). */
+  readLineAsync(place: StoredLine, into?: Buffer): Promise<Buffer>;
   /** Where these paragraph hashes were seen before, among these outlets: with the title they were seen under (outlet template learning). */
   outletParagraphs(hashes: Uint32Array, outlets: Set<string>): Array<{ outlet: string; hash: number; title: number }>;
   /** Document counts over the indexed articles of these shingles (stock phrases are judged on the whole index). */

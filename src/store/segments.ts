@@ -9,7 +9,7 @@
  * run killed earlier leaves a file no row names, which the next commit removes (sweep); the index never
  * names a file that is not complete on disk.
  */
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, read, readdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { readFully, writeFully } from '../util/files.js';
 import { BAND_EXT } from './band-files.js';
@@ -173,6 +173,23 @@ export class SegmentFiles {
   /** `length` bytes of a segment from `offset` (into the start of `into` when it has room: a view of it). */
   read(name: string, offset: number, length: number, into?: Buffer): Buffer {
     return this.readInto(into && into.length >= length ? into.subarray(0, length) : Buffer.allocUnsafe(length), name, offset);
+  }
+
+  /** As read, on libuv's threads: reads ahead of their use overlap the waits for the disk with other work. */
+  readAsync(name: string, offset: number, length: number, into?: Buffer): Promise<Buffer> {
+    const out = into && into.length >= length ? into.subarray(0, length) : Buffer.allocUnsafe(length);
+    const fd = this.fd(name);
+    return new Promise((resolve, reject) => {
+      const more = (done: number): void => {
+        if (done === length) return resolve(out);
+        read(fd, out, done, length - done, offset + done, (e, n) => {
+          if (e) reject(e);
+          else if (n === 0) reject(new Error(`segment ${name} ends before byte ${offset + length} (the index names a record past its end)`));
+          else more(done + n);
+        });
+      };
+      more(0);
+    });
   }
 
   /** Fills `out` from a segment at `offset`. */

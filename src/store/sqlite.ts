@@ -459,6 +459,10 @@ export class SqliteStore implements IndexStore {
     }
   }
 
+  readLineAsync(place: StoredLine, into?: Buffer): Promise<Buffer> {
+    return this.segments.readAsync(place.file, place.at, place.bytes, into);
+  }
+
   readLine(place: StoredLine, into?: Buffer): Buffer {
     return this.segments.read(place.file, place.at, place.bytes, into);
   }
