@@ -20,11 +20,11 @@ import { estimateJaccard, packSets } from './sketch/minhash.js';
 import { countSets, deltasOf, type ShingleCounts } from './sketch/counts.js';
 import { concatAll, SetArena, unionAll } from './sketch/shingle.js';
 import { bandKey, candidatePairs, chooseBands, unpackPair, type BandParams } from './sketch/lsh.js';
-import type { IndexStore, NightDoc, OutletParagraphRows, StoredDoc } from './store/index.js';
+import type { IndexStore, NightDoc, NightRecords, OutletParagraphRows, StoredDoc } from './store/index.js';
 import { SqliteStore } from './store/sqlite.js';
 import { KeyRows } from './store/keyorder.js';
 import { acquireLock } from './store/lock.js';
-import { contentSets, contentShingles, sketchDocuments, sketchWith, type DocSketch, type ParagraphSet } from './sketch/index.js';
+import { contentSets, contentShingles, sketchDocuments, sketchWith, type DocSketch } from './sketch/index.js';
 import { WorkerPool, workerCount } from './util/workers.js';
 import { unpackJudged, type AnalyzedText } from './util/tasks.js';
 import { verifyAll } from './match/parallel.js';
@@ -180,8 +180,8 @@ export interface RunResult {
     tonightBands: Array<{ docKeys: Uint32Array; passageKeys: Uint32Array }>;
     tonightParagraphs: OutletParagraphRows;
     tonightSigs: Uint32Array;
-    /** Tonight's content paragraph sets before stock phrases are dropped (stored in the index; empty without one). */
-    paragraphSets: ParagraphSet[][];
+    /** Tonight's records, being appended to the night's segment since verification began (with an index). */
+    records?: Promise<NightRecords>;
     textHashes: string[];
     /** The index's new shingle counts file, being written since the night was shingled (with an index). */
     countsFile?: Promise<{ file: string; seconds: number }>;
@@ -643,6 +643,28 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       stage('passages', t(), sets.length, `${sets.length} passages indexed, b=${passageBands.bands} r=${passageBands.rows}: ${pc.length} passage candidates`);
     }
 
+    // Tonight's records are final (analysed, judged, shingled): they go to the night's segment while the
+    // workers verify (the main thread mostly waits on them), instead of holding up the commit and the
+    // outputs at the night's end. Their paragraph sets (kept for the records) go once written.
+    const texts = new ArticleTexts(articles, spill, history?.store);
+    let records: Promise<NightRecords> | undefined;
+    if (history) {
+      const tonightRecords = function* (): Generator<Pick<StoredDoc, 'article' | 'analysis' | 'paragraphSets'>> {
+        for (let i = 0; i < tonightCount; i++) {
+          const { index: _index, contentHash: _hash, ...meta } = articles[i];
+          void _index;
+          void _hash;
+          // The line as read: the index keeps the bytes, not a parsed and re-serialized object. A peek is
+          // enough: the store copies each record into its segment before it asks for the next one.
+          const line = texts.peekLine(i);
+          yield { article: { ...meta, body: line ? { line } : { fields: texts.fields(i) } }, analysis: analyses[i], paragraphSets: paraSets[i] };
+        }
+      };
+      records = history.store.appendRecords(nightIdOf(inputs), tonightRecords());
+      // Its failure is reported where the commit awaits it (not as an unhandled rejection meanwhile).
+      records.then(() => (paraSets.length = 0)).catch(() => undefined);
+    }
+
     // Verify every candidate exactly.
     t = timer();
     // Pairs of two earlier articles are verified again (the loaded set is small): their stories are reclustered whole.
@@ -709,8 +731,8 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       detect_seconds: round(total()),
       config: cfg,
     };
-    const night = { tonight: tonightCount, historyMatched, historyLoaded, tonightBands, tonightParagraphs, tonightSigs: docSigs.subarray(0, tonightCount * k), textHashes, countsFile, paragraphSets: history ? paraSets.slice(0, tonightCount) : [] };
-    return { articles, analyses, sketches, rejected, pairs, nearDuplicateClusters, storyClusters, provenance, summary, night, texts: new ArticleTexts(articles, spill, history?.store) };
+    const night = { tonight: tonightCount, historyMatched, historyLoaded, tonightBands, tonightParagraphs, tonightSigs: docSigs.subarray(0, tonightCount * k), textHashes, countsFile, records };
+    return { articles, analyses, sketches, rejected, pairs, nearDuplicateClusters, storyClusters, provenance, summary, night, texts };
   } catch (e) {
     spill.close();
     throw e;
@@ -862,16 +884,9 @@ async function writeNight(opts: RunOptions, wall: () => number, store: IndexStor
     // Documents are built one at a time as the store writes them: each holds its full record only meanwhile.
     const docs = function* (): Generator<NightDoc> {
       for (let i = 0; i < tonight; i++) {
-        const { index: _index, contentHash: _hash, ...meta } = full.articles[i];
-        void _index;
-        void _hash;
-        // The line as read: the index keeps the bytes, not a parsed and re-serialized object. A peek is
-        // enough: the store copies each document into its segment before it asks for the next one.
-        const line = full.texts.peekLine(i);
         yield {
-          article: { ...meta, body: line ? { line } : { fields: full.texts.fields(i) } },
+          article: full.articles[i],
           analysis: full.analyses[i],
-          paragraphSets: full.night.paragraphSets[i],
           textHash: full.night.textHashes[i],
           signature: full.night.tonightSigs.subarray(i * cfg.minhash.permutations, (i + 1) * cfg.minhash.permutations).slice(),
           docBands: full.night.tonightBands[i].docKeys,
@@ -893,7 +908,8 @@ async function writeNight(opts: RunOptions, wall: () => number, store: IndexStor
       clusters_grown: clusterRows.filter((r) => r.status === 'grown').length,
     };
     summary.index = { path: opts.state?.dir, window_days: opts.state?.windowDays, ...nightCounts };
-    committing = store.commitNight({ countsFile: full.night.countsFile ?? Promise.reject(new Error("no counts file was started for the night (detect ran without the index)")), nightId, docs: docs(), memberships, outletParagraphs: full.night.tonightParagraphs, summary: { ...nightCounts, inputs: opts.inputs, config: cfg } });
+    const missing = (what: string): Promise<never> => Promise.reject(new Error(`no ${what} was started for the night (detect ran without the index)`));
+    committing = store.commitNight({ countsFile: full.night.countsFile ?? missing('counts file'), records: full.night.records ?? missing('segment'), nightId, docs: docs(), memberships, outletParagraphs: full.night.tonightParagraphs, summary: { ...nightCounts, inputs: opts.inputs, config: cfg } });
     // Its failure is reported where it is awaited, after the writes (not as an unhandled rejection meanwhile).
     committing.catch(() => undefined);
     committed = `${added} added, ${changed} updated, ${tonight - added - changed} unchanged; ${nightCounts.clusters_new} new clusters, ${nightCounts.clusters_grown} grown`;

@@ -20,7 +20,21 @@ export interface StoredDoc {
   storyId?: string | null;
 }
 
-export interface NightDoc extends StoredDoc {
+/** A night's records in their segment (see appendRecords), in the order given. */
+export interface NightRecords {
+  /** The segment file. */
+  file: string;
+  recordAt: Float64Array;
+  recordBytes: Uint32Array;
+  seconds: number;
+  /** Remove the segment (its night will not commit). */
+  abandon(): void;
+}
+
+/** What a night's commit writes of one of tonight's articles besides its record (see appendRecords). */
+export interface NightDoc {
+  article: Pick<Article, 'id' | 'outlet' | 'time'>;
+  analysis: Pick<ArticleAnalysis, 'paragraphs'>;
   textHash: string;
   /** The article's MinHash signature, for cheap estimates before a full load. */
   signature: Uint32Array;
@@ -102,12 +116,21 @@ export interface IndexStore {
    * the rest of the night runs.
    */
   mergeShingleCounts(deltas: ShingleDeltas, tag: string): Promise<{ file: string; seconds: number }>;
+  /**
+   * Start appending a night's records (and their lines) to a new segment, a slice at a time with the event
+   * loop let in between, so the caller's other work (waiting on verification's workers) goes on; resolves
+   * once all are written and synced. The segment is named, and so used, only by the night's commit. Records
+   * are final once a night is analysed and shingled; written here, they are not the start of the commit.
+   */
+  appendRecords(nightId: string, docs: Iterable<Pick<StoredDoc, 'article' | 'analysis' | 'paragraphSets'>>): Promise<NightRecords>;
   /** Everything a night adds or changes, in one transaction; resolves to the seconds each part took. */
   commitNight(night: {
     /** The night's counts file, from mergeShingleCounts. */
     countsFile: Promise<{ file: string; seconds: number }>;
+    /** The night's records, from appendRecords: record i is docs' i-th. */
+    records: Promise<NightRecords>;
     nightId: string;
-    /** Written as they are iterated (one full record in memory at a time; a document's line may be a view its producer reuses for the next). */
+    /** Iterated once, in the order appendRecords was given their records. */
     docs: Iterable<NightDoc>;
     memberships: Array<{ id: string; clusterId: string | null; storyId: string | null }>;
     outletParagraphs: OutletParagraphRows;

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { KeyRows } from './keyorder.js';
 import { matchRun, readBandRun, writeBandFile, type BandKind } from './band-files.js';
-import { IncompatibleIndexError, type IndexStore, type OutletParagraphRows, type StoredDoc, type StoreStats } from './index.js';
+import { IncompatibleIndexError, type IndexStore, type NightRecords, type OutletParagraphRows, type StoredDoc, type StoreStats } from './index.js';
 import type { StoredLine } from '../ingest/validate.js';
 import { SegmentFiles, segmentOrder, type SegmentWriter } from './segments.js';
 import { decodeKeys, decodeRecord, encodeKeys, encodeRecord, type DocRecord } from './record.js';
@@ -543,30 +543,62 @@ export class SqliteStore implements IndexStore {
     this.insertPairs((v) => `INSERT OR IGNORE INTO ${table} (${keyColumn}, n) VALUES ${v}`, keys, values);
   }
 
+  async appendRecords(nightId: string, docs: Iterable<DocRecord>): Promise<NightRecords> {
+    const t0 = process.hrtime.bigint();
+    // Segments no commit named (a night that stopped before its commit) go first: the new one is not named yet either.
+    this.sweepSegments();
+    const writer: SegmentWriter = this.segments.create(nightId);
+    const recordAt: number[] = [];
+    const recordBytes: number[] = [];
+    try {
+      let n = 0;
+      for (const d of docs) {
+        // The line goes to the segment's lines file, the rest to the segment (see segments.ts).
+        const body = d.article.body;
+        const lineAt = 'line' in body ? writer.appendLine(body.line) : undefined;
+        const bytes = encodeRecord({ article: d.article, analysis: d.analysis, paragraphSets: d.paragraphSets }, { lineAt });
+        recordAt.push(writer.append(bytes));
+        recordBytes.push(bytes.length);
+        // The event loop in between slices: the caller's other work goes on.
+        if (++n % 2048 === 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+      writer.finish();
+    } catch (e) {
+      writer.abandon();
+      throw e;
+    }
+    return {
+      file: path.basename(writer.file),
+      recordAt: Float64Array.from(recordAt),
+      recordBytes: Uint32Array.from(recordBytes),
+      seconds: Math.round(Number(process.hrtime.bigint() - t0) / 1e6) / 1000,
+      abandon: () => writer.abandon(),
+    };
+  }
+
   /**
-   * Tonight's records go to a new segment here, on the calling thread (they are built from what it holds),
-   * fsynced; everything else — article rows, band file, paragraph rows, shingle counts — is written by a
-   * worker thread with its own connection, in one transaction, while the caller goes on (writing the
-   * night's outputs). The segment is named by that transaction, so the index never names a partial one.
+   * Tonight's records are in their segment already (appendRecords); everything else — article rows, band
+   * file, paragraph rows, the counts file's name — is written by a worker thread with its own connection,
+   * in one transaction, while the caller goes on (writing the night's outputs). The segment and the counts
+   * file are named by that transaction, so the index never names a partial one.
    */
   async commitNight(night: Parameters<IndexStore['commitNight']>[0]): Promise<Record<string, number>> {
     const seconds: Record<string, number> = {};
     const t0 = process.hrtime.bigint();
     const since = (): number => Math.round(Number(process.hrtime.bigint() - t0) / 1e6) / 1000;
-    // (Counts files are swept when the night's file is started, by mergeShingleCounts.)
-    this.sweepSegments();
-    const writer: SegmentWriter = this.segments.create(night.nightId);
+    // (Segments and counts files are swept when the night's are started, by appendRecords and mergeShingleCounts.)
+    const records = await night.records;
     let result: CommitResult;
     try {
-      const prepared = this.prepareNight(night, writer);
-      writer.finish();
-      seconds.records = since();
+      seconds.records = records.seconds;
+      const prepared = this.prepareNight(night, records);
+      seconds.prepare = since();
       const counts = await night.countsFile;
       prepared.countsFile = counts.file;
       seconds.shingle_counts = counts.seconds;
       result = await inWorker<CommitResult>(path.dirname(this.file), 'night', prepared, buffersOf([prepared.times, prepared.recordAt, prepared.recordBytes, prepared.signatures, prepared.keys, prepared.keyEnds]));
     } catch (e) {
-      writer.abandon();
+      records.abandon();
       throw e;
     }
     Object.assign(seconds, result.seconds);
@@ -576,16 +608,14 @@ export class SqliteStore implements IndexStore {
     return seconds;
   }
 
-  /** Append each document's record to the segment and gather the rest of what the commit writes, packed. */
-  private prepareNight(night: Parameters<IndexStore['commitNight']>[0], writer: SegmentWriter): PreparedNight {
+  /** Gather what the commit writes besides the records, packed. */
+  private prepareNight(night: Parameters<IndexStore['commitNight']>[0], records: NightRecords): PreparedNight {
     const ids: string[] = [];
     const outlets: string[] = [];
     const times: number[] = [];
     const textHashes: string[] = [];
     const clusterIds: Array<string | null> = [];
     const storyIds: Array<string | null> = [];
-    const recordAt: number[] = [];
-    const recordBytes: number[] = [];
     const signatures: Uint32Array[] = [];
     const keys: Uint32Array[] = [];
     const keyEnds: number[] = [];
@@ -596,12 +626,6 @@ export class SqliteStore implements IndexStore {
       keyEnds.push(keyCount);
     };
     for (const d of night.docs) {
-      // The line goes to the segment's lines file, the rest to the segment (see segments.ts).
-      const body = d.article.body;
-      const lineAt = 'line' in body ? writer.appendLine(body.line) : undefined;
-      const bytes = encodeRecord({ article: d.article, analysis: d.analysis, paragraphSets: d.paragraphSets }, { lineAt });
-      recordAt.push(writer.append(bytes));
-      recordBytes.push(bytes.length);
       ids.push(d.article.id);
       outlets.push(d.article.outlet);
       times.push(d.article.time);
@@ -613,17 +637,19 @@ export class SqliteStore implements IndexStore {
       addKeys(d.passageBands);
       addKeys(Uint32Array.from(d.analysis.paragraphs.filter((p) => p.kind === null && p.tokenCount > 0), (p) => p.hash));
     }
+    if (ids.length !== records.recordAt.length) throw new Error(`the night's commit got ${ids.length} articles for ${records.recordAt.length} records`);
     return {
       nightId: night.nightId,
-      segmentFile: path.basename(writer.file),
+      segmentFile: records.file,
       ids,
       outlets,
       times: Float64Array.from(times),
       textHashes,
       clusterIds,
       storyIds,
-      recordAt: Float64Array.from(recordAt),
-      recordBytes: Uint32Array.from(recordBytes),
+      // Copies: they move to the worker (records keeps its own).
+      recordAt: records.recordAt.slice(),
+      recordBytes: records.recordBytes.slice(),
       signatures: concatAll(signatures),
       permutations: signatures.length ? signatures[0].length : 0,
       keys: concatAll(keys),
