@@ -275,6 +275,51 @@ describe('nightly runs against the persistent index', () => {
     expect(keyRows(state)).toEqual(keyRows(all));
   });
 
+  it("counts an outlet's earlier articles toward its templates, and other outlets' only for short furniture", () => {
+    // A long footer (F) that outlet alpha carries under different titles, two articles a night: a template of
+    // alpha on the second night (4 titles), not before. Outlets beta and gamma carry it too, which makes it no
+    // template of gamma's (one article). A short line (S) in 12 or more articles across outlets and nights is
+    // furniture, in gamma's one article too.
+    const footer = 'وللاطلاع على مزيد من الأخبار المحلية والدولية يمكنكم متابعة حساباتنا الرسمية على مواقع التواصل الاجتماعي والاشتراك في نشرتنا البريدية اليومية';
+    const short = 'وقد حضر الاجتماع عدد من المسؤولين';
+    const words = ['المجلس', 'البلدي', 'مشروع', 'الطرق', 'الجديدة', 'المدارس', 'الصحة', 'المياه', 'الكهرباء', 'الإسكان', 'الزراعة', 'النقل', 'الموانئ', 'التعليم', 'الرياضة', 'الثقافة'];
+    const body = (k: number): string => Array.from({ length: 30 }, (_, w) => words[(k * 7 + w * (k % 5 + 1)) % words.length] + (w % 6 === 5 ? ' ' + String(k * 31 + w) : '')).join(' ');
+    const article = (day: number, outlet: string, k: number, paragraphs: string[]): Record<string, string> => ({
+      id: `${outlet}-${day}-${k}`,
+      outlet,
+      url: `https://${outlet}.example/${day}/${k}`,
+      published_at: `2026-11-${String(day).padStart(2, '0')}T08:00:00Z`,
+      title: `عنوان الخبر ${outlet} ${day} ${k}`,
+      text: [`${body(day * 100 + k)}.`, ...paragraphs].join('\n'),
+    });
+    const night1 = [
+      ...[1, 2].map((k) => article(20, 'alpha', k, [footer, short])),
+      ...[1, 2, 3].map((k) => article(20, 'beta', k, [footer, short])),
+      ...[1, 2, 3, 4, 5, 6].map((k) => article(20, 'delta', k, [short])),
+    ];
+    const night2 = [
+      ...[3, 4].map((k) => article(21, 'alpha', k, [footer, short])),
+      article(21, 'gamma', 1, [footer, short]),
+      article(21, 'delta', 4, [short]),
+    ];
+    const dir = tempDir('templates-');
+    const state = tempDir('state-');
+    const counts: Array<Record<string, number>> = [];
+    for (const [n, rows] of [night1, night2].entries()) {
+      mkdirSync(path.join(dir, String(n)));
+      writeFileSync(path.join(dir, String(n), 'n.jsonl'), rows.map((r) => JSON.stringify(r)).join('\n') + '\n');
+      runNight(path.join(dir, String(n)), state);
+      const run = JSON.parse(readFileSync(path.join(state, `out-${n}`, 'run.json'), 'utf8'));
+      expect(run.counts.accepted).toBe(rows.length);
+      counts.push(run.counts.boilerplate_paragraphs);
+    }
+    // Night 1: alpha has 2 titles with F, beta 3; S is in 11 articles, 6 of them delta's: only delta's S are a template.
+    expect(counts[0].template).toBe(6);
+    // Night 2: alpha's 2 footers (4 titles with the index's) and S in all 4 articles (alpha's and delta's by their
+    // own counts, gamma's as furniture); gamma's footer stays content.
+    expect(counts[1].template).toBe(6);
+  });
+
   it('refuses to mix signatures made with another seed or shingle size (exit 2)', () => {
     const state = tempDir('state-');
     expect(neardup(['run', '--input', path.join(ROOT, 'input', 'txt'), '--output', path.join(state, 'o'), '--state', state, '--quiet']).code).toBe(0);
