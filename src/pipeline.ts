@@ -91,15 +91,8 @@ export class ArticleTexts {
   }
 
   /**
-   * The text as its JSON line encodes it (quotes included), when that is exactly JSON.stringify's encoding;
-   * else null. A view to use before the next call (see peekLine).
-   */
-  rawText(i: number): Uint8Array | null {
-    return rawTextOf(this.peekLine(i));
-  }
-
-  /**
-   * rawText of these articles, in this order, each a view to use before the next is asked for. Earlier
+   * The texts of these articles, in this order, as their JSON lines encode them (quotes included) when that is
+   * exactly JSON.stringify's encoding, else null: each a view to use before the next is asked for. Earlier
    * nights' lines are read ahead, up to `ahead` at once on libuv's threads, while the caller works on the
    * ones before (report.json reads back some 60k of them; one read at a time, the main thread waited on
    * the disk for each), into `ahead` buffers used in turn.
@@ -252,8 +245,8 @@ function packOutletParagraphs(articles: Article[], analyses: ArticleAnalysis[], 
 }
 
 /**
- * Earlier articles read, judged and sketched at a time: about 250 MB of records at 8 kB a record. Each batch
- * reads the whole stored shingle counts file once (0.3-0.5 s at 1M indexed), so batches are not small.
+ * Earlier articles read, judged and sketched at a time: about 70 MB of records at some 2 kB a record (their
+ * lines are kept apart, in the segments' lines files).
  */
 const LOAD_BATCH = 32_768;
 
@@ -415,7 +408,8 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     unions.length = 0;
     if (!history) paraSets.length = 0;
     // The index's new counts file (tonight's counts in, the replaced versions of changed articles out) is
-    // known now: a worker writes it while the night goes on (a 380 MB file at 1M indexed: some 7 s).
+    // known now: a worker writes it while the night goes on (a 380 MB file at 1M indexed: about 2 s in that worker,
+    // which had been part of the commit at the night's end).
     let countsFile: Promise<{ file: string; seconds: number }> | undefined;
     if (history) {
       const replaced = articles.filter((a, i) => (counted as Uint8Array)[i] === 1 && known.has(a.id)).map((a) => a.id);
@@ -531,8 +525,8 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       historyParts.match = round(t());
 
       // Earlier articles are judged by tonight's knowledge: templates learned since, and stock phrases (tonight's,
-      // and the shingles the index counts often enough, read in one pass over its counts: a few hundred
-      // thousand at 1M indexed; one set for all, as dropping only removes what an article has). Their sketches
+      // and the shingles the index counts often enough, read in one pass over its counts: under 120k at 1M
+      // indexed; one set for all, as dropping only removes what an article has). Their sketches
       // are carved from one shared arena, as tonight's: verification in the workers reads them there (no copy
       // into shared memory later), and no set gets a backing store of its own (allocating one per set cost
       // ~15 s for 190k articles and their 1.3M paragraph sets).
@@ -881,7 +875,7 @@ async function writeNight(opts: RunOptions, wall: () => number, store: IndexStor
       if (before === undefined) added++;
       else if (before !== full.night.textHashes[i]) changed++;
     }
-    // Documents are built one at a time as the store writes them: each holds its full record only meanwhile.
+    // What the commit writes of each of tonight's articles besides its record (in the segment already).
     const docs = function* (): Generator<NightDoc> {
       for (let i = 0; i < tonight; i++) {
         yield {
@@ -1005,17 +999,17 @@ export function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/**
- * report.json: per-cluster provenance plus what the HTML report needs to show the night, as the parts of
- * one JSON text (the articles with their texts are serialized one at a time, never all at once), each
- * escaped for embedding in the HTML page (scriptSafe: still the same JSON).
- */
 /** The text as a JSON line encodes it (quotes included), when that is exactly JSON.stringify's encoding; else null. */
 function rawTextOf(line: Buffer | null): Uint8Array | null {
   const raw = line && rawStringField(line, 'text');
   return raw && isCanonicalJsonString(raw) ? raw : null;
 }
 
+/**
+ * report.json: per-cluster provenance plus what the HTML report needs to show the night, as the parts of
+ * one JSON text (the articles with their texts are serialized one at a time, never all at once), each
+ * escaped for embedding in the HTML page (scriptSafe: still the same JSON).
+ */
 export function reportJson(res: Omit<RunResult, 'outputDir'>): { parts: () => AsyncGenerator<string | Uint8Array>; index: ReportIndex } {
   const { articles, analyses, provenance } = res;
   const inCluster = new Set<number>();
