@@ -159,6 +159,10 @@ describe('HashSet32', () => {
     }
     expect(absent).toBeGreaterThan(19000);
     expect(new HashSet32([5]).has(0)).toBe(false);
+    // 0, kept aside from the slots, is found with no growth after it too.
+    expect(new HashSet32([0]).has(0)).toBe(true);
+    expect(new HashSet32([5, 0]).has(0)).toBe(true);
+    expect([...new HashSet32([0, 7])]).toEqual([0, 7]);
     expect([...set]).toEqual([...ref].sort((a, b) => a - b));
   });
 });

@@ -117,6 +117,7 @@ export class HashSet32 implements Iterable<number> {
     if (v === 0) {
       if (!this.hasZero) this.count++;
       this.hasZero = true;
+      this.bits[0] |= 1;
       return;
     }
     const mask = this.slots.length - 1;
