@@ -26,6 +26,7 @@ import { KeyRows } from './store/keyorder.js';
 import { acquireLock } from './store/lock.js';
 import { contentSets, contentShingles, sketchDocuments, sketchWith, type DocSketch } from './sketch/index.js';
 import { WorkerPool, workerCount } from './util/workers.js';
+import { timer } from './util/clock.js';
 import { unpackJudged, type AnalyzedText } from './util/tasks.js';
 import { verifyAll } from './match/parallel.js';
 import { mayLink, type VerifiedPair, type VerifyOptions } from './match/verify.js';
@@ -204,11 +205,6 @@ async function signAll(pool: WorkerPool, sets: Uint32Array[], permutations: numb
     }),
   );
   return concatAll(await Promise.all(signed));
-}
-
-function timer(): () => number {
-  const t0 = process.hrtime.bigint();
-  return () => Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
 const pairKey = (a: number, b: number): string => (a < b ? `${a}:${b}` : `${b}:${a}`);

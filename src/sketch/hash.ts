@@ -101,6 +101,7 @@ export class HashSet32 implements Iterable<number> {
   private count = 0;
   /** The slot of a value is the top bits of its product with an odd constant (Fibonacci hashing). */
   private shift = 28;
+  /** The bitmap of HashFilter, inline: behind a HashFilter field, has() took 40% longer (measured). */
   private bits = new Uint8Array(1 << 13);
   private bitMask = (1 << 16) - 1;
 

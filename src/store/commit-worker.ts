@@ -6,15 +6,16 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { CountsFiles } from './counts-file.js';
 import { SqliteStore, type PreparedNight } from './sqlite.js';
 import type { ShingleDeltas } from '../sketch/counts.js';
+import { timer, toMilliseconds } from '../util/clock.js';
 
 const { dir, task } = workerData as { dir: string; task: 'counts' | 'night' };
 parentPort?.once('message', (msg: PreparedNight | { countsFile: string | null; deltas: ShingleDeltas; tag: string }) => {
   try {
     if (task === 'counts') {
       const m = msg as { countsFile: string | null; deltas: ShingleDeltas; tag: string };
-      const t0 = process.hrtime.bigint();
+      const elapsed = timer();
       const file = new CountsFiles(dir).merge(m.countsFile, m.deltas, m.tag);
-      parentPort?.postMessage({ ok: true, result: { file, seconds: Math.round(Number(process.hrtime.bigint() - t0) / 1e6) / 1000 } });
+      parentPort?.postMessage({ ok: true, result: { file, seconds: toMilliseconds(elapsed()) } });
       return;
     }
     // Its transaction inserts article and paragraph rows all over their key ranges: room for them in memory.

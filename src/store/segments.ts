@@ -116,6 +116,11 @@ export class SegmentWriter {
   }
 }
 
+/** A read past a segment's end: the index names bytes the file does not have. */
+function pastEnd(name: string, end: number): Error {
+  return new Error(`segment ${name} ends before byte ${end} (the index names a record past its end)`);
+}
+
 /** File, then offset order: how records are read, so that each segment is read front to back. */
 export function segmentOrder(x: { file: string; at: number }, y: { file: string; at: number }): number {
   return x.file < y.file ? -1 : x.file > y.file ? 1 : x.at - y.at;
@@ -184,7 +189,7 @@ export class SegmentFiles {
         if (done === length) return resolve(out);
         read(fd, out, done, length - done, offset + done, (e, n) => {
           if (e) reject(e);
-          else if (n === 0) reject(new Error(`segment ${name} ends before byte ${offset + length} (the index names a record past its end)`));
+          else if (n === 0) reject(pastEnd(name, offset + length));
           else more(done + n);
         });
       };
@@ -194,7 +199,7 @@ export class SegmentFiles {
 
   /** Fills `out` from a segment at `offset`. */
   private readInto(out: Buffer, name: string, offset: number): Buffer {
-    if (readFully(this.fd(name), out, offset) < out.length) throw new Error(`segment ${name} ends before byte ${offset + out.length} (the index names a record past its end)`);
+    if (readFully(this.fd(name), out, offset) < out.length) throw pastEnd(name, offset + out.length);
     return out;
   }
 

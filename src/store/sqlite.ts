@@ -22,6 +22,7 @@ import { CountsFiles } from './counts-file.js';
 import { countSets, deltasOf, ShingleCounts, type ShingleDeltas } from '../sketch/counts.js';
 import { contentShingles } from '../sketch/index.js';
 import { concatAll, toSet } from '../sketch/shingle.js';
+import { timer, toMilliseconds } from '../util/clock.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -77,6 +78,9 @@ function* joinEach<T>(q: Database.Statement, keys: Uint32Array | readonly string
     yield* q.iterate(JSON.stringify(part), ...params) as Iterable<T>;
   }
 }
+
+/** Rows a multi-row INSERT takes at once (see insertMany). */
+const ROWS_PER_INSERT = 500;
 
 /** The keys of `a` that `b` does not have, per table. */
 function keysNotIn(a: BandKeys, b: BandKeys): BandKeys {
@@ -512,10 +516,10 @@ export class SqliteStore implements IndexStore {
    * into `args` from `at`.
    */
   private insertMany(sql: (values: string) => string, width: number, count: number, fill: (i: number, args: unknown[], at: number) => void): void {
-    const PER = 500;
+    const PER = ROWS_PER_INSERT;
     const tuple = `(${Array(width).fill('?').join(', ')})`;
-    const many = this.db.prepare(sql(Array(PER).fill(tuple).join(', ')));
-    const one = this.db.prepare(sql(tuple));
+    const many = this.prepared(sql(Array(PER).fill(tuple).join(', ')));
+    const one = this.prepared(sql(tuple));
     const args: unknown[] = new Array<unknown>(width * PER);
     let i = 0;
     for (; i + PER <= count; i += PER) {
@@ -544,7 +548,7 @@ export class SqliteStore implements IndexStore {
   }
 
   async appendRecords(nightId: string, docs: Iterable<DocRecord>): Promise<NightRecords> {
-    const t0 = process.hrtime.bigint();
+    const elapsed = timer();
     // Segments no commit named (a night that stopped before its commit) go first: the new one is not named yet either.
     this.sweepSegments();
     const writer: SegmentWriter = this.segments.create(nightId);
@@ -571,7 +575,7 @@ export class SqliteStore implements IndexStore {
       file: path.basename(writer.file),
       recordAt: Float64Array.from(recordAt),
       recordBytes: Uint32Array.from(recordBytes),
-      seconds: Math.round(Number(process.hrtime.bigint() - t0) / 1e6) / 1000,
+      seconds: toMilliseconds(elapsed()),
       abandon: () => writer.abandon(),
     };
   }
@@ -584,8 +588,8 @@ export class SqliteStore implements IndexStore {
    */
   async commitNight(night: Parameters<IndexStore['commitNight']>[0]): Promise<Record<string, number>> {
     const seconds: Record<string, number> = {};
-    const t0 = process.hrtime.bigint();
-    const since = (): number => Math.round(Number(process.hrtime.bigint() - t0) / 1e6) / 1000;
+    const elapsed = timer();
+    const since = (): number => toMilliseconds(elapsed());
     // (Segments and counts files are swept when the night's are started, by appendRecords and mergeShingleCounts.)
     const records = await night.records;
     let result: CommitResult;
@@ -668,11 +672,10 @@ export class SqliteStore implements IndexStore {
   applyNight(night: PreparedNight): CommitResult {
     // Seconds per part of the commit, for run.json: where a large night's commit time goes.
     const seconds: Record<string, number> = {};
-    let t0 = process.hrtime.bigint();
+    let elapsed = timer();
     const lap = (part: string): void => {
-      const now = process.hrtime.bigint();
-      seconds[part] = Math.round(Number(now - t0) / 1e6) / 1000;
-      t0 = now;
+      seconds[part] = toMilliseconds(elapsed());
+      elapsed = timer();
     };
     const upsert = this.db.prepare(
       `INSERT INTO docs (id, outlet, time, text_hash, first_night, cluster_id, story_id, segment, record_at, record_bytes, signature, band_keys)
@@ -683,16 +686,13 @@ export class SqliteStore implements IndexStore {
     );
     // New articles (most of a night) are inserted 500 to a statement, each with its row id given: the next
     // after the largest, as SQLite would give it. Re-sent ones, found first in one batched probe, are upserted.
-    const COLUMNS = '(n, id, outlet, time, text_hash, first_night, cluster_id, story_id, segment, record_at, record_bytes, signature, band_keys)';
-    const TUPLE = `(${Array(13).fill('?').join(', ')})`;
-    const PER = 500;
-    const insertNewMany = this.db.prepare(`INSERT INTO docs ${COLUMNS} VALUES ${Array(PER).fill(TUPLE).join(', ')}`);
-    const insertNewOne = this.db.prepare(`INSERT INTO docs ${COLUMNS} VALUES ${TUPLE}`);
+    // (13 values a row, gathered in newRows and written a statement's worth at a time.)
+    const COLUMNS = 13;
     const newRows: unknown[] = [];
     const flushNew = (): void => {
-      let r = 0;
-      for (; r + 13 * PER <= newRows.length; r += 13 * PER) insertNewMany.run(newRows.slice(r, r + 13 * PER));
-      for (; r < newRows.length; r += 13) insertNewOne.run(newRows.slice(r, r + 13));
+      this.insertMany((v) => `INSERT INTO docs (n, id, outlet, time, text_hash, first_night, cluster_id, story_id, segment, record_at, record_bytes, signature, band_keys) VALUES ${v}`, COLUMNS, newRows.length / COLUMNS, (i, args, at) => {
+        for (let c = 0; c < COLUMNS; c++) args[at + c] = newRows[COLUMNS * i + c];
+      });
       newRows.length = 0;
     };
     const existing = new Map<string, { n: number; band_keys: Buffer }>();
@@ -756,7 +756,7 @@ export class SqliteStore implements IndexStore {
         } else {
           n = nextN++;
           newRows.push(n, row.id, row.outlet, row.time, row.text_hash, row.night, row.cluster_id, row.story_id, row.segment, row.record_at, row.record_bytes, row.signature, row.band_keys);
-          if (newRows.length >= 13 * PER) flushNew();
+          if (newRows.length >= COLUMNS * ROWS_PER_INSERT) flushNew();
         }
         for (const k of keys.doc) docBands.push(k, n);
         for (const k of keys.passage) passageBands.push(k, n);
