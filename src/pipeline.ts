@@ -14,6 +14,7 @@ import type { StoredLine } from './ingest/validate.js';
 import { fieldsOfLine, Spill } from './ingest/spill.js';
 import { isCanonicalJsonString, rawStringField } from './ingest/rawjson.js';
 import type { ArticleAnalysis } from './text/analyze.js';
+import { contentHashes, isContent, paraEnd, paragraphCount, paraHash, paraKind, paraStart, paraTokens, setParaKind, unpackParagraphs, type Paragraphs } from './text/paragraphs.js';
 import { TemplateProfile } from './text/boilerplate.js';
 import { HashSet32, initHashing } from './sketch/hash.js';
 import { estimateJaccard, packSets } from './sketch/minhash.js';
@@ -247,7 +248,7 @@ function packOutletParagraphs(articles: Article[], analyses: ArticleAnalysis[], 
 const LOAD_BATCH = 32_768;
 
 /**
- * Copies of what loaded articles still need from their records (the number keys; the input line too when
+ * Copies of what loaded articles still need from their records (paragraphs, number keys; the input line too when
  * it was read in view: loadBatches leaves it in the index instead), packed into fresh 4 MB slabs; their
  * paragraph sets (sketched already) are let go. Records are read as views into shared slabs, so one kept
  * article would otherwise keep its whole slab, and the other records in it.
@@ -274,15 +275,18 @@ export function detachRecords(docs: StoredDoc[]): void {
       line.set(body.line);
       d.article.body = { line };
     }
-    const { numberKeys, numberStart } = d.analysis;
+    const { paragraphs, numberKeys, numberStart } = d.analysis;
     // (take first: it may start a new slab.)
+    const parasAt = take(4 * paragraphs.length);
+    const paras = new Uint32Array(slab, parasAt, paragraphs.length);
+    paras.set(paragraphs);
     const keysAt = take(4 * numberKeys.length);
     const keys = new Uint32Array(slab, keysAt, numberKeys.length);
     keys.set(numberKeys);
     const startsAt = take(4 * numberStart.length);
     const starts = new Int32Array(slab, startsAt, numberStart.length);
     starts.set(numberStart);
-    d.analysis = { ...d.analysis, numberKeys: keys, numberStart: starts };
+    d.analysis = { ...d.analysis, paragraphs: paras, numberKeys: keys, numberStart: starts };
     d.paragraphSets = [];
   }
 }
@@ -344,10 +348,11 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       if (!history) return;
       const fresh: number[] = [];
       for (const ps of paragraphLists) {
-        for (const p of ps) {
-          if (p.kind !== null || askedHashes.has(p.hash)) continue;
-          askedHashes.add(p.hash);
-          fresh.push(p.hash);
+        for (let p = 0; p < paragraphCount(ps); p++) {
+          const h = paraHash(ps, p);
+          if (!isContent(ps, p) || askedHashes.has(h)) continue;
+          askedHashes.add(h);
+          fresh.push(h);
         }
       }
       for (const r of history.store.outletParagraphs(Uint32Array.from(fresh), tonightOutlets)) profile.addParagraph(r.outlet, r.title, r.hash);
@@ -358,7 +363,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     const distinctHashes: Uint32Array[] = [];
     for (let i = 0; i < articles.length; i++) {
       const a = analyses[i];
-      const hashes = a.paragraphs.filter((p) => p.kind === null && p.tokenCount > 0).map((p) => p.hash);
+      const hashes = contentHashes(a.paragraphs);
       profile.add(articles[i].outlet, a.titleHash, hashes);
       if (history) distinctHashes.push(Uint32Array.from(new Set(hashes)));
     }
@@ -366,11 +371,19 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     distinctHashes.length = 0;
     const boilerplateCounts: Record<string, number> = {};
     let paragraphsTotal = 0;
+    // Paragraphs of outlet templates are flagged (tonight's articles here, loaded ones as they are read).
+    const flagTemplates = (outlet: string, ps: Paragraphs): void => {
+      for (let p = 0; p < paragraphCount(ps); p++) {
+        if (isContent(ps, p) && profile.isTemplate(outlet, paraHash(ps, p), paraTokens(ps, p), cfg.boilerplate.outlet_template_min_count, cfg.boilerplate.cross_outlet_min_count, cfg.passages.min_tokens)) setParaKind(ps, p, 'template');
+      }
+    };
     for (let i = 0; i < articles.length; i++) {
-      for (const p of analyses[i].paragraphs) {
+      const ps = analyses[i].paragraphs;
+      flagTemplates(articles[i].outlet, ps);
+      for (let p = 0; p < paragraphCount(ps); p++) {
         paragraphsTotal++;
-        if (p.kind === null && profile.isTemplate(articles[i].outlet, p.hash, p.tokenCount, cfg.boilerplate.outlet_template_min_count, cfg.boilerplate.cross_outlet_min_count, cfg.passages.min_tokens)) p.kind = 'template';
-        if (p.kind !== null) boilerplateCounts[p.kind] = (boilerplateCounts[p.kind] ?? 0) + 1;
+        const kind = paraKind(ps, p);
+        if (kind !== null) boilerplateCounts[kind] = (boilerplateCounts[kind] ?? 0) + 1;
       }
     }
     const boilerplateTotal = Object.values(boilerplateCounts).reduce((x, y) => x + y, 0);
@@ -428,7 +441,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       const sets: Uint32Array[] = [];
       for (let i = from; i < to; i++) {
         for (const p of sketches[i].paragraphs) {
-          if (analyses[i].paragraphs[p.para].tokenCount < cfg.passages.min_tokens) continue;
+          if (paraTokens(analyses[i].paragraphs, p.para) < cfg.passages.min_tokens) continue;
           owner.push(i);
           sets.push(p.shingles);
         }
@@ -504,10 +517,11 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       // Articles that shared a paragraph which only tonight turned out to be an outlet template: their links may go.
       const newTemplates = new Map<string, number[]>();
       for (let i = 0; i < tonightCount; i++) {
-        for (const p of analyses[i].paragraphs) {
-          if (p.kind !== 'template') continue;
+        const ps = analyses[i].paragraphs;
+        for (let p = 0; p < paragraphCount(ps); p++) {
+          if (paraKind(ps, p) !== 'template') continue;
           const list = newTemplates.get(articles[i].outlet) ?? [];
-          list.push(p.hash);
+          list.push(paraHash(ps, p));
           newTemplates.set(articles[i].outlet, list);
         }
       }
@@ -534,11 +548,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       const sketchLoaded = (docs: StoredDoc[], into: SetArena): DocSketch[] => {
         const t0 = t();
         learnFromHistory(docs.map((d) => d.analysis.paragraphs));
-        for (const d of docs) {
-          for (const p of d.analysis.paragraphs) {
-            if (p.kind === null && profile.isTemplate(d.article.outlet, p.hash, p.tokenCount, cfg.boilerplate.outlet_template_min_count, cfg.boilerplate.cross_outlet_min_count, cfg.passages.min_tokens)) p.kind = 'template';
-          }
-        }
+        for (const d of docs) flagTemplates(d.article.outlet, d.analysis.paragraphs);
         const t1 = t();
         historyParts.load += t1 - t0;
         const arena = new SetArena();
@@ -745,9 +755,9 @@ export function pairRecord(p: VerifiedPair, articles: Article[], analyses: Artic
   const [x, y] = swap ? [p.b, p.a] : [p.a, p.b];
   const passages = p.passages.map((q) => {
     const [pa, pb] = swap ? [q.bPara, q.aPara] : [q.aPara, q.bPara];
-    const A = analyses[x].paragraphs[pa];
-    const B = analyses[y].paragraphs[pb];
-    return { a_start: A.start, a_end: A.end, b_start: B.start, b_end: B.end, similarity: round(q.similarity), shared_shingles: q.shared };
+    const A = analyses[x].paragraphs;
+    const B = analyses[y].paragraphs;
+    return { a_start: paraStart(A, pa), a_end: paraEnd(A, pa), b_start: paraStart(B, pb), b_end: paraEnd(B, pb), similarity: round(q.similarity), shared_shingles: q.shared };
   });
   passages.sort((m, n) => m.a_start - n.a_start || m.b_start - n.b_start);
   return {
@@ -1022,7 +1032,7 @@ export function reportJson(res: Omit<RunResult, 'outputDir'>): { parts: () => As
       const i = members[k];
       const { value: raw } = await texts.next();
       const head = { id: articles[i].id, outlet: articles[i].outlet, url: articles[i].url, published_at: articles[i].published_at, title: articles[i].title };
-      const tail = { paragraphs: analyses[i].paragraphs.map((p) => ({ start: p.start, end: p.end, boilerplate: p.kind })), credits: analyses[i].credits, agencies: analyses[i].agencies };
+      const tail = { paragraphs: unpackParagraphs(analyses[i].paragraphs).map((p) => ({ start: p.start, end: p.end, boilerplate: p.kind })), credits: analyses[i].credits, agencies: analyses[i].agencies };
       // The text goes out as its input line encoded it when that is what JSON.stringify would write: no
       // decoding, parsing and re-encoding of every clustered article's text.
       if (raw) {

@@ -11,6 +11,7 @@ import { SqliteStore } from '../src/store/sqlite.js';
 import { decodeRecord, encodeRecord } from '../src/store/record.js';
 import type { StoredDoc } from '../src/store/index.js';
 import type { StoredLine } from '../src/ingest/validate.js';
+import { unpackParagraphs } from '../src/text/paragraphs.js';
 
 /** The sample night split into three nights by publication day (the .txt files are dated the 20th). */
 function splitNights(): string[] {
@@ -168,7 +169,7 @@ describe('nightly runs against the persistent index', () => {
       // the rules kept, templates included), under its outlet and title.
       const expected = new Set<string>();
       for (const d of whole.values()) {
-        for (const p of d.analysis.paragraphs) if ((p.kind === null || p.kind === 'template') && p.tokenCount > 0) expected.add(`${p.hash} ${d.article.outlet} ${d.analysis.titleHash}`);
+        for (const p of unpackParagraphs(d.analysis.paragraphs)) if ((p.kind === null || p.kind === 'template') && p.tokenCount > 0) expected.add(`${p.hash} ${d.article.outlet} ${d.analysis.titleHash}`);
       }
       const db = new Database(path.join(state, 'index.sqlite'), { readonly: true });
       const rows = (db.prepare("SELECT hash || ' ' || outlet || ' ' || title FROM outlet_paragraphs").pluck().all() as string[]).sort();

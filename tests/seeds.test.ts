@@ -5,6 +5,7 @@ import { defaultConfig } from '../src/config.js';
 import { analyzeText } from '../src/text/analyze.js';
 import { initHashing, TokenHasher } from '../src/sketch/hash.js';
 import { neardup, readJsonl, SHARED, tempDir } from './helpers/cli.js';
+import { unpackParagraphs } from '../src/text/paragraphs.js';
 
 const SEEDS = path.join(SHARED, 'seeds');
 const present = existsSync(SEEDS);
@@ -47,7 +48,7 @@ describe.skipIf(!present)('the five seed articles (../shared/seeds)', () => {
       const content = readFileSync(path.join(SEEDS, f), 'utf8');
       const a = analyzeText('', content, hasher, { normalize: cfg.normalize, maxParagraphChars: cfg.segment.max_paragraph_chars, boilerplateRules: true });
       for (const marker of ['كلمات دلالية', 'إقرأ أيضاً', 'مقالات مشابهة', 'مقالات ذات صلة', 'زر الذهاب إلى الأعلى']) {
-        for (const p of a.paragraphs) {
+        for (const p of unpackParagraphs(a.paragraphs)) {
           const text = content.slice(p.start, p.end);
           if (!text.startsWith(marker)) continue;
           markersSeen++;
@@ -55,7 +56,7 @@ describe.skipIf(!present)('the five seed articles (../shared/seeds)', () => {
         }
       }
       // Bullet lists of related headlines after "مقالات مشابهة" are flagged too.
-      for (const p of a.paragraphs) {
+      for (const p of unpackParagraphs(a.paragraphs)) {
         const text = content.slice(p.start, p.end);
         if (/^•/u.test(text)) expect(p.kind, `${f}: "${text.slice(0, 40)}"`).toBe('related');
         if (/pic\.twitter\.com/u.test(text)) expect(p.kind).toBe('embed');

@@ -7,6 +7,7 @@ import { decodeKeys, decodeRecord, encodeKeys, encodeRecord, type DocRecord } fr
 import { ArticleTexts, detachRecords } from '../src/pipeline.js';
 import type { Article } from '../src/ingest/validate.js';
 import type { Spill } from '../src/ingest/spill.js';
+import { packParagraphs } from '../src/text/paragraphs.js';
 
 const line = Buffer.from(JSON.stringify({ id: 'sabq-1', outlet: 'sabq', text: 'افتتح أمير المنطقة اليوم معرض الكتاب الدولي في دورته العاشرة.\nويستمر المعرض عشرة أيام.' }) + '\n');
 
@@ -14,11 +15,11 @@ function record(body: DocRecord['article']['body'], time: number): DocRecord {
   return {
     article: { id: 'sabq-1', outlet: 'sabq', url: 'https://example.org/1', published_at: time ? new Date(time).toISOString() : null, time, dayPrecision: false, title: 'افتتاح معرض الكتاب', source: { file: 'night.jsonl', line: 7 }, body },
     analysis: {
-      paragraphs: [
+      paragraphs: packParagraphs([
         { start: 0, end: 61, hash: 0xfedcba98, tokenCount: 10, kind: null },
         { start: 62, end: 86, hash: 12345, tokenCount: 4, kind: 'dateline' },
         { start: 87, end: 90, hash: 7, tokenCount: 1, kind: null },
-      ],
+      ]),
       numberKeys: Uint32Array.from([10, 4294967295]),
       numberStart: Int32Array.from([0, 1, 2, 2]),
       titleHash: 0x80000001,

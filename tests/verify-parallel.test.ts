@@ -6,6 +6,7 @@ import { intersectionSize, SetArena, toSet, unionAll } from '../src/sketch/shing
 import type { ArticleAnalysis } from '../src/text/analyze.js';
 import { WorkerPool } from '../src/util/workers.js';
 import { seededRandom } from '../src/util/random.js';
+import { packParagraphs, type Paragraph } from '../src/text/paragraphs.js';
 
 /**
  * A night of synthetic articles: paragraphs drawn from a small pool (so that articles share whole
@@ -21,7 +22,7 @@ function night(n: number): { sketches: DocSketch[]; analyses: ArticleAnalysis[] 
   const analyses: ArticleAnalysis[] = [];
   for (let i = 0; i < n; i++) {
     const count = 2 + Math.floor(rnd() * 5);
-    const paragraphs: ArticleAnalysis['paragraphs'] = [];
+    const paragraphs: Paragraph[] = [];
     const sets: Array<{ para: number; shingles: Uint32Array }> = [];
     const numberKeys: number[] = [];
     const numberStart = new Int32Array(count + 1);
@@ -37,7 +38,7 @@ function night(n: number): { sketches: DocSketch[]; analyses: ArticleAnalysis[] 
     numberStart[count] = numberKeys.length;
     const union = unionAll(sets.map((s) => s.shingles));
     sketches.push({ shingles: i % 2 ? shared.copy(union) : union, paragraphs: sets });
-    analyses.push({ paragraphs, numberKeys: Uint32Array.from(numberKeys), numberStart, titleHash: i, credits: [], agencies: [] });
+    analyses.push({ paragraphs: packParagraphs(paragraphs), numberKeys: Uint32Array.from(numberKeys), numberStart, titleHash: i, credits: [], agencies: [] });
   }
   return { sketches, analyses };
 }
@@ -148,7 +149,7 @@ describe('verification across worker threads', () => {
       paragraphs: Array.from({ length: 2100 }, (_, p) => ({ para: p, shingles: Uint32Array.from([p, p + 1, 5000 + ((p * 7 + offset) % 300)]) })),
     });
     const [x, y] = [many(0), many(3)];
-    const side = (sketch: DocSketch) => ({ sketch, facts: { paragraphs: [], numberKeys: new Uint32Array(0), numberStart: new Int32Array(1) } });
+    const side = (sketch: DocSketch) => ({ sketch, facts: { paragraphs: packParagraphs([]), numberKeys: new Uint32Array(0), numberStart: new Int32Array(1) } });
     const got = alignParagraphs(side(x), side(y), 0.5, 10);
     expect(got.length).toBeGreaterThan(1000);
     expect(got).toEqual(reference(x, y, 0.5, 10));

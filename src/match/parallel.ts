@@ -5,6 +5,7 @@
  * out in chunks; each chunk's verdicts come back packed in one Float64Array and are decoded here in
  * candidate order, so the pairs are the same, in the same order, whatever the number of workers.
  */
+import { isContent, newParagraphs, paragraphCount, setParaKind } from '../text/paragraphs.js';
 import type { WorkerPool } from '../util/workers.js';
 import type { DocSketch } from '../sketch/index.js';
 import { unpackPair } from '../sketch/lsh.js';
@@ -95,7 +96,7 @@ export function shareForVerify(sketches: DocSketch[], analyses: ArticleAnalysis[
       for (const ps of sketches[i].paragraphs) addSet(ps.shingles, ps.para);
       const a = analyses[i];
       t.numberStart.set(a.numberStart, p + i);
-      for (const para of a.paragraphs) t.content[p++] = para.kind === null ? 1 : 0;
+      for (let q = 0; q < paragraphCount(a.paragraphs); q++) t.content[p++] = isContent(a.paragraphs, q) ? 1 : 0;
       t.numberKeys.set(a.numberKeys, k);
       k += a.numberKeys.length;
     } else {
@@ -118,8 +119,9 @@ function sideOf(t: VerifyTables, blockViews: Uint32Array[], i: number): VerifySi
   for (let s = t.firstSet[i] + 1; s < t.firstSet[i + 1]; s++) paragraphs.push({ para: t.setPara[s], shingles: set(s) });
   const p0 = t.firstPara[i];
   const p1 = t.firstPara[i + 1];
-  const kinds = [];
-  for (let p = p0; p < p1; p++) kinds.push({ kind: t.content[p] === 1 ? null : 'boilerplate' });
+  // Only whether a paragraph is content is read from the facts: other fields stay 0, and every other kind is one code.
+  const kinds = newParagraphs(p1 - p0);
+  for (let p = p0; p < p1; p++) if (t.content[p] !== 1) setParaKind(kinds, p - p0, 'marker');
   return {
     sketch: { shingles: set(t.firstSet[i]), paragraphs },
     facts: { paragraphs: kinds, numberStart: t.numberStart.subarray(p0 + i, p1 + i + 1), numberKeys: t.numberKeys.subarray(t.firstNumber[i], t.firstNumber[i + 1]) },

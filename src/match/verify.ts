@@ -8,6 +8,7 @@
  * that the other lacks (another day's market figures, another fire's
  * casualties), the text they share is the template, and the pair is dropped.
  */
+import { isContent, paragraphCount } from '../text/paragraphs.js';
 import type { ArticleAnalysis } from '../text/analyze.js';
 import type { DocSketch } from '../sketch/index.js';
 import { intersectionSize, similarity, type Similarity } from '../sketch/shingle.js';
@@ -199,7 +200,7 @@ export function alignParagraphs(a: VerifySide, b: VerifySide, minSim: number, mi
  * What verification reads of an article's analysis: which paragraphs are content (kind null) and each
  * paragraph's number keys. An ArticleAnalysis is one; a worker thread builds one from shared tables.
  */
-export type FactView = Pick<ArticleAnalysis, 'numberKeys' | 'numberStart'> & { paragraphs: ReadonlyArray<{ kind: unknown }> };
+export type FactView = Pick<ArticleAnalysis, 'numberKeys' | 'numberStart' | 'paragraphs'>;
 
 function numberSet(a: FactView, paras: Iterable<number>): Set<number> {
   const out = new Set<number>();
@@ -223,7 +224,11 @@ export function factAgreement(na: Set<number>, nb: Set<number>): number {
   return shared / Math.min(na.size, nb.size);
 }
 
-const contentParas = (a: FactView): number[] => a.paragraphs.flatMap((p, i) => (p.kind === null ? [i] : []));
+function contentParas(a: FactView): number[] {
+  const out: number[] = [];
+  for (let p = 0; p < paragraphCount(a.paragraphs); p++) if (isContent(a.paragraphs, p)) out.push(p);
+  return out;
+}
 
 /** The first test of a near-duplicate: similar enough by Jaccard or containment. */
 function similarEnough(sim: Similarity, sizeA: number, sizeB: number, o: VerifyOptions): boolean {

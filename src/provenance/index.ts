@@ -10,6 +10,7 @@ import type { Article, OutletRegistry } from '../ingest/index.js';
 import type { DocSketch } from '../sketch/index.js';
 import { concatAll, intersectionSize } from '../sketch/shingle.js';
 import type { ArticleAnalysis } from '../text/analyze.js';
+import { paraEnd, paraStart } from '../text/paragraphs.js';
 import { normalizeText } from '../text/normalize.js';
 import type { Cluster } from '../match/cluster.js';
 import type { VerifiedPair } from '../match/verify.js';
@@ -159,7 +160,7 @@ export function clusterProvenance(
     const alignedO = new Set(pair ? pair.passages.map((p) => (mIsA ? p.bPara : p.aPara)) : []);
     const content = (d: number): number[] => sketches[d].paragraphs.map((p) => p.para);
     const spans = (d: number, paras: number[]): Array<{ start: number; end: number }> =>
-      paras.map((p) => ({ start: analyses[d].paragraphs[p].start, end: analyses[d].paragraphs[p].end }));
+      paras.map((p) => ({ start: paraStart(analyses[d].paragraphs, p), end: paraEnd(analyses[d].paragraphs, p) }));
     return {
       id: articles[m].id,
       outlet: articles[m].outlet,
@@ -171,9 +172,9 @@ export function clusterProvenance(
       aligned: pair
         ? pair.passages.map((p) => {
             const [mp, op] = mIsA ? [p.aPara, p.bPara] : [p.bPara, p.aPara];
-            const M = analyses[m].paragraphs[mp];
-            const O = analyses[origin].paragraphs[op];
-            return { start: M.start, end: M.end, origin_start: O.start, origin_end: O.end, similarity: round(p.similarity) };
+            const M = analyses[m].paragraphs;
+            const O = analyses[origin].paragraphs;
+            return { start: paraStart(M, mp), end: paraEnd(M, mp), origin_start: paraStart(O, op), origin_end: paraEnd(O, op), similarity: round(p.similarity) };
           }).sort((x, y) => x.start - y.start)
         : [],
       credits: analyses[m].credits,

@@ -8,6 +8,7 @@ import type { ArticleAnalysis, TextAnalysis } from '../text/analyze.js';
 import { SetArena, shingleRun, toSet, unionAll } from './shingle.js';
 import { countSets, ShingleCounts } from './counts.js';
 import { HashSet32 } from './hash.js';
+import { isContent, paragraphCount } from '../text/paragraphs.js';
 
 export interface ParagraphSet {
   /** Index of the paragraph in its article. */
@@ -28,8 +29,8 @@ let scratch = new Uint32Array(4096);
 /** Shingle sets per content paragraph: runs of tokens cut at quotations. */
 export function shingleParagraphs(a: TextAnalysis, n: number, arena?: SetArena): ParagraphSet[] {
   const out: ParagraphSet[] = [];
-  for (let p = 0; p < a.paragraphs.length; p++) {
-    if (a.paragraphs[p].kind !== null) continue;
+  for (let p = 0; p < paragraphCount(a.paragraphs); p++) {
+    if (!isContent(a.paragraphs, p)) continue;
     const end = a.tokenStart[p + 1];
     let runStart = a.tokenStart[p];
     // A run of k tokens gives at most k shingles (one when shorter than n).
@@ -48,7 +49,7 @@ export function shingleParagraphs(a: TextAnalysis, n: number, arena?: SetArena):
 
 /** The paragraph sets of content paragraphs: those the rules kept, minus any flagged since (outlet templates). */
 export function contentSets(d: { analysis: ArticleAnalysis; paragraphSets: ParagraphSet[] }): ParagraphSet[] {
-  return d.paragraphSets.filter((p) => d.analysis.paragraphs[p.para].kind === null);
+  return d.paragraphSets.filter((p) => isContent(d.analysis.paragraphs, p.para));
 }
 
 /** An article's shingle set: the union of its content paragraphs' sets. */

@@ -15,6 +15,8 @@ import type { StoredDoc } from './index.js';
 import type { ParagraphSet } from '../sketch/index.js';
 import type { BoilerplateKind } from '../text/boilerplate.js';
 import { linesFileOf } from './segments.js';
+import type { SetArena } from '../sketch/shingle.js';
+import { newParagraphs, paraEnd, paragraphCount, paraHash, paraStart, paraTokens, setParagraph, unpackParagraphs } from '../text/paragraphs.js';
 
 export type DocRecord = Pick<StoredDoc, 'article' | 'analysis' | 'paragraphSets'>;
 
@@ -48,11 +50,11 @@ export function encodeRecord({ article, analysis, paragraphSets }: DocRecord, { 
   const line = hasLine && lineAt === undefined ? body.line : null;
   let values = 0;
   for (const s of paragraphSets) values += s.shingles.length;
-  const P = analysis.paragraphs.length;
+  const P = paragraphCount(analysis.paragraphs);
   const header: Header = {
     a: meta,
     ...('fields' in body ? { f: body.fields } : {}),
-    kinds: analysis.paragraphs.map((p) => p.kind),
+    kinds: unpackParagraphs(analysis.paragraphs).map((p) => p.kind),
     credits: analysis.credits,
     agencies: analysis.agencies,
     titleHash: analysis.titleHash,
@@ -75,12 +77,12 @@ export function encodeRecord({ article, analysis, paragraphSets }: DocRecord, { 
   out.fill(0, 4 + json.length, at);
   const i32 = new Int32Array(out.buffer, out.byteOffset + at, ints);
   const u32 = new Uint32Array(out.buffer, out.byteOffset + at + 4 * ints, uints);
+  const ps = analysis.paragraphs;
   for (let p = 0; p < P; p++) {
-    const para = analysis.paragraphs[p];
-    i32[p] = para.start;
-    i32[P + p] = para.end;
-    i32[2 * P + p] = para.tokenCount;
-    u32[p] = para.hash;
+    i32[p] = paraStart(ps, p);
+    i32[P + p] = paraEnd(ps, p);
+    i32[2 * P + p] = paraTokens(ps, p);
+    u32[p] = paraHash(ps, p);
   }
   i32.set(analysis.numberStart, 3 * P);
   let w = P;
@@ -102,7 +104,7 @@ export function encodeRecord({ article, analysis, paragraphSets }: DocRecord, { 
  * segment's lines file), to be read when needed: a loaded article then holds nothing of the bytes it was
  * read into. A record whose line is in the lines file needs its place.
  */
-export function decodeRecord(bytes: Uint8Array, place?: { file: string; at: number }): DocRecord {
+export function decodeRecord(bytes: Uint8Array, place?: { file: string; at: number }, arena?: SetArena): DocRecord {
   const b = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
   const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
   const length = buf.readUInt32LE(0);
@@ -112,7 +114,10 @@ export function decodeRecord(bytes: Uint8Array, place?: { file: string; at: numb
   const uints = h.P + h.N + 2 * h.S + h.V;
   const i32 = new Int32Array(buf.buffer, buf.byteOffset + at, ints);
   const u32 = new Uint32Array(buf.buffer, buf.byteOffset + at + 4 * ints, uints);
-  const paragraphs = h.kinds.map((kind, p) => ({ start: i32[p], end: i32[h.P + p], hash: u32[p], tokenCount: i32[2 * h.P + p], kind }));
+  // Stored by column, held packed by paragraph (from `arena` when given: one buffer per record costs an allocation each).
+  const paragraphs = arena ? arena.room(5 * h.P) : newParagraphs(h.P);
+  h.kinds.forEach((kind, p) => setParagraph(paragraphs, p, { start: i32[p], end: i32[h.P + p], hash: u32[p], tokenCount: i32[2 * h.P + p], kind }));
+  arena?.take(5 * h.P);
   const numberKeys = u32.subarray(h.P, h.P + h.N);
   const paragraphSets: ParagraphSet[] = [];
   let sizes = h.P + h.N + h.S;

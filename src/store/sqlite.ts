@@ -21,7 +21,8 @@ import { decodeKeys, decodeRecord, encodeKeys, encodeRecord, type DocRecord } fr
 import { CountsFiles } from './counts-file.js';
 import { countSets, deltasOf, ShingleCounts, type ShingleDeltas } from '../sketch/counts.js';
 import { contentShingles } from '../sketch/index.js';
-import { concatAll, toSet } from '../sketch/shingle.js';
+import { contentHashes } from '../text/paragraphs.js';
+import { concatAll, SetArena, toSet } from '../sketch/shingle.js';
 import { timer, toMilliseconds } from '../util/clock.js';
 
 const SCHEMA = `
@@ -459,7 +460,9 @@ export class SqliteStore implements IndexStore {
     for (let from = 0; from < found.length; from += batchRecords) {
       const batch = found.slice(from, from + batchRecords);
       const bytes = this.segments.readMany(batch);
-      yield batch.map((f, i) => ({ ...decodeRecord(bytes[i], f), storyId: f.storyId }));
+      // The batch's paragraphs in one arena (the caller copies what it keeps: see detachRecords).
+      const arena = new SetArena();
+      yield batch.map((f, i) => ({ ...decodeRecord(bytes[i], f, arena), storyId: f.storyId }));
     }
   }
 
@@ -639,7 +642,7 @@ export class SqliteStore implements IndexStore {
       signatures.push(d.signature);
       addKeys(d.docBands);
       addKeys(d.passageBands);
-      addKeys(Uint32Array.from(d.analysis.paragraphs.filter((p) => p.kind === null && p.tokenCount > 0), (p) => p.hash));
+      addKeys(Uint32Array.from(contentHashes(d.analysis.paragraphs)));
     }
     if (ids.length !== records.recordAt.length) throw new Error(`the night's commit got ${ids.length} articles for ${records.recordAt.length} records`);
     return {

@@ -10,20 +10,14 @@ import { concatAll } from '../sketch/shingle.js';
 import { ruleFlags, type BoilerplateKind } from './boilerplate.js';
 import { normalizeText, tokenize, type NormalizeOptions } from './normalize.js';
 import { segmentParagraphs } from './segment.js';
+import { newParagraphs, setParagraph, type Paragraphs } from './paragraphs.js';
 
-export interface Paragraph {
-  start: number;
-  end: number;
-  /** Hash of the paragraph's normalized tokens (its identity for template learning). */
-  hash: number;
-  tokenCount: number;
-  /** Boilerplate kind, or null for content. Rule flags here; templates are added later. */
-  kind: BoilerplateKind | null;
-}
+export type { Paragraph, Paragraphs } from './paragraphs.js';
 
 /** What the later stages keep of an article's analysis: once shingled, the tokens are not needed again. */
 export interface ArticleAnalysis {
-  paragraphs: Paragraph[];
+  /** Packed (see paragraphs.ts): offsets into the text, hash, token count and boilerplate kind (rule flags here; templates are set later). */
+  paragraphs: Paragraphs;
   /**
    * Keys of the numbers in the text (digits only, with "1,200" / "1.200" / "١٬٢٠٠" joined and unit
    * letters like "2015م" dropped), paragraph by paragraph: paragraph p's are
@@ -184,7 +178,7 @@ export function analyzeText(title: string, text: string, hasher: TokenHasher, op
   const tokenHashes = new Uint32Array(total);
   const tokenStart = new Int32Array(spans.length + 1);
   const quoteMask = new Uint8Array(total);
-  const paragraphs: Paragraph[] = [];
+  const paragraphs = newParagraphs(spans.length);
   const numberKeys: number[] = [];
   const numberStart = new Int32Array(spans.length + 1);
   const credits: string[] = [];
@@ -200,7 +194,7 @@ export function analyzeText(title: string, text: string, hasher: TokenHasher, op
       maskQuotations(text, spans[p].start, spans[p].end, tokenHashes, o, toks.length, paraStarts[p], quoteMask, phrases);
     }
     credits.push(...creditLines(rawParas[p]));
-    paragraphs.push({ start: spans[p].start, end: spans[p].end, hash: hashSequence(tokenHashes, o, o + toks.length), tokenCount: toks.length, kind: kinds[p] });
+    setParagraph(paragraphs, p, { start: spans[p].start, end: spans[p].end, hash: hashSequence(tokenHashes, o, o + toks.length), tokenCount: toks.length, kind: kinds[p] });
     o += toks.length;
   }
   tokenStart[spans.length] = o;

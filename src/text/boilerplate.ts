@@ -11,7 +11,8 @@
 import { agenciesInTokens } from '../provenance/agencies.js';
 import { normalizeText } from './normalize.js';
 
-export type BoilerplateKind = 'marker' | 'related' | 'share' | 'embed' | 'credit' | 'dateline' | 'template' | 'quote';
+export const BOILERPLATE_KINDS = ['marker', 'related', 'share', 'embed', 'credit', 'dateline', 'template', 'quote'] as const;
+export type BoilerplateKind = (typeof BOILERPLATE_KINDS)[number];
 
 const n = (s: string): string => normalizeText(s);
 

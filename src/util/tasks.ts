@@ -65,7 +65,7 @@ function analyzer(shared: AnalyzeShared, arena?: SetArena): (title: string, text
 export interface PackedJudged {
   /** The judged lines, each article's typed arrays left empty. */
   judged: Array<Judged<AnalyzedText>>;
-  /** One buffer per kind: unions, paragraph sets, analysis arrays (number keys and their starts). */
+  /** One buffer per kind: unions, paragraph sets, analysis arrays (paragraphs, number keys and their starts). */
   kinds: Uint32Array[];
   lengths: Int32Array;
 }
@@ -76,6 +76,7 @@ const KINDS = 3;
 function eachArray(x: AnalyzedText, visit: (a: Uint32Array | Int32Array, kind: number, put: (v: Uint32Array) => void) => void): void {
   visit(x.shingles, 0, (v) => (x.shingles = v));
   for (const p of x.paragraphSets) visit(p.shingles, 1, (v) => (p.shingles = v));
+  visit(x.analysis.paragraphs, 2, (v) => (x.analysis.paragraphs = v));
   visit(x.analysis.numberKeys, 2, (v) => (x.analysis.numberKeys = v));
   visit(x.analysis.numberStart, 2, (v) => (x.analysis.numberStart = new Int32Array(v.buffer, v.byteOffset, v.length)));
 }
@@ -136,6 +137,7 @@ export function transferables<T extends TaskName>(task: T, output: TaskOutput<T>
   const addAnalyzed = (x: AnalyzedText): void => {
     add(x.shingles);
     for (const p of x.paragraphSets) add(p.shingles);
+    add(x.analysis.paragraphs);
     add(x.analysis.numberKeys);
     add(x.analysis.numberStart);
   };
