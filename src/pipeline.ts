@@ -161,6 +161,7 @@ export interface RunResult {
   pairs: VerifiedPair[];
   nearDuplicateClusters: Cluster[];
   storyClusters: Cluster[];
+  /** Of the clusters with one of tonight's articles (the others are committed, not reported). */
   provenance: ClusterProvenance[];
   summary: Record<string, unknown>;
   outputDir: string;
@@ -689,13 +690,17 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     const storyClusters = clusterWithoutChaining(articles.length, pairs.map((p): [number, number] => [p.a, p.b]), storyOrder);
     stage('cluster', t(), pairs.length, `${nearDuplicateClusters.length} near-duplicate clusters, ${storyClusters.length} stories`);
 
-    // Provenance.
+    // Provenance, of the clusters the outputs show: those with one of tonight's articles. A cluster of earlier
+    // articles only (their stories reclustered whole) is committed, not reported: a quarter of a night's
+    // clusters at 1M indexed, whose tracing took as long and whose spans were held to the end for nothing.
     t = timer();
     const byKey = new Map(pairs.map((p) => [pairKey(p.a, p.b), p]));
+    const hasTonight = (c: Cluster): boolean => c.members.some((m) => m < tonightCount);
     const provenance: ClusterProvenance[] = [
-      ...nearDuplicateClusters.map((c) => clusterProvenance(nearDuplicateId(articles, c), 'near-duplicate', c, articles, analyses, sketches, byKey, plainFacts)),
-      ...storyClusters.map((c) => clusterProvenance(storyId(articles, c), 'story', c, articles, analyses, sketches, byKey, facts)),
+      ...nearDuplicateClusters.filter(hasTonight).map((c) => clusterProvenance(nearDuplicateId(articles, c), 'near-duplicate', c, articles, analyses, sketches, byKey, plainFacts)),
+      ...storyClusters.filter(hasTonight).map((c) => clusterProvenance(storyId(articles, c), 'story', c, articles, analyses, sketches, byKey, facts)),
     ];
+    byKey.clear();
     stage('provenance', t(), provenance.length, `${provenance.length} clusters traced`);
 
     const summary = {
@@ -831,16 +836,13 @@ async function writeNight(opts: RunOptions, wall: () => number, store: IndexStor
   const isTonight = (i: number): boolean => i < tonight;
   // Outputs are about tonight: its pairs, the clusters it created or grew, its own articles in the feed.
   const keep = (c: Cluster): boolean => c.members.some(isTonight);
-  const keptIds = new Set<string>();
   const res = {
     ...full,
     pairs: full.pairs.filter((p) => isTonight(p.a) || isTonight(p.b)),
     nearDuplicateClusters: full.nearDuplicateClusters.filter(keep),
     storyClusters: full.storyClusters.filter(keep),
   };
-  for (const c of res.nearDuplicateClusters) keptIds.add(nearDuplicateId(full.articles, c));
-  for (const c of res.storyClusters) keptIds.add(storyId(full.articles, c));
-  res.provenance = full.provenance.filter((p) => keptIds.has(p.cluster_id));
+  // (detect traced only the clusters kept here.)
   const nightId = nightIdOf(opts.inputs);
   const firstNight = store ? store.firstNights(full.articles.map((a) => a.id)) : new Map<string, string>();
   const statusOf = (c: Cluster): string => (c.members.every((m) => (firstNight.get(full.articles[m].id) ?? nightId) === nightId) ? 'new' : 'grown');
