@@ -890,7 +890,7 @@ async function writeNight(opts: RunOptions, wall: () => number, store: IndexStor
           article: full.articles[i],
           analysis: full.analyses[i],
           textHash: full.night.textHashes[i],
-          signature: full.night.tonightSigs.subarray(i * cfg.minhash.permutations, (i + 1) * cfg.minhash.permutations).slice(),
+          signature: full.night.tonightSigs.subarray(i * cfg.minhash.permutations, (i + 1) * cfg.minhash.permutations),
           docBands: full.night.tonightBands[i].docKeys,
           passageBands: full.night.tonightBands[i].passageKeys,
           clusterId: ndOf.get(i) ?? null,
