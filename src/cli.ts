@@ -25,7 +25,8 @@ if (process.env[MMAP_THRESHOLD] !== undefined || !glibc()) {
   await import('./command.js');
 } else {
   const command = fileURLToPath(new URL('./command.js', import.meta.url));
-  const child = spawn(process.execPath, [...process.execArgv, command, ...process.argv.slice(2)], {
+  // --expose-gc: the pipeline collects garbage where a stage has just let go of most of its memory (util/gc.ts).
+  const child = spawn(process.execPath, [...process.execArgv, '--expose-gc', command, ...process.argv.slice(2)], {
     stdio: 'inherit',
     env: { ...process.env, [MMAP_THRESHOLD]: String(128 * 1024) },
   });

@@ -28,6 +28,7 @@ import { acquireLock } from './store/lock.js';
 import { contentSets, contentShingles, sketchDocuments, sketchWith, type DocSketch } from './sketch/index.js';
 import { WorkerPool, workerCount } from './util/workers.js';
 import { timer } from './util/clock.js';
+import { collectGarbage } from './util/gc.js';
 import { unpackJudged, type AnalyzedText } from './util/tasks.js';
 import { verifyAll } from './match/parallel.js';
 import { mayLink, type VerifiedPair, type VerifyOptions } from './match/verify.js';
@@ -455,6 +456,8 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       ? await signAll(pool, tonightPassages.sets, cfg.passages.permutations, passageSeed)
       : new Uint32Array(0);
     stage('signatures', t(), articles.length, `${articles.length} article signatures of ${k} permutations, ${tonightPassages.sets.length} passage signatures of ${cfg.passages.permutations}`);
+    // Signed: the passage index needs their owners and signatures only (600k views of a 100k night let go).
+    tonightPassages.sets.length = 0;
     // Band keys of tonight's articles and passages: what later nights look up in the index.
     const tonightBands: Array<{ docKeys: Uint32Array; passageKeys: Uint32Array }> = [];
     if (history) {
@@ -500,19 +503,21 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       const until = (Number.isFinite(last) ? last : Date.now()) + history.windowDays * day;
       // Article-band matches are checked against the stored signature first: with few rows per band, chance
       // collisions are common, and an estimate costs far less than loading and verifying the article.
-      // (band key, tonight's article) rows, typed: a large night has millions.
-      const keys = new KeyRows();
-      tonightBands.forEach((b, t) => b.docKeys.forEach((key) => keys.push(key, t)));
+      // (band key, tonight's article) rows, typed: a large night has millions (some 128 MB in all at 100k,
+      // passed without a local name, so that they go once matched: this function's locals live to its end).
+      const bandRows = (kind: 'docKeys' | 'passageKeys'): KeyRows => {
+        const rows = new KeyRows();
+        tonightBands.forEach((b, t) => b[kind].forEach((key) => rows.push(key, t)));
+        return rows;
+      };
       const minEstimate = cfg.lsh.threshold / 2;
       const matchedSet = new Set<string>();
-      for (const m of history.store.matchArticleBands(keys, since, until, tonightIds)) {
+      for (const m of history.store.matchArticleBands(bandRows('docKeys'), since, until, tonightIds)) {
         if (estimateJaccard(m.signature, docSigs.subarray(m.t * k, (m.t + 1) * k)) >= minEstimate) matchedSet.add(m.id);
       }
       // Passage bands, whose few rows collide often: a stored article found only through them is kept below
       // only if it could link to a tonight's article that shares the band.
-      const passageKeys = new KeyRows();
-      tonightBands.forEach((b, t) => b.passageKeys.forEach((key) => passageKeys.push(key, t)));
-      const byPassage = history.store.matchPassageBands(passageKeys, since, until, tonightIds);
+      const byPassage = history.store.matchPassageBands(bandRows('passageKeys'), since, until, tonightIds);
       const otherwise = new Set(matchedSet);
       for (const m of byPassage) matchedSet.add(m.id);
       // Articles that shared a paragraph which only tonight turned out to be an outlet template: their links may go.
@@ -596,6 +601,10 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       const keptDirect = direct.flatMap((d, i) => (keep[i] ? [{ d, sketch: copySketch(directSketches[i], loadedSketchArena) }] : []));
       direct.length = 0;
       directSketches.length = 0;
+      byPassage.length = 0;
+      position.clear();
+      linkable.clear();
+      collectGarbage();
       const { docs: more, sketches: moreSketches } = loadSketched(history.store.storyMembers([...stories].sort(cmp), new Set([...tonightIds, ...matched])), loadedSketchArena);
       const loaded = [...keptDirect, ...more.map((d, i) => ({ d, sketch: moreSketches[i] }))].sort((x, y) => cmp(x.d.article.id, y.d.article.id));
       keptDirect.length = 0;
@@ -629,10 +638,12 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       t = timer();
       const hist = passageSets(tonightCount, articles.length);
       const owner = tonightPassages.owner.concat(hist.owner);
-      const sets = tonightPassages.sets.concat(hist.sets);
+      tonightPassages.owner.length = 0;
+      hist.owner.length = 0;
       if (hist.sets.length) passageSigs = concatAll([passageSigs, await signAll(pool, hist.sets, cfg.passages.permutations, passageSeed)]);
+      hist.sets.length = 0;
       const sigs = passageSigs;
-      const pc = candidatePairs(sigs, sets.length, cfg.passages.permutations, passageBands, cfg.lsh.max_bucket_size, undefined, (x, y) => owner[x] === owner[y]);
+      const pc = candidatePairs(sigs, owner.length, cfg.passages.permutations, passageBands, cfg.lsh.max_bucket_size, undefined, (x, y) => owner[x] === owner[y]);
       for (const packed of pc) {
         const [x, y] = unpackPair(packed);
         const a = Math.min(owner[x], owner[y]);
@@ -641,7 +652,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       }
       passageCandidateCount = pc.length;
       passageSigs = new Uint32Array(0);
-      stage('passages', t(), sets.length, `${sets.length} passages indexed, b=${passageBands.bands} r=${passageBands.rows}: ${pc.length} passage candidates`);
+      stage('passages', t(), owner.length, `${owner.length} passages indexed, b=${passageBands.bands} r=${passageBands.rows}: ${pc.length} passage candidates`);
     }
 
     // Tonight's records are final (analysed, judged, shingled): they go to the night's segment while the
@@ -832,6 +843,7 @@ async function writeNight(opts: RunOptions, wall: () => number, store: IndexStor
   // Let the sketches go (at 1M indexed, some 0.4 GB of sets and their objects) before the commit's worker
   // and the writers add their own memory.
   full.sketches.length = 0;
+  collectGarbage();
   const tonight = full.night.tonight;
   const isTonight = (i: number): boolean => i < tonight;
   // Outputs are about tonight: its pairs, the clusters it created or grew, its own articles in the feed.
