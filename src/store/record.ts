@@ -16,7 +16,7 @@ import type { ParagraphSet } from '../sketch/index.js';
 import type { BoilerplateKind } from '../text/boilerplate.js';
 import { linesFileOf } from './segments.js';
 import type { SetArena } from '../sketch/shingle.js';
-import { newParagraphs, paraEnd, paragraphCount, paraHash, paraStart, paraTokens, setParagraph, unpackParagraphs } from '../text/paragraphs.js';
+import { newParagraphs, paraEnd, paragraphCount, paraHash, paraKind, paraStart, paraTokens, setParagraph } from '../text/paragraphs.js';
 
 export type DocRecord = Pick<StoredDoc, 'article' | 'analysis' | 'paragraphSets'>;
 
@@ -54,7 +54,7 @@ export function encodeRecord({ article, analysis, paragraphSets }: DocRecord, { 
   const header: Header = {
     a: meta,
     ...('fields' in body ? { f: body.fields } : {}),
-    kinds: unpackParagraphs(analysis.paragraphs).map((p) => p.kind),
+    kinds: Array.from({ length: P }, (_, p) => paraKind(analysis.paragraphs, p)),
     credits: analysis.credits,
     agencies: analysis.agencies,
     titleHash: analysis.titleHash,
