@@ -706,7 +706,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     // clusters at 1M indexed, whose tracing took as long and whose spans were held to the end for nothing.
     t = timer();
     const byKey = new Map(pairs.map((p) => [pairKey(p.a, p.b), p]));
-    const hasTonight = (c: Cluster): boolean => c.members.some((m) => m < tonightCount);
+    const hasTonight = (c: Cluster): boolean => hasTonightMember(c, tonightCount);
     const provenance: ClusterProvenance[] = [
       ...nearDuplicateClusters.filter(hasTonight).map((c) => clusterProvenance(nearDuplicateId(articles, c), 'near-duplicate', c, articles, analyses, sketches, byKey, plainFacts)),
       ...storyClusters.filter(hasTonight).map((c) => clusterProvenance(storyId(articles, c), 'story', c, articles, analyses, sketches, byKey, facts)),
@@ -755,6 +755,11 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
   } finally {
     await pool.close();
   }
+}
+
+/** Whether one of the cluster's members is tonight's (articles [0, tonight)): the clusters the outputs show. */
+function hasTonightMember(c: Cluster, tonight: number): boolean {
+  return c.members.some((m) => m < tonight);
 }
 
 export function nearDuplicateId(articles: Article[], c: Cluster): string {
@@ -847,7 +852,7 @@ async function writeNight(opts: RunOptions, wall: () => number, store: IndexStor
   const tonight = full.night.tonight;
   const isTonight = (i: number): boolean => i < tonight;
   // Outputs are about tonight: its pairs, the clusters it created or grew, its own articles in the feed.
-  const keep = (c: Cluster): boolean => c.members.some(isTonight);
+  const keep = (c: Cluster): boolean => hasTonightMember(c, tonight);
   const res = {
     ...full,
     pairs: full.pairs.filter((p) => isTonight(p.a) || isTonight(p.b)),
