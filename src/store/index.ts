@@ -89,6 +89,8 @@ export interface IndexStore {
   matchPassageBands(keys: KeyRows, sinceMs: number, untilMs: number, exclude: Set<string>): Array<{ t: number; id: string }>;
   /** Ids of stored articles of `outlet` with a content paragraph among `hashes` (a template learned tonight may unlink them). */
   withParagraphs(outlet: string, hashes: number[], exclude: Set<string>): string[];
+  /** Story of each of these stored articles (those in none, and absent ids, are left out). */
+  storyIdsOf(ids: string[]): Map<string, string>;
   /** Ids of the stored members of the given stories (so a story is always reclustered whole). */
   storyMembers(storyIds: string[], exclude: Set<string>): string[];
   /** Stored articles whole (their lines read too), in the order asked; ids not stored are left out. */

@@ -289,11 +289,15 @@ export class SqliteStore implements IndexStore {
   }
 
   /** One text column of the stored articles, by id (absent ids are left out). */
-  private columnById(column: 'text_hash' | 'first_night', ids: string[]): Map<string, string> {
+  private columnById(column: 'text_hash' | 'first_night' | 'story_id', ids: string[]): Map<string, string> {
     const out = new Map<string, string>();
     const q = this.db.prepare(`SELECT d.id, d.${column} FROM json_each(?) j JOIN docs d ON d.id = j.value`).raw();
-    for (const [id, v] of joinEach<[string, string]>(q, ids)) out.set(id, v);
+    for (const [id, v] of joinEach<[string, string | null]>(q, ids)) if (v !== null) out.set(id, v);
     return out;
+  }
+
+  storyIdsOf(ids: string[]): Map<string, string> {
+    return this.columnById('story_id', ids);
   }
 
   textHashes(ids: string[]): Map<string, string> {
