@@ -79,6 +79,33 @@ describe('the sample night', () => {
     expect(text(p.a).slice(q.a_start, q.a_end)).toBe(text(p.b).slice(q.b_start, q.b_end));
   });
 
+  it("traces each member's provenance in report.json: shares, aligned passages as offsets, and copy edges", () => {
+    const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8'));
+    const story = report.clusters.find((c: { cluster_id: string }) => c.cluster_id === 'story:wna-001');
+    expect(story.origin).toBe('wna-001');
+    const dedupAll = readJsonl(path.join(out, 'dedup.jsonl.gz'));
+    const text = (id: string): string => (dedupAll.find((d) => d.id === id) as { text: string }).text;
+    type Span = { start: number; end: number; origin_start: number; origin_end: number; similarity: number };
+    const member = story.members.find((m: { id: string }) => m.id === 'marsad-001');
+    // The member carries one agency paragraph among its own reporting: one passage aligned, the rest added.
+    expect(member.aligned.length).toBe(1);
+    const a: Span = member.aligned[0];
+    expect(text('marsad-001').slice(a.start, a.end)).toBe(text('wna-001').slice(a.origin_start, a.origin_end));
+    expect(a.similarity).toBeGreaterThan(0.5);
+    expect(member.added.length).toBeGreaterThan(0);
+    expect(member.dropped.length).toBeGreaterThan(0);
+    expect(member.share_from_origin).toBeGreaterThan(0);
+    expect(member.share_from_origin).toBeLessThan(1);
+    const origin = story.members.find((m: { id: string }) => m.id === 'wna-001');
+    expect(origin).toMatchObject({ share_from_origin: 1, share_from_others: 0, added: [], dropped: [], aligned: [] });
+    // Edges go from the origin to each copy, with the copier's share and the lag in seconds.
+    const edge = story.edges.find((e: { to: string }) => e.to === 'marsad-001');
+    expect(edge).toMatchObject({ from: 'wna-001', relation: 'partial' });
+    expect(edge.share).toBeGreaterThan(0);
+    expect(typeof edge.lag_seconds).toBe('number');
+    expect(story.edges.length).toBeGreaterThanOrEqual(story.members.length - 1);
+  });
+
   it('records seed, b and r, versions and per-stage timings in run.json', () => {
     const run = JSON.parse(readFileSync(path.join(out, 'run.json'), 'utf8'));
     expect(run.seed).toBe(run.config.seed);

@@ -91,7 +91,51 @@ export function originOrder(articles: Article[], f: OrderFacts): number[] {
   return idx;
 }
 
-export interface MemberProvenance {
+/** Shares and similarities are written with 4 decimals: kept as integers (x 10,000), divided back when written. */
+const SCALE = 10000;
+
+function scaled(x: number): number {
+  return Math.round(x * SCALE);
+}
+
+/**
+ * One member's provenance. A 100k night against 1M traces some 200k members with a dozen spans each: held
+ * as objects until the outputs are written, they were 270 MB of the night's peak. The numbers are packed in
+ * one array: [share from origin, share from others, then the counts of added, dropped and aligned spans,
+ * then added (start, end), dropped (start, end) and aligned (start, end, origin start, origin end,
+ * similarity)], and expanded (`toJSON`) only as each is written.
+ */
+export class MemberProvenance {
+  constructor(
+    readonly id: string,
+    readonly outlet: string,
+    readonly published_at: string | null,
+    private readonly packed: Int32Array,
+    readonly credits: string[],
+    readonly agencies: string[],
+  ) {}
+
+  toJSON(): MemberProvenanceJson {
+    const p = this.packed;
+    const [nAdded, nDropped, nAligned] = [p[2], p[3], p[4]];
+    let at = 5;
+    const spans = (n: number): Array<{ start: number; end: number }> =>
+      Array.from({ length: n }, () => {
+        at += 2;
+        return { start: p[at - 2], end: p[at - 1] };
+      });
+    const added = spans(nAdded);
+    const dropped = spans(nDropped);
+    const aligned = Array.from({ length: nAligned }, () => {
+      at += 5;
+      return { start: p[at - 5], end: p[at - 4], origin_start: p[at - 3], origin_end: p[at - 2], similarity: p[at - 1] / SCALE };
+    });
+    return { id: this.id, outlet: this.outlet, published_at: this.published_at, share_from_origin: p[0] / SCALE, share_from_others: p[1] / SCALE, added, dropped, aligned, credits: this.credits, agencies: this.agencies };
+  }
+}
+
+/** A member's provenance as written in report.json. */
+export interface MemberProvenanceJson {
   id: string;
   outlet: string;
   published_at: string | null;
@@ -119,13 +163,42 @@ export interface CopyEdge {
   lag_seconds: number | null;
 }
 
+const RELATIONS = ['near-duplicate', 'partial'] as const;
+
+/**
+ * A cluster's directed edges, packed as (source, copier, relation, share) article numbers (some 500k edges a
+ * night at 1M indexed), and written out as CopyEdge objects.
+ */
+export class CopyEdges {
+  constructor(
+    private readonly packed: Int32Array,
+    private readonly articles: Article[],
+  ) {}
+
+  get length(): number {
+    return this.packed.length / 4;
+  }
+
+  toJSON(): CopyEdge[] {
+    const p = this.packed;
+    const out: CopyEdge[] = [];
+    for (let at = 0; at < p.length; at += 4) {
+      const src = this.articles[p[at]];
+      const dst = this.articles[p[at + 1]];
+      const lag = Number.isNaN(src.time) || Number.isNaN(dst.time) ? null : Math.round((dst.time - src.time) / 1000);
+      out.push({ from: src.id, to: dst.id, relation: RELATIONS[p[at + 2]], share: p[at + 3] / SCALE, lag_seconds: lag });
+    }
+    return out;
+  }
+}
+
 export interface ClusterProvenance {
   cluster_id: string;
   kind: 'story' | 'near-duplicate';
   origin: string;
   origin_rule: OriginRule | 'only-member';
   members: MemberProvenance[];
-  edges: CopyEdge[];
+  edges: CopyEdges;
   agencies: string[];
   /** With the persistent index: "new" tonight, or an earlier cluster that "grown" tonight. */
   status?: string;
@@ -150,7 +223,8 @@ export function clusterProvenance(
   const outside = new Map<number, Uint32Array>();
   for (const x of members) if (x !== origin) outside.set(x, difference(sketches[x].shingles, originSet));
   const shared = repeated(concatAll([...outside.values()]).sort());
-  const memberProv: MemberProvenance[] = members.map((m) => {
+  const content = (d: number): number[] => sketches[d].paragraphs.map((p) => p.para);
+  const memberProv = members.map((m) => {
     const set = sketches[m].shingles;
     const fromOrigin = intersectionSize(set, originSet);
     const fromOthers = m === origin ? 0 : intersectionSize(outside.get(m) as Uint32Array, shared);
@@ -158,40 +232,36 @@ export function clusterProvenance(
     const mIsA = pair ? pair.a === m : true;
     const alignedM = new Set(pair ? pair.passages.map((p) => (mIsA ? p.aPara : p.bPara)) : []);
     const alignedO = new Set(pair ? pair.passages.map((p) => (mIsA ? p.bPara : p.aPara)) : []);
-    const content = (d: number): number[] => sketches[d].paragraphs.map((p) => p.para);
-    const spans = (d: number, paras: number[]): Array<{ start: number; end: number }> =>
-      paras.map((p) => ({ start: paraStart(analyses[d].paragraphs, p), end: paraEnd(analyses[d].paragraphs, p) }));
-    return {
-      id: articles[m].id,
-      outlet: articles[m].outlet,
-      published_at: articles[m].published_at,
-      share_from_origin: set.length ? round(fromOrigin / set.length) : 0,
-      share_from_others: set.length ? round(fromOthers / set.length) : 0,
-      added: m === origin ? [] : spans(m, content(m).filter((p) => !alignedM.has(p))),
-      dropped: m === origin ? [] : spans(origin, content(origin).filter((p) => !alignedO.has(p))),
-      aligned: pair
-        ? pair.passages.map((p) => {
+    const added = m === origin ? [] : content(m).filter((p) => !alignedM.has(p));
+    const dropped = m === origin ? [] : content(origin).filter((p) => !alignedO.has(p));
+    const M = analyses[m].paragraphs;
+    const O = analyses[origin].paragraphs;
+    const aligned = pair
+      ? pair.passages
+          .map((p) => {
             const [mp, op] = mIsA ? [p.aPara, p.bPara] : [p.bPara, p.aPara];
-            const M = analyses[m].paragraphs;
-            const O = analyses[origin].paragraphs;
-            return { start: paraStart(M, mp), end: paraEnd(M, mp), origin_start: paraStart(O, op), origin_end: paraEnd(O, op), similarity: round(p.similarity) };
-          }).sort((x, y) => x.start - y.start)
-        : [],
-      credits: analyses[m].credits,
-      agencies: analyses[m].agencies,
-    };
+            return [paraStart(M, mp), paraEnd(M, mp), paraStart(O, op), paraEnd(O, op), scaled(p.similarity)];
+          })
+          .sort((x, y) => x[0] - y[0])
+      : [];
+    const packed = new Int32Array(5 + 2 * added.length + 2 * dropped.length + 5 * aligned.length);
+    packed.set([set.length ? scaled(fromOrigin / set.length) : 0, set.length ? scaled(fromOthers / set.length) : 0, added.length, dropped.length, aligned.length]);
+    let at = 5;
+    for (const p of added) (packed[at++] = paraStart(M, p)), (packed[at++] = paraEnd(M, p));
+    for (const p of dropped) (packed[at++] = paraStart(O, p)), (packed[at++] = paraEnd(O, p));
+    for (const span of aligned) packed.set(span, (at += 5) - 5);
+    return new MemberProvenance(articles[m].id, articles[m].outlet, articles[m].published_at, packed, analyses[m].credits, analyses[m].agencies);
   });
   // Directed edges: every verified pair inside the cluster, from the earlier (by origin order) to the later.
   const rankOf = new Map(members.map((m, r) => [m, r]));
-  const edges: CopyEdge[] = [];
+  const edges: number[] = [];
   for (let x = 0; x < members.length; x++) {
     for (let y = x + 1; y < members.length; y++) {
       const p = pairOf(members[x], members[y]);
       if (!p) continue;
       const [src, dst] = (rankOf.get(members[x]) as number) < (rankOf.get(members[y]) as number) ? [members[x], members[y]] : [members[y], members[x]];
       const share = dst === p.a ? p.containmentAB : p.containmentBA;
-      const lag = Number.isNaN(articles[src].time) || Number.isNaN(articles[dst].time) ? null : Math.round((articles[dst].time - articles[src].time) / 1000);
-      edges.push({ from: articles[src].id, to: articles[dst].id, relation: p.relation, share: round(share), lag_seconds: lag });
+      edges.push(src, dst, RELATIONS.indexOf(p.relation), scaled(share));
     }
   }
   const agencies = [...new Set(members.flatMap((m) => analyses[m].agencies))].sort();
@@ -201,7 +271,7 @@ export function clusterProvenance(
     origin: articles[origin].id,
     origin_rule: members.length > 1 ? decidingRule(origin, members[1], articles, facts) : 'only-member',
     members: memberProv,
-    edges,
+    edges: new CopyEdges(Int32Array.from(edges), articles),
     agencies,
   };
 }
