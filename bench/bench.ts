@@ -15,7 +15,7 @@ import readline from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createGunzip } from 'node:zlib';
 import { defaultConfig } from '../src/config.js';
-import { initHashing, TokenHasher } from '../src/sketch/hash.js';
+import { TokenHasher } from '../src/sketch/hash.js';
 import { MinHasher, estimateJaccard } from '../src/sketch/minhash.js';
 import { candidatePairs, chooseBands, unpackPair } from '../src/sketch/lsh.js';
 import { shingleParagraphs } from '../src/sketch/index.js';
@@ -101,7 +101,6 @@ async function main(): Promise<void> {
   nightly(files, cli, out);
 
   // 3. MinHash core vs the npm `minhash` package, on the same shingle sets.
-  await initHashing();
   const cfg = defaultConfig();
   const hasher = new TokenHasher(cfg.seed);
   const sets: Uint32Array[] = [];

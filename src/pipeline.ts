@@ -16,7 +16,7 @@ import { isCanonicalJsonString, rawStringField } from './ingest/rawjson.js';
 import type { ArticleAnalysis } from './text/analyze.js';
 import { contentHashes, isContent, paraEnd, paragraphCount, paraHash, paraKind, paraStart, paraTokens, setParaKind, unpackParagraphs, type Paragraphs } from './text/paragraphs.js';
 import { TemplateProfile } from './text/boilerplate.js';
-import { HashSet32, initHashing } from './sketch/hash.js';
+import { HashSet32 } from './sketch/hash.js';
 import { estimateJaccard, packSets } from './sketch/minhash.js';
 import { countSets, deltasOf, type ShingleCounts } from './sketch/counts.js';
 import { concatAll, SetArena, unionAll } from './sketch/shingle.js';
@@ -302,7 +302,6 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     logger.stage(name, `${message} in ${seconds.toFixed(2)}s`);
   };
   const total = timer();
-  await initHashing();
 
   // Ingest and analysis together: the main thread reads and cuts lines; batches of raw lines go to the
   // workers, which parse, validate and analyse them (paragraphs, tokens, rule-based boilerplate, quotations,

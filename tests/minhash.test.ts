@@ -1,13 +1,10 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { initHashing, TokenHasher } from '../src/sketch/hash.js';
+import { describe, expect, it } from 'vitest';
+import xxhash from 'xxhash-wasm';
+import { TokenHasher, xxh32 } from '../src/sketch/hash.js';
 import { MinHasher, estimateJaccard, permute } from '../src/sketch/minhash.js';
 import { simdKernel } from '../src/sketch/simd.js';
 import { similarity, toSet } from '../src/sketch/shingle.js';
 import { seededRandom } from '../src/util/random.js';
-
-beforeAll(async () => {
-  await initHashing();
-});
 
 describe('MinHash estimator', () => {
   it('estimates Jaccard within the k-permutation bound over 1000 random set pairs', () => {
@@ -88,5 +85,22 @@ describe('MinHash estimator', () => {
     const h2 = new TokenHasher(2);
     expect(h1.hash('الرياض')).toBe(new TokenHasher(1).hash('الرياض'));
     expect(h1.hash('الرياض')).not.toBe(h2.hash('الرياض'));
+  });
+
+  it("gives xxhash-wasm's h32 of the token's UTF-8 bytes, for every kind of code unit and length", async () => {
+    const reference = await xxhash();
+    // Arabic, Persian, Latin, digits, 2- and 3-byte boundaries, astral characters and lone surrogates
+    // (encoded as U+FFFD, as TextEncoder does), in tokens from empty to past the 16-byte stripes.
+    const units = ['ا', 'ة', 'ی', 'ک', 'ً', 'a', 'Z', '7', '#', '\u007f', '\u0080', '\u07ff', '\u0800', '\uffff', '中', '😀', '𝐀', '\ud800', '\udc00'];
+    const random = seededRandom(11);
+    const seeds = [0, 1, 20231017, 0xffffffff, 0x9e3779b1];
+    for (let t = 0; t < 5000; t++) {
+      let token = '';
+      for (let n = Math.floor(random() * 40); n > 0; n--) token += units[Math.floor(random() * units.length)];
+      const seed = seeds[t % seeds.length];
+      expect(new TokenHasher(seed).hash(token), JSON.stringify(token)).toBe(reference.h32(token, seed) >>> 0);
+    }
+    // Known vector: xxh32 of no bytes with seed 0 (the algorithm's published test value).
+    expect(xxh32(new Uint8Array(0), 0, 0)).toBe(0x02cc5d05);
   });
 });

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../src/config.js';
 import { analyzeText } from '../src/text/analyze.js';
-import { initHashing, TokenHasher } from '../src/sketch/hash.js';
+import { TokenHasher } from '../src/sketch/hash.js';
 import { neardup, readJsonl, SHARED, tempDir } from './helpers/cli.js';
 import { unpackParagraphs } from '../src/text/paragraphs.js';
 
@@ -40,7 +40,6 @@ describe.skipIf(!present)('the five seed articles (../shared/seeds)', () => {
   });
 
   it('flags the tag, read-also and similar-articles blocks of every seed as boilerplate', async () => {
-    await initHashing();
     const cfg = defaultConfig();
     const hasher = new TokenHasher(cfg.seed);
     let markersSeen = 0;

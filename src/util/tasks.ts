@@ -3,7 +3,7 @@
  * pure functions of (items, shared parameters). Used in-process too.
  */
 import { analyzeText, withoutTokens, type AnalyzeOptions, type ArticleAnalysis } from '../text/analyze.js';
-import { initHashing, TokenHasher } from '../sketch/hash.js';
+import { TokenHasher } from '../sketch/hash.js';
 import { MinHasher, type PackedSets } from '../sketch/minhash.js';
 import { shingleParagraphs, type ParagraphSet } from '../sketch/index.js';
 import { SetArena, unionAll } from '../sketch/shingle.js';
@@ -149,7 +149,6 @@ export function transferables<T extends TaskName>(task: T, output: TaskOutput<T>
 }
 
 export async function runTask<T extends TaskName>(task: T, input: TaskInput<T>): Promise<TaskOutput<T>> {
-  await initHashing();
   switch (task) {
     case 'analyze': {
       const { items, shared } = input as TaskInput<'analyze'>;
