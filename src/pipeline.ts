@@ -344,7 +344,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     // of its own paragraph, so only the rows of paragraphs asked about are read (tonight's here, the loaded
     // articles' later), each hash once.
     const tonightOutlets = new Set(articles.map((a) => a.outlet));
-    const askedHashes = new Set<number>();
+    let askedHashes = new HashSet32();
     const learnFromHistory = (paragraphLists: Iterable<ArticleAnalysis['paragraphs']>): void => {
       if (!history) return;
       const fresh: number[] = [];
@@ -630,7 +630,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     }
 
     profile.clear();
-    askedHashes.clear();
+    askedHashes = new HashSet32();
 
     t = timer();
     const emptyDoc = Uint8Array.from(sketches, (s) => (s.shingles.length === 0 ? 1 : 0));

@@ -3,7 +3,7 @@ import { dropCommon, frequentShingles } from '../src/sketch/index.js';
 import { countSets, deltasOf, ShingleCounts } from '../src/sketch/counts.js';
 import { concatAll, SetArena, sortUint32, toSet, unionAll } from '../src/sketch/shingle.js';
 import { seededRandom } from '../src/util/random.js';
-import { HashSet32 } from '../src/sketch/hash.js';
+import { HashMap32, HashSet32 } from '../src/sketch/hash.js';
 
 /**
  * The definition: count each shingle's documents (the counted ones), add the earlier nights' count for
@@ -192,5 +192,30 @@ describe('sets carved from an arena', () => {
     expect([...all.hashes]).toEqual([1, 2, 3, 4, 9]);
     expect([...repeats.hashes]).toEqual([2, 3]);
     expect([...repeats.counts]).toEqual([2, 3]);
+  });
+});
+
+describe('HashMap32', () => {
+  it('holds what a Map holds, through growth, with 0 and values above 2^31 as keys and values', () => {
+    const random = seededRandom(5);
+    const map = new HashMap32();
+    const reference = new Map<number, number>();
+    // Keys from a small range too, so that many are set again.
+    for (let n = 0; n < 50_000; n++) {
+      const key = n % 3 === 0 ? Math.floor(random() * 2000) : Math.floor(random() * 2 ** 32);
+      const value = n % 5 === 0 ? 0 : Math.floor(random() * 2 ** 32);
+      map.set(key, value);
+      reference.set(key, value);
+    }
+    map.set(0, 7);
+    reference.set(0, 7);
+    expect(map.size).toBe(reference.size);
+    for (const [k, v] of reference) expect(map.get(k)).toBe(v);
+    for (let n = 0; n < 1000; n++) {
+      const k = Math.floor(random() * 2 ** 32);
+      expect(map.get(k)).toBe(reference.get(k));
+    }
+    expect([...map.keysOf()].sort((a, b) => a - b)).toEqual([...reference.keys()].sort((a, b) => a - b));
+    expect(new HashMap32().get(0)).toBeUndefined();
   });
 });

@@ -257,3 +257,79 @@ export class HashSet32 implements Iterable<number> {
     }
   }
 }
+
+/**
+ * A map from 32-bit values to 32-bit counts or hashes, in two typed arrays (open addressing, linear probing,
+ * at most half full). A JavaScript Map of a large night's paragraph hashes boxed most keys and values (those
+ * at or above 2^30) and took some 60 bytes an entry; this takes 16 to 32.
+ */
+export class HashMap32 {
+  private keys = new Uint32Array(16);
+  private vals = new Uint32Array(16);
+  /** 0 marks an empty slot; the key 0 itself is kept aside. */
+  private zero: number | undefined;
+  private count = 0;
+  private shift = 28;
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** The value of `key`, or undefined. */
+  get(key: number): number | undefined {
+    const k = key >>> 0;
+    if (k === 0) return this.zero;
+    const mask = this.keys.length - 1;
+    for (let i = Math.imul(k, 0x9e3779b1) >>> this.shift; ; i = (i + 1) & mask) {
+      const x = this.keys[i];
+      if (x === k) return this.vals[i];
+      if (x === 0) return undefined;
+    }
+  }
+
+  set(key: number, value: number): void {
+    const k = key >>> 0;
+    if (k === 0) {
+      if (this.zero === undefined) this.count++;
+      this.zero = value >>> 0;
+      return;
+    }
+    const mask = this.keys.length - 1;
+    for (let i = Math.imul(k, 0x9e3779b1) >>> this.shift; ; i = (i + 1) & mask) {
+      const x = this.keys[i];
+      if (x === k) {
+        this.vals[i] = value;
+        return;
+      }
+      if (x === 0) {
+        this.keys[i] = k;
+        this.vals[i] = value;
+        break;
+      }
+    }
+    this.count++;
+    if (2 * this.count > this.keys.length) this.rebuild(2 * this.keys.length);
+  }
+
+  /** The keys, in no particular order. */
+  *keysOf(): Generator<number> {
+    if (this.zero !== undefined) yield 0;
+    for (const k of this.keys) if (k !== 0) yield k;
+  }
+
+  private rebuild(slotCount: number): void {
+    const [keys, vals] = [this.keys, this.vals];
+    this.keys = new Uint32Array(slotCount);
+    this.vals = new Uint32Array(slotCount);
+    this.shift = 32 - Math.log2(slotCount);
+    const mask = slotCount - 1;
+    for (let j = 0; j < keys.length; j++) {
+      const k = keys[j];
+      if (k === 0) continue;
+      let i = Math.imul(k, 0x9e3779b1) >>> this.shift;
+      while (this.keys[i] !== 0) i = (i + 1) & mask;
+      this.keys[i] = k;
+      this.vals[i] = vals[j];
+    }
+  }
+}

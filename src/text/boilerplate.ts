@@ -10,6 +10,7 @@
  */
 import { agenciesInTokens } from '../provenance/agencies.js';
 import { normalizeText } from './normalize.js';
+import { HashMap32 } from '../sketch/hash.js';
 
 export const BOILERPLATE_KINDS = ['marker', 'related', 'share', 'embed', 'credit', 'dateline', 'template', 'quote'] as const;
 export type BoilerplateKind = (typeof BOILERPLATE_KINDS)[number];
@@ -150,9 +151,13 @@ export function ruleFlags(paragraphs: string[], tokens: string[][]): Array<Boile
  * caller (it already hashes tokens), so this stays a plain counter.
  */
 export class TemplateProfile {
-  /** outlet -> paragraph hash -> the distinct title hashes it was seen under (a number until there are two). */
-  private perOutlet = new Map<string, Map<number, number | Set<number>>>();
-  private overall = new Map<number, number>();
+  /**
+   * outlet -> paragraph hash -> the first title hash it was seen under, and for the paragraphs seen under two
+   * titles or more (the few that may be templates), the set of them. Typed maps: a night against 1M indexed
+   * counts millions of paragraphs, which as JavaScript Maps of boxed numbers were some 100 MB.
+   */
+  private perOutlet = new Map<string, { first: HashMap32; more: Map<number, Set<number>> }>();
+  private overall = new HashMap32();
 
   /**
    * Count one article's distinct paragraph hashes. Counting distinct titles,
@@ -166,18 +171,21 @@ export class TemplateProfile {
   /** Count one paragraph hash seen in an article of the outlet under this title (the index's rows come one by one). */
   addParagraph(outlet: string, titleHash: number, h: number): void {
     let m = this.perOutlet.get(outlet);
-    if (!m) this.perOutlet.set(outlet, (m = new Map()));
-    const seen = m.get(h);
-    if (seen === undefined) m.set(h, titleHash);
-    else if (typeof seen === 'number') {
-      if (seen !== titleHash) m.set(h, new Set([seen, titleHash]));
-    } else seen.add(titleHash);
+    if (!m) this.perOutlet.set(outlet, (m = { first: new HashMap32(), more: new Map() }));
+    const seen = m.first.get(h);
+    if (seen === undefined) m.first.set(h, titleHash);
+    else if (seen !== titleHash >>> 0) {
+      const titles = m.more.get(h);
+      if (titles) titles.add(titleHash >>> 0);
+      else m.more.set(h, new Set([seen, titleHash >>> 0]));
+    }
     this.overall.set(h, (this.overall.get(h) ?? 0) + 1);
   }
 
   private outletCount(outlet: string, hash: number): number {
-    const seen = this.perOutlet.get(outlet)?.get(hash);
-    return seen === undefined ? 0 : typeof seen === 'number' ? 1 : seen.size;
+    const m = this.perOutlet.get(outlet);
+    if (!m || m.first.get(hash) === undefined) return 0;
+    return m.more.get(hash)?.size ?? 1;
   }
 
   /**
@@ -192,14 +200,14 @@ export class TemplateProfile {
   /** Forget everything counted (the counts of a large night are large; a caller done with them lets them go). */
   clear(): void {
     this.perOutlet.clear();
-    this.overall.clear();
+    this.overall = new HashMap32();
   }
 
   /** Templates per outlet, most frequent first (for the report). */
   templates(outletMin: number): Array<{ outlet: string; hash: number; count: number }> {
     const out: Array<{ outlet: string; hash: number; count: number }> = [];
     for (const [outlet, m] of this.perOutlet) {
-      for (const h of m.keys()) {
+      for (const h of m.first.keysOf()) {
         const count = this.outletCount(outlet, h);
         if (count >= outletMin) out.push({ outlet, hash: h, count });
       }
