@@ -33,7 +33,7 @@ import { unpackJudged, type AnalyzedText } from './util/tasks.js';
 import { verifyAll } from './match/parallel.js';
 import { mayLink, type VerifiedPair, type VerifyOptions } from './match/verify.js';
 import { clusterWithoutChaining, type Cluster } from './match/cluster.js';
-import { clusterProvenance, orderFacts, originOrder, round, type ClusterProvenance } from './provenance/index.js';
+import { clusterProvenance, orderFacts, PairLookup, originOrder, round, type ClusterProvenance } from './provenance/index.js';
 import { appendKeys, writeJson, writeJsonl, writeLines, writeText, type Line } from './report/writers.js';
 import { scriptSafe, scriptSafeBytes, type ReportIndex } from './report/html.js';
 import { Logger } from './util/log.js';
@@ -209,8 +209,6 @@ async function signAll(pool: WorkerPool, sets: Uint32Array[], permutations: numb
   );
   return concatAll(await Promise.all(signed));
 }
-
-const pairKey = (a: number, b: number): string => (a < b ? `${a}:${b}` : `${b}:${a}`);
 
 /** The whole detection, without writing anything: used by `run` and by `eval`. */
 /** Earlier nights, for a run against the persistent index. */
@@ -711,13 +709,12 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     // articles only (their stories reclustered whole) is committed, not reported: a quarter of a night's
     // clusters at 1M indexed, whose tracing took as long and whose spans were held to the end for nothing.
     t = timer();
-    const byKey = new Map(pairs.map((p) => [pairKey(p.a, p.b), p]));
+    const byKey = new PairLookup(pairs);
     const hasTonight = (c: Cluster): boolean => hasTonightMember(c, tonightCount);
     const provenance: ClusterProvenance[] = [
       ...nearDuplicateClusters.filter(hasTonight).map((c) => clusterProvenance(nearDuplicateId(articles, c), 'near-duplicate', c, articles, analyses, sketches, byKey, plainFacts)),
       ...storyClusters.filter(hasTonight).map((c) => clusterProvenance(storyId(articles, c), 'story', c, articles, analyses, sketches, byKey, facts)),
     ];
-    byKey.clear();
     stage('provenance', t(), provenance.length, `${provenance.length} clusters traced`);
 
     const summary = {

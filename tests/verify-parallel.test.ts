@@ -7,6 +7,7 @@ import type { ArticleAnalysis } from '../src/text/analyze.js';
 import { WorkerPool } from '../src/util/workers.js';
 import { seededRandom } from '../src/util/random.js';
 import { packParagraphs, type Paragraph } from '../src/text/paragraphs.js';
+import { PairLookup } from '../src/provenance/index.js';
 
 /**
  * A night of synthetic articles: paragraphs drawn from a small pool (so that articles share whole
@@ -153,5 +154,34 @@ describe('verification across worker threads', () => {
     const got = alignParagraphs(side(x), side(y), 0.5, 10);
     expect(got.length).toBeGreaterThan(1000);
     expect(got).toEqual(reference(x, y, 0.5, 10));
+  });
+});
+
+describe('PairLookup', () => {
+  it('finds every pair by its two articles in either order, and nothing else, sorted or not', () => {
+    const random = seededRandom(3);
+    const pairs: VerifiedPair[] = [];
+    const seen = new Set<string>();
+    while (pairs.length < 2000) {
+      const a = Math.floor(random() * 3000);
+      const b = Math.floor(random() * 3000);
+      if (a === b || seen.has(`${Math.min(a, b)}:${Math.max(a, b)}`)) continue;
+      seen.add(`${Math.min(a, b)}:${Math.max(a, b)}`);
+      pairs.push({ a: Math.min(a, b), b: Math.max(a, b), relation: 'partial', jaccard: 0, containmentAB: 0, containmentBA: 0, passages: [] });
+    }
+    const sorted = [...pairs].sort((p, q) => p.a - q.a || p.b - q.b);
+    for (const list of [pairs, sorted]) {
+      const lookup = new PairLookup(list);
+      for (const p of pairs) {
+        expect(lookup.get(p.a, p.b)).toBe(p);
+        expect(lookup.get(p.b, p.a)).toBe(p);
+      }
+      for (let n = 0; n < 2000; n++) {
+        const a = Math.floor(random() * 3000);
+        const b = Math.floor(random() * 3000);
+        expect(lookup.get(a, b)).toBe(seen.has(`${Math.min(a, b)}:${Math.max(a, b)}`) ? pairs.find((p) => p.a === Math.min(a, b) && p.b === Math.max(a, b)) : undefined);
+      }
+    }
+    expect(new PairLookup([]).get(1, 2)).toBeUndefined();
   });
 });

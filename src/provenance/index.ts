@@ -204,6 +204,40 @@ export interface ClusterProvenance {
   status?: string;
 }
 
+/**
+ * The verified pairs by their two articles: keys (a * 2^21 + b, a < b) in one sorted typed array, searched by
+ * halves. A Map keyed by "a:b" strings was some 40 MB for a night's 537k pairs, held at the night's peak.
+ */
+export class PairLookup {
+  private readonly keys: Float64Array;
+  private readonly order: Uint32Array;
+
+  constructor(private readonly pairs: VerifiedPair[]) {
+    this.keys = Float64Array.from(pairs, (p) => Math.min(p.a, p.b) * 2 ** 21 + Math.max(p.a, p.b));
+    // Verification gives them in key order already; any other order is sorted here.
+    this.order = Uint32Array.from(pairs, (_, i) => i);
+    const keys = this.keys;
+    let sorted = true;
+    for (let i = 1; i < keys.length && sorted; i++) sorted = keys[i - 1] < keys[i];
+    if (!sorted) {
+      this.order.sort((m, n) => keys[m] - keys[n]);
+      this.keys = Float64Array.from(this.order, (i) => keys[i]);
+    }
+  }
+
+  get(x: number, y: number): VerifiedPair | undefined {
+    const key = Math.min(x, y) * 2 ** 21 + Math.max(x, y);
+    let lo = 0;
+    let hi = this.keys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.keys[mid] < key) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < this.keys.length && this.keys[lo] === key ? this.pairs[this.order[lo]] : undefined;
+  }
+}
+
 export function clusterProvenance(
   clusterId: string,
   kind: 'story' | 'near-duplicate',
@@ -211,12 +245,12 @@ export function clusterProvenance(
   articles: Article[],
   analyses: ArticleAnalysis[],
   sketches: DocSketch[],
-  pairsByKey: Map<string, VerifiedPair>,
+  pairsByKey: PairLookup,
   facts: OrderFacts,
 ): ClusterProvenance {
   const origin = cluster.canonical;
   const members = cluster.members;
-  const pairOf = (x: number, y: number): VerifiedPair | undefined => pairsByKey.get(x < y ? `${x}:${y}` : `${y}:${x}`);
+  const pairOf = (x: number, y: number): VerifiedPair | undefined => pairsByKey.get(x, y);
   // Once per cluster, on sorted sets: each member's shingles outside the origin, and those found in two or
   // more members (a member's text "from others" is what another member also has and the origin lacks).
   const originSet = sketches[origin].shingles;
