@@ -158,6 +158,13 @@ export function sketchWith(paraSets: ParagraphSet[], common: HashSet32, union = 
   const drop = (set: Uint32Array): Uint32Array => dropCommon(set, common, arena, copyAll);
   return {
     shingles: drop(union),
-    paragraphs: paraSets.map((p) => ({ para: p.para, shingles: drop(p.shingles) })).filter((p) => p.shingles.length > 0),
+    // A paragraph without stock phrases keeps its set as it is, and so its ParagraphSet too (600k objects fewer
+    // on a night of 100k with an index, where the input sets are kept for the records).
+    paragraphs: paraSets
+      .map((p) => {
+        const shingles = drop(p.shingles);
+        return shingles === p.shingles ? p : { para: p.para, shingles };
+      })
+      .filter((p) => p.shingles.length > 0),
   };
 }
