@@ -19,7 +19,7 @@ import { TemplateProfile } from './text/boilerplate.js';
 import { HashSet32 } from './sketch/hash.js';
 import { estimateJaccard, packSets } from './sketch/minhash.js';
 import { countSets, deltasOf, type ShingleCounts } from './sketch/counts.js';
-import { concatAll, SetArena, unionAll } from './sketch/shingle.js';
+import { SetArena, unionAll } from './sketch/shingle.js';
 import { bandKey, candidatePairs, chooseBands, unpackPair, type BandParams } from './sketch/lsh.js';
 import type { IndexStore, NightDoc, NightRecords, OutletParagraphRows, StoredDoc } from './store/index.js';
 import { SqliteStore } from './store/sqlite.js';
@@ -197,17 +197,29 @@ export function packageVersion(): string {
   return 'unknown';
 }
 
-/** MinHash signatures of the sets, back to back (set i's at [i·k, (i+1)·k)), signed by the pool in packs. */
-async function signAll(pool: WorkerPool, sets: Uint32Array[], permutations: number, seed: number, onProgress?: (done: number, total: number) => void): Promise<Uint32Array> {
+/**
+ * MinHash signatures of the sets, back to back (set i's at [i·k, (i+1)·k)), signed by the pool in packs, into
+ * `into` from `at` (a new array when not given). Packs are made as workers are free to take them (a few per
+ * worker in hand), and each pack's signatures are copied into place as they come: no second copy of all the
+ * sets, nor of all the signatures, at once.
+ */
+async function signAll(pool: WorkerPool, sets: Uint32Array[], permutations: number, seed: number, onProgress?: (done: number, total: number) => void, into?: Uint32Array, at = 0): Promise<Uint32Array> {
+  const out = into ?? new Uint32Array(sets.length * permutations);
   let done = 0;
-  const signed = packSets(sets).map((p) =>
-    pool.run('sign', [p], { permutations, seed }, [p.data.buffer as ArrayBuffer, p.ends.buffer as ArrayBuffer]).then(([sigs]) => {
+  const inFlight = new Set<Promise<void>>();
+  for (const p of packSets(sets)) {
+    const signing = pool.run('sign', [p], { permutations, seed }, [p.data.buffer as ArrayBuffer, p.ends.buffer as ArrayBuffer]).then(([sigs]) => {
+      out.set(sigs, at + p.first * permutations);
       done += p.ends.length;
       onProgress?.(done, sets.length);
-      return sigs;
-    }),
-  );
-  return concatAll(await Promise.all(signed));
+    });
+    inFlight.add(signing);
+    // A failed pack fails the call below (awaited there), not as an unhandled rejection meanwhile.
+    signing.then(() => inFlight.delete(signing)).catch(() => undefined);
+    if (inFlight.size >= 4 * pool.size) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+  return out;
 }
 
 /** The whole detection, without writing anything: used by `run` and by `eval`. */
@@ -622,7 +634,10 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       historyParts.stock_phrases = round(historyParts.stock_phrases);
       historyLoaded = loaded.length;
       historyMatched = matched.length;
-      docSigs = concatAll([docSigs, await signAll(pool, sketches.slice(tonightCount).map((x) => x.shingles), k, cfg.seed)]);
+      // Signed straight into the night's array, grown once (not tonight's and theirs concatenated).
+      const allSigs = new Uint32Array(sketches.length * k);
+      allSigs.set(docSigs);
+      docSigs = await signAll(pool, sketches.slice(tonightCount).map((x) => x.shingles), k, cfg.seed, undefined, allSigs, docSigs.length);
       historyParts.sign = round(t() - historyParts.match - historyParts.load - historyParts.stock_phrases);
       stage('history', t(), historyLoaded, `${matched.length} earlier articles matched, ${historyLoaded} kept with their stories (window ${history.windowDays} days)`, historyParts);
     }
@@ -644,7 +659,12 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       const owner = tonightPassages.owner.concat(hist.owner);
       tonightPassages.owner.length = 0;
       hist.owner.length = 0;
-      if (hist.sets.length) passageSigs = concatAll([passageSigs, await signAll(pool, hist.sets, cfg.passages.permutations, passageSeed)]);
+      if (hist.sets.length) {
+        // Tonight's passages' signatures first, then the loaded articles', signed into place.
+        const all = new Uint32Array(owner.length * cfg.passages.permutations);
+        all.set(passageSigs);
+        passageSigs = await signAll(pool, hist.sets, cfg.passages.permutations, passageSeed, undefined, all, passageSigs.length);
+      }
       hist.sets.length = 0;
       const sigs = passageSigs;
       const pc = candidatePairs(sigs, owner.length, cfg.passages.permutations, passageBands, cfg.lsh.max_bucket_size, undefined, (x, y) => owner[x] === owner[y]);
