@@ -222,7 +222,6 @@ async function signAll(pool: WorkerPool, sets: Uint32Array[], permutations: numb
   return out;
 }
 
-/** The whole detection, without writing anything: used by `run` and by `eval`. */
 /** Earlier nights, for a run against the persistent index. */
 export interface HistoryOptions {
   store: IndexStore;
@@ -303,6 +302,7 @@ export function detachRecords(docs: StoredDoc[]): void {
   }
 }
 
+/** The whole detection, without writing anything: used by `run` and by `eval`. */
 export async function detect(inputs: string[], cfg: Config, logger: Logger, history?: HistoryOptions): Promise<Omit<RunResult, 'outputDir'>> {
   const stages: StageStat[] = [];
   const stage = (name: string, seconds: number, items: number, message: string, parts?: Record<string, number>): void => {
