@@ -20,7 +20,7 @@ import { HashSet32 } from './sketch/hash.js';
 import { estimateJaccard, packSets } from './sketch/minhash.js';
 import { countSets, deltasOf, type ShingleCounts } from './sketch/counts.js';
 import { SetArena, unionAll } from './sketch/shingle.js';
-import { bandKey, candidatePairs, chooseBands, unpackPair, type BandParams } from './sketch/lsh.js';
+import { bandKey, candidatePairs, chooseBands, packPair, unpackPair, type BandParams } from './sketch/lsh.js';
 import type { IndexStore, NightDoc, NightRecords, OutletParagraphRows, StoredDoc } from './store/index.js';
 import { SqliteStore } from './store/sqlite.js';
 import { KeyRows } from './store/keyorder.js';
@@ -198,13 +198,15 @@ export function packageVersion(): string {
 }
 
 /**
- * MinHash signatures of the sets, back to back (set i's at [i·k, (i+1)·k)), signed by the pool in packs, into
- * `into` from `at` (a new array when not given). Packs are made as workers are free to take them (a few per
- * worker in hand), and each pack's signatures are copied into place as they come: no second copy of all the
- * sets, nor of all the signatures, at once.
+ * MinHash signatures of the sets, back to back (set i's at [i·k, (i+1)·k)), after the signatures `after`
+ * (earlier sets' already signed), signed by the pool in packs. Packs are made as workers are free to take
+ * them (a few per worker in hand), and each pack's signatures are copied into place as they come: no second
+ * copy of all the sets, nor of all the signatures, at once.
  */
-async function signAll(pool: WorkerPool, sets: Uint32Array[], permutations: number, seed: number, onProgress?: (done: number, total: number) => void, into?: Uint32Array, at = 0): Promise<Uint32Array> {
-  const out = into ?? new Uint32Array(sets.length * permutations);
+async function signAll(pool: WorkerPool, sets: Uint32Array[], permutations: number, seed: number, onProgress?: (done: number, total: number) => void, after: Uint32Array = new Uint32Array(0)): Promise<Uint32Array> {
+  const out = new Uint32Array(after.length + sets.length * permutations);
+  out.set(after);
+  const at = after.length;
   let done = 0;
   const inFlight = new Set<Promise<void>>();
   for (const p of packSets(sets)) {
@@ -634,10 +636,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       historyParts.stock_phrases = round(historyParts.stock_phrases);
       historyLoaded = loaded.length;
       historyMatched = matched.length;
-      // Signed straight into the night's array, grown once (not tonight's and theirs concatenated).
-      const allSigs = new Uint32Array(sketches.length * k);
-      allSigs.set(docSigs);
-      docSigs = await signAll(pool, sketches.slice(tonightCount).map((x) => x.shingles), k, cfg.seed, undefined, allSigs, docSigs.length);
+      docSigs = await signAll(pool, sketches.slice(tonightCount).map((x) => x.shingles), k, cfg.seed, undefined, docSigs);
       historyParts.sign = round(t() - historyParts.match - historyParts.load - historyParts.stock_phrases);
       stage('history', t(), historyLoaded, `${matched.length} earlier articles matched, ${historyLoaded} kept with their stories (window ${history.windowDays} days)`, historyParts);
     }
@@ -659,20 +658,13 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       const owner = tonightPassages.owner.concat(hist.owner);
       tonightPassages.owner.length = 0;
       hist.owner.length = 0;
-      if (hist.sets.length) {
-        // Tonight's passages' signatures first, then the loaded articles', signed into place.
-        const all = new Uint32Array(owner.length * cfg.passages.permutations);
-        all.set(passageSigs);
-        passageSigs = await signAll(pool, hist.sets, cfg.passages.permutations, passageSeed, undefined, all, passageSigs.length);
-      }
+      if (hist.sets.length) passageSigs = await signAll(pool, hist.sets, cfg.passages.permutations, passageSeed, undefined, passageSigs);
       hist.sets.length = 0;
       const sigs = passageSigs;
       const pc = candidatePairs(sigs, owner.length, cfg.passages.permutations, passageBands, cfg.lsh.max_bucket_size, undefined, (x, y) => owner[x] === owner[y]);
       for (const packed of pc) {
         const [x, y] = unpackPair(packed);
-        const a = Math.min(owner[x], owner[y]);
-        const b = Math.max(owner[x], owner[y]);
-        candidateKeys.add(a * 2 ** 21 + b);
+        candidateKeys.add(packPair(owner[x], owner[y]));
       }
       passageCandidateCount = pc.length;
       passageSigs = new Uint32Array(0);

@@ -11,7 +11,7 @@ import type { DocSketch } from '../sketch/index.js';
 import { unpackPair } from '../sketch/lsh.js';
 import { SetArena } from '../sketch/shingle.js';
 import type { ArticleAnalysis } from '../text/analyze.js';
-import { isVerified, verifyPair, type AlignedPassage, type Rejected, type VerifiedPair, type VerifyOptions, type VerifySide } from './verify.js';
+import { isVerified, RELATIONS, verifyPair, type AlignedPassage, type Rejected, type VerifiedPair, type VerifyOptions, type VerifySide } from './verify.js';
 
 /** Everything a worker needs to verify any candidate of the night, in shared memory (see shareForVerify). */
 export interface VerifyTables {
@@ -33,8 +33,7 @@ export interface VerifyTables {
   numberKeys: Uint32Array;
 }
 
-/** Verdict codes in a packed result: the two relations, then the reasons a candidate is not linked. */
-const RELATIONS = ['near-duplicate', 'partial'] as const;
+/** Verdict codes in a packed result: the two relations (RELATIONS), then the reasons a candidate is not linked. */
 const REASONS: Array<Rejected['reason']> = ['template', 'too-little-shared', 'below-threshold'];
 
 function sharedArray<T extends Uint32Array | Int32Array | Uint8Array>(Kind: new (b: SharedArrayBuffer) => T, bytesPer: number, length: number): T {

@@ -36,6 +36,9 @@ export interface AlignedPassage {
 
 export type Relation = 'near-duplicate' | 'partial';
 
+/** The relations in a fixed order: their codes in verification's packed verdicts and in provenance's packed edges. */
+export const RELATIONS = ['near-duplicate', 'partial'] as const satisfies readonly Relation[];
+
 export interface VerifiedPair {
   a: number;
   b: number;

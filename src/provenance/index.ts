@@ -13,7 +13,8 @@ import type { ArticleAnalysis } from '../text/analyze.js';
 import { paraEnd, paraStart } from '../text/paragraphs.js';
 import { normalizeText } from '../text/normalize.js';
 import type { Cluster } from '../match/cluster.js';
-import type { VerifiedPair } from '../match/verify.js';
+import { RELATIONS, type VerifiedPair } from '../match/verify.js';
+import { packPair } from '../sketch/lsh.js';
 import { agencyOfOutlet } from './agencies.js';
 
 export type OriginRule = 'earliest-published' | 'wire-agency-outlet' | 'credited-by-others' | 'most-complete' | 'id-order';
@@ -163,8 +164,6 @@ export interface CopyEdge {
   lag_seconds: number | null;
 }
 
-const RELATIONS = ['near-duplicate', 'partial'] as const;
-
 /**
  * A cluster's directed edges, packed as (source, copier, relation, share) article numbers (some 500k edges a
  * night at 1M indexed), and written out as CopyEdge objects.
@@ -174,10 +173,6 @@ export class CopyEdges {
     private readonly packed: Int32Array,
     private readonly articles: Article[],
   ) {}
-
-  get length(): number {
-    return this.packed.length / 4;
-  }
 
   toJSON(): CopyEdge[] {
     const p = this.packed;
@@ -205,7 +200,7 @@ export interface ClusterProvenance {
 }
 
 /**
- * The verified pairs by their two articles: keys (a * 2^21 + b, a < b) in one sorted typed array, searched by
+ * The verified pairs by their two articles: keys (packPair) in one sorted typed array, searched by
  * halves. A Map keyed by "a:b" strings was some 40 MB for a night's 537k pairs, held at the night's peak.
  */
 export class PairLookup {
@@ -213,7 +208,7 @@ export class PairLookup {
   private readonly order: Uint32Array;
 
   constructor(private readonly pairs: VerifiedPair[]) {
-    this.keys = Float64Array.from(pairs, (p) => Math.min(p.a, p.b) * 2 ** 21 + Math.max(p.a, p.b));
+    this.keys = Float64Array.from(pairs, (p) => packPair(p.a, p.b));
     // Verification gives them in key order already; any other order is sorted here.
     this.order = Uint32Array.from(pairs, (_, i) => i);
     const keys = this.keys;
@@ -226,7 +221,7 @@ export class PairLookup {
   }
 
   get(x: number, y: number): VerifiedPair | undefined {
-    const key = Math.min(x, y) * 2 ** 21 + Math.max(x, y);
+    const key = packPair(x, y);
     let lo = 0;
     let hi = this.keys.length;
     while (lo < hi) {
@@ -331,6 +326,7 @@ function repeated(sorted: Uint32Array): Uint32Array {
   return out.subarray(0, w);
 }
 
+/** x with 4 decimals, as every share and similarity is written (the packed provenance stores scaled(x)). */
 export function round(x: number): number {
-  return Math.round(x * 10000) / 10000;
+  return scaled(x) / SCALE;
 }

@@ -162,6 +162,11 @@ function sortedDistinct(a: Float64Array, n: number): number {
   return w;
 }
 
+/** The packed key of the pair {i, j}, smaller first (the candidates' and verified pairs' order). */
+export function packPair(i: number, j: number): number {
+  return Math.min(i, j) * IDX_LIMIT + Math.max(i, j);
+}
+
 export function unpackPair(p: number): [number, number] {
   return [Math.floor(p / IDX_LIMIT), p % IDX_LIMIT];
 }
