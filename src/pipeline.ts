@@ -423,8 +423,11 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     const prior = history ? (hashes: Uint32Array): ShingleCounts => history.store.shingleCounts(hashes) : undefined;
     const known = history ? history.store.textHashes(articles.map((a) => a.id)) : new Map<string, string>();
     const counted = history ? Uint8Array.from(articles, (a, i) => (known.get(a.id) === textHashes[i] ? 0 : 1)) : undefined;
-    // Without an index the input sets are let go once sketched (below): the sketches copy all of them.
-    const { sketches, common, stored } = sketchDocuments(paraSets, commonMinDocs, prior, counted, unions, !history);
+    // The sketches copy every set, those without stock phrases too: a batch's buffer of input sets would
+    // otherwise stay alive as long as one of its sets is viewed (at 100k with an index, about 260 MB of them
+    // had stayed through the history and verification for 133 MB of unchanged sets). The input sets go once
+    // sketched, or, with an index, once written to tonight's records (below).
+    const { sketches, common, stored } = sketchDocuments(paraSets, commonMinDocs, prior, counted, unions);
     // This function's locals live until it returns (it awaits): drop the sets the sketches replaced. The
     // index stores tonight's sets as they were before stock phrases were dropped, so a run with one keeps them.
     unions.length = 0;
@@ -438,6 +441,37 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       countsFile = history.store.mergeShingleCounts(deltasOf(stored, countSets(history.store.load(replaced).map(contentShingles))), nightIdOf(inputs));
       // Its failure is reported where the commit awaits it (not as an unhandled rejection meanwhile).
       countsFile.catch(() => undefined);
+    }
+    // Tonight's records are final (analysed, judged, shingled): they go to the night's segment now, a slice at
+    // a time while the workers sign, instead of holding up the commit at the night's end. Their paragraph
+    // sets (kept for the records) go once all are copied into the segment's write chunks (the writes to disk
+    // and their fsync go on behind): 150 MB at 100k, which had stayed through the history's load and the
+    // passages' index, where the night peaks.
+    const tonightCount = articles.length;
+    const texts = new ArticleTexts(articles, spill, history?.store);
+    let records: Promise<NightRecords> | undefined;
+    let recordsGiven: Promise<unknown> = Promise.resolve();
+    if (history) {
+      let allGiven = (): void => undefined;
+      const given = new Promise<void>((resolve) => (allGiven = resolve));
+      const tonightRecords = function* (): Generator<Pick<StoredDoc, 'article' | 'analysis' | 'paragraphSets'>> {
+        for (let i = 0; i < tonightCount; i++) {
+          const { index: _index, contentHash: _hash, ...meta } = articles[i];
+          void _index;
+          void _hash;
+          // The line as read: the index keeps the bytes, not a parsed and re-serialized object. A peek is
+          // enough: the store copies each record into its segment before it asks for the next one.
+          const line = texts.peekLine(i);
+          yield { article: { ...meta, body: line ? { line } : { fields: texts.fields(i) } }, analysis: analyses[i], paragraphSets: paraSets[i] };
+        }
+        paraSets.length = 0;
+        allGiven();
+      };
+      records = history.store.appendRecords(nightIdOf(inputs), tonightRecords());
+      // Its failure is reported where the commit awaits it (not as an unhandled rejection meanwhile).
+      records.catch(() => undefined);
+      // All records given, or the writing stopped before (it failed).
+      recordsGiven = Promise.race([given, records.catch(() => undefined)]);
     }
     stage('shingle', t(), articles.length, `${sketches.reduce((s, x) => s + x.shingles.length, 0)} shingles, ${common.size} stock phrases dropped`);
 
@@ -461,11 +495,14 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       }
       return { owner, sets };
     };
-    const tonightCount = articles.length;
     const tonightPassages = cfg.passages.enabled ? passageSets(0, tonightCount) : { owner: [], sets: [] };
     let passageSigs = cfg.passages.enabled
       ? await signAll(pool, tonightPassages.sets, cfg.passages.permutations, passageSeed)
       : new Uint32Array(0);
+    // The records' last slices, before the history loads (its end and the passages' index are the night's
+    // peak): the main thread's work there would otherwise leave them a slice now and then, and the input
+    // sets they hold alive to the verification.
+    await recordsGiven;
     stage('signatures', t(), articles.length, `${articles.length} article signatures of ${k} permutations, ${tonightPassages.sets.length} passage signatures of ${cfg.passages.permutations}`);
     // Signed: the passage index needs their owners and signatures only (600k views of a 100k night let go).
     tonightPassages.sets.length = 0;
@@ -669,28 +706,6 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       passageCandidateCount = pc.length;
       passageSigs = new Uint32Array(0);
       stage('passages', t(), owner.length, `${owner.length} passages indexed, b=${passageBands.bands} r=${passageBands.rows}: ${pc.length} passage candidates`);
-    }
-
-    // Tonight's records are final (analysed, judged, shingled): they go to the night's segment while the
-    // workers verify (the main thread mostly waits on them), instead of holding up the commit and the
-    // outputs at the night's end. Their paragraph sets (kept for the records) go once written.
-    const texts = new ArticleTexts(articles, spill, history?.store);
-    let records: Promise<NightRecords> | undefined;
-    if (history) {
-      const tonightRecords = function* (): Generator<Pick<StoredDoc, 'article' | 'analysis' | 'paragraphSets'>> {
-        for (let i = 0; i < tonightCount; i++) {
-          const { index: _index, contentHash: _hash, ...meta } = articles[i];
-          void _index;
-          void _hash;
-          // The line as read: the index keeps the bytes, not a parsed and re-serialized object. A peek is
-          // enough: the store copies each record into its segment before it asks for the next one.
-          const line = texts.peekLine(i);
-          yield { article: { ...meta, body: line ? { line } : { fields: texts.fields(i) } }, analysis: analyses[i], paragraphSets: paraSets[i] };
-        }
-      };
-      records = history.store.appendRecords(nightIdOf(inputs), tonightRecords());
-      // Its failure is reported where the commit awaits it (not as an unhandled rejection meanwhile).
-      records.then(() => (paraSets.length = 0)).catch(() => undefined);
     }
 
     // Verify every candidate exactly.

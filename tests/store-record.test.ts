@@ -1,9 +1,10 @@
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { SegmentFiles } from '../src/store/segments.js';
+import { linesFileOf, SegmentFiles } from '../src/store/segments.js';
 import { seededRandom } from '../src/util/random.js';
 import { withTempDir } from './helpers/cli.js';
-import { decodeKeys, decodeRecord, encodeKeys, encodeRecord, type DocRecord } from '../src/store/record.js';
+import { decodeKeys, decodeRecord, encodeKeys, encodeRecord, prepareRecord, type DocRecord } from '../src/store/record.js';
 import { ArticleTexts, detachRecords } from '../src/pipeline.js';
 import type { Article } from '../src/ingest/validate.js';
 import type { Spill } from '../src/ingest/spill.js';
@@ -78,6 +79,21 @@ describe('stored records', () => {
     }
   });
 
+  it('writes the same bytes into a segment chunk at any offset, over whatever the chunk held', () => {
+    const r = record({ line }, Date.parse('2026-11-20T10:00:00Z'));
+    for (const options of [{}, { lineAt: 4096 }]) {
+      const alone = encodeRecord(r, options);
+      const prepared = prepareRecord(r, options);
+      expect(prepared.length).toBe(alone.length);
+      const chunk = Buffer.alloc(prepared.length + 10, 0xff);
+      prepared.writeInto(chunk, 3);
+      expect(chunk.subarray(3, 3 + prepared.length).equals(alone)).toBe(true);
+      expect(chunk[2]).toBe(0xff);
+      expect(chunk[3 + prepared.length]).toBe(0xff);
+      expect(decodeRecord(chunk.subarray(3, 3 + prepared.length), { file: 'night-1.seg', at: 0 }).paragraphSets).toEqual(r.paragraphSets);
+    }
+  });
+
   it('keeps the line apart when written to the lines file: named by its place there, as an inline line is in the segment', () => {
     const r = record({ line }, Date.parse('2026-11-20T10:00:00Z'));
     const inline = encodeRecord(r);
@@ -106,7 +122,7 @@ describe('stored records', () => {
 
 describe('segment files', () => {
   it('reads many records in the order asked, whatever their files and gaps, each as a single read gives it', async () => {
-    await withTempDir('neardup-segments-', (dir) => {
+    await withTempDir('neardup-segments-', async (dir) => {
       const segs = new SegmentFiles(dir);
       const rnd = seededRandom(7);
       const places: Array<{ file: string; at: number; bytes: number }> = [];
@@ -123,7 +139,7 @@ describe('segment files', () => {
             contents.push(bytes);
           }
         }
-        w.finish();
+        await w.finish();
       }
       const order = places.map((_, i) => i).sort(() => rnd() - 0.5);
       const got = segs.readMany(order.map((i) => places[i]));
@@ -133,6 +149,34 @@ describe('segment files', () => {
         expect(got[k].byteOffset % 4).toBe(0);
         expect(got[k].equals(segs.read(places[i].file, places[i].at, places[i].bytes))).toBe(true);
       });
+      segs.close();
+    });
+  });
+
+  it('writes its chunks in the background, in place whatever order they land in, and removes a segment given up mid-write', async () => {
+    await withTempDir('neardup-segments-', async (dir) => {
+      const segs = new SegmentFiles(dir);
+      const w = segs.create('n1');
+      // 40 MB in records of 1 to 64 KB: some ten chunks handed to libuv's threads, with drains between.
+      const rnd = seededRandom(11);
+      const expected: Buffer[] = [];
+      for (let r = 0, total = 0; total < 40_000_000; r++) {
+        const bytes = Buffer.alloc(1 + Math.floor(rnd() * 65_536), r % 253);
+        expected.push(bytes);
+        total += bytes.length;
+        expect(w.append(bytes)).toBe(total - bytes.length);
+        w.appendLine(bytes.subarray(0, 1));
+        if (r % 100 === 0) await w.drain();
+      }
+      await w.finish();
+      expect(readFileSync(w.file).equals(Buffer.concat(expected))).toBe(true);
+      expect(readFileSync(linesFileOf(w.file)).equals(Buffer.concat(expected.map((b) => b.subarray(0, 1))))).toBe(true);
+
+      const dropped = segs.create('n2');
+      for (let r = 0; r < 200; r++) dropped.append(Buffer.alloc(60_000, r));
+      await dropped.abandon();
+      expect(existsSync(dropped.file)).toBe(false);
+      expect(existsSync(linesFileOf(dropped.file))).toBe(false);
       segs.close();
     });
   });

@@ -140,16 +140,15 @@ export function sketchDocuments(
   prior?: (hashes: Uint32Array) => ShingleCounts,
   counted?: Uint8Array,
   unions?: Uint32Array[],
-  copyAll = false,
 ): { sketches: DocSketch[]; common: HashSet32; stored: ShingleCounts; docSets: Uint32Array[] } {
   const docSets = unions ?? paraSets.map((ps) => unionAll(ps.map((p) => p.shingles)));
   const { common, stored } = frequentShingles(docSets, commonMinDocs, prior, counted);
   // The sketches live until the night's outputs are written, all together: one arena for their copies.
-  // With `copyAll`, sets without stock phrases are copied too, so that nothing of the input sets' buffers
-  // stays alive through a view (a caller that lets the input sets go gets all of their memory back).
+  // Sets without stock phrases are copied too, so that nothing of the input sets' buffers stays alive
+  // through a view (the caller that lets the input sets go gets all of their memory back).
   // Shared memory, so that verification in the worker threads reads them where they are.
   const arena = new SetArena(1 << 18, true);
-  const sketches = docSets.map((set, i) => sketchWith(paraSets[i], common, set, arena, copyAll));
+  const sketches = docSets.map((set, i) => sketchWith(paraSets[i], common, set, arena, true));
   return { sketches, common, stored, docSets };
 }
 

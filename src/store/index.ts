@@ -28,7 +28,7 @@ export interface NightRecords {
   recordBytes: Uint32Array;
   seconds: number;
   /** Remove the segment (its night will not commit). */
-  abandon(): void;
+  abandon(): Promise<void>;
 }
 
 /** What a night's commit writes of one of tonight's articles besides its record (see appendRecords). */

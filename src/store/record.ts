@@ -15,6 +15,7 @@ import type { StoredDoc } from './index.js';
 import type { ParagraphSet } from '../sketch/index.js';
 import type { BoilerplateKind } from '../text/boilerplate.js';
 import { linesFileOf } from './segments.js';
+import { copyOf } from '../util/files.js';
 import type { SetArena } from '../sketch/shingle.js';
 import { newParagraphs, paraEnd, paragraphCount, paraHash, paraKind, paraStart, paraTokens, setParagraph } from '../text/paragraphs.js';
 
@@ -41,8 +42,28 @@ interface Header {
 
 const align4 = (n: number): number => (n + 3) & ~3;
 
-/** The record's bytes; with `lineAt`, its line is not in them (the caller wrote it to the lines file there). */
-export function encodeRecord({ article, analysis, paragraphSets }: DocRecord, { lineAt }: { lineAt?: number } = {}): Buffer {
+/** A record ready to be written: its length in bytes, and how to write them anywhere in a buffer. */
+export interface PreparedRecord {
+  length: number;
+  writeInto(out: Buffer, at: number): void;
+}
+
+/** Paragraph starts, ends and token counts (Int32), then hashes (Uint32), of the record being written. */
+let paragraphScratch = new Int32Array(1024);
+
+/** Typed-array bytes into `out` at any offset (the record's arrays are 4-byte aligned in it, not in a chunk). */
+function putBytes(out: Buffer, at: number, a: Int32Array | Uint32Array): number {
+  out.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), at);
+  return at + a.byteLength;
+}
+
+/**
+ * The record's layout (see above), to be written straight into a segment's write chunk: a night writes
+ * some 100k of them, and a buffer of its own for each (200 MB at 100k) made V8 collect its whole heap over
+ * and over for their external memory. With `lineAt`, its line is not in them (the caller wrote it to the
+ * lines file there).
+ */
+export function prepareRecord({ article, analysis, paragraphSets }: DocRecord, { lineAt }: { lineAt?: number } = {}): PreparedRecord {
   const { body, ...meta } = article;
   // Only tonight's articles are written, with their line or fields at hand.
   if ('spill' in body || 'stored' in body) throw new Error(`record of ${article.id}: its line must be read before it is stored`);
@@ -66,35 +87,43 @@ export function encodeRecord({ article, analysis, paragraphSets }: DocRecord, { 
     L: hasLine ? body.line.length : -1,
     ...(hasLine && lineAt !== undefined ? { la: lineAt } : {}),
   };
-  const json = Buffer.from(JSON.stringify(header));
+  const json = JSON.stringify(header);
+  const jsonBytes = Buffer.byteLength(json);
   const ints = 3 * P + header.NS;
   const uints = P + header.N + 2 * header.S + values;
-  const at = align4(4 + json.length);
-  // A buffer of its own (offset 0), so the typed arrays below are aligned.
-  const out = Buffer.allocUnsafeSlow(at + 4 * (ints + uints) + (line ? line.length : 0));
-  out.writeUInt32LE(json.length, 0);
-  json.copy(out, 4);
-  out.fill(0, 4 + json.length, at);
-  const i32 = new Int32Array(out.buffer, out.byteOffset + at, ints);
-  const u32 = new Uint32Array(out.buffer, out.byteOffset + at + 4 * ints, uints);
-  const ps = analysis.paragraphs;
-  for (let p = 0; p < P; p++) {
-    i32[p] = paraStart(ps, p);
-    i32[P + p] = paraEnd(ps, p);
-    i32[2 * P + p] = paraTokens(ps, p);
-    u32[p] = paraHash(ps, p);
-  }
-  i32.set(analysis.numberStart, 3 * P);
-  let w = P;
-  u32.set(analysis.numberKeys, w);
-  w += header.N;
-  for (const s of paragraphSets) u32[w++] = s.para;
-  for (const s of paragraphSets) u32[w++] = s.shingles.length;
-  for (const s of paragraphSets) {
-    u32.set(s.shingles, w);
-    w += s.shingles.length;
-  }
-  if (line) out.set(line, at + 4 * (ints + uints));
+  const start = align4(4 + jsonBytes);
+  const length = start + 4 * (ints + uints) + (line ? line.length : 0);
+  const writeInto = (out: Buffer, at: number): void => {
+    out.writeUInt32LE(jsonBytes, at);
+    out.write(json, at + 4, 'utf8');
+    out.fill(0, at + 4 + jsonBytes, at + start);
+    if (paragraphScratch.length < 4 * P) paragraphScratch = new Int32Array(8 * P);
+    const i32 = paragraphScratch.subarray(0, 3 * P);
+    const u32 = new Uint32Array(paragraphScratch.buffer, 12 * P, P);
+    const ps = analysis.paragraphs;
+    for (let p = 0; p < P; p++) {
+      i32[p] = paraStart(ps, p);
+      i32[P + p] = paraEnd(ps, p);
+      i32[2 * P + p] = paraTokens(ps, p);
+      u32[p] = paraHash(ps, p);
+    }
+    let w = putBytes(out, at + start, i32);
+    w = putBytes(out, w, analysis.numberStart);
+    w = putBytes(out, w, u32);
+    w = putBytes(out, w, analysis.numberKeys);
+    for (const s of paragraphSets) w = out.writeUInt32LE(s.para, w);
+    for (const s of paragraphSets) w = out.writeUInt32LE(s.shingles.length, w);
+    for (const s of paragraphSets) w = putBytes(out, w, s.shingles);
+    if (line) out.set(line, w);
+  };
+  return { length, writeInto };
+}
+
+/** The record's bytes in a buffer of their own (see prepareRecord). */
+export function encodeRecord(doc: DocRecord, options: { lineAt?: number } = {}): Buffer {
+  const record = prepareRecord(doc, options);
+  const out = Buffer.allocUnsafeSlow(record.length);
+  record.writeInto(out, 0);
   return out;
 }
 
@@ -105,7 +134,8 @@ export function encodeRecord({ article, analysis, paragraphSets }: DocRecord, { 
  * read into. A record whose line is in the lines file needs its place.
  */
 export function decodeRecord(bytes: Uint8Array, place?: { file: string; at: number }, arena?: SetArena): DocRecord {
-  const b = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+  // (A Buffer's slice() is a view, not a copy: copyOf copies whatever the bytes' kind.)
+  const b = bytes.byteOffset % 4 === 0 ? bytes : copyOf(bytes);
   const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
   const length = buf.readUInt32LE(0);
   const h = JSON.parse(buf.toString('utf8', 4, 4 + length)) as Header;

@@ -17,7 +17,7 @@ import { matchRun, readBandRun, writeBandFile, type BandKind } from './band-file
 import { IncompatibleIndexError, type IndexStore, type NightRecords, type OutletParagraphRows, type StoredDoc, type StoreStats } from './index.js';
 import type { StoredLine } from '../ingest/validate.js';
 import { SegmentFiles, segmentOrder, type SegmentWriter } from './segments.js';
-import { decodeKeys, decodeRecord, encodeKeys, encodeRecord, type DocRecord } from './record.js';
+import { decodeKeys, decodeRecord, encodeKeys, prepareRecord, type DocRecord } from './record.js';
 import { CountsFiles } from './counts-file.js';
 import { countSets, deltasOf, ShingleCounts, type ShingleDeltas } from '../sketch/counts.js';
 import { contentShingles } from '../sketch/index.js';
@@ -567,15 +567,19 @@ export class SqliteStore implements IndexStore {
         // The line goes to the segment's lines file, the rest to the segment (see segments.ts).
         const body = d.article.body;
         const lineAt = 'line' in body ? writer.appendLine(body.line) : undefined;
-        const bytes = encodeRecord({ article: d.article, analysis: d.analysis, paragraphSets: d.paragraphSets }, { lineAt });
-        recordAt.push(writer.append(bytes));
-        recordBytes.push(bytes.length);
-        // The event loop in between slices: the caller's other work goes on.
-        if (++n % 2048 === 0) await new Promise((resolve) => setImmediate(resolve));
+        const record = prepareRecord({ article: d.article, analysis: d.analysis, paragraphSets: d.paragraphSets }, { lineAt });
+        recordAt.push(writer.appendRecord(record));
+        recordBytes.push(record.length);
+        // The event loop in between slices: the caller's other work goes on (the night's other stages run
+        // meanwhile: slices short enough that the workers they feed are not kept waiting).
+        if (++n % 256 === 0) {
+          await writer.drain();
+          await new Promise((resolve) => setImmediate(resolve));
+        }
       }
-      writer.finish();
+      await writer.finish();
     } catch (e) {
-      writer.abandon();
+      await writer.abandon();
       throw e;
     }
     return {
@@ -609,7 +613,7 @@ export class SqliteStore implements IndexStore {
       seconds.shingle_counts = counts.seconds;
       result = await inWorker<CommitResult>(path.dirname(this.file), 'night', prepared, buffersOf([prepared.times, prepared.recordAt, prepared.recordBytes, prepared.signatures, prepared.keys, prepared.keyEnds]));
     } catch (e) {
-      records.abandon();
+      await records.abandon();
       throw e;
     }
     Object.assign(seconds, result.seconds);

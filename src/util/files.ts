@@ -1,9 +1,16 @@
 /** Whole reads and writes on file descriptors (readSync and writeSync may do part of what they are asked), and byte copies. */
-import { readSync, writeSync } from 'node:fs';
+import { readSync, write, writeSync } from 'node:fs';
 
 /** Write all of `bytes`, at `position` (else at the file's current offset). */
 export function writeFully(fd: number, bytes: Uint8Array, position?: number): void {
   for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done, position === undefined ? null : position + done);
+}
+
+/** writeFully on libuv's threads: all of `bytes` at `position`, which must stay untouched until it resolves. */
+export async function writeFullyAsync(fd: number, bytes: Uint8Array, position: number): Promise<void> {
+  for (let done = 0; done < bytes.length; ) {
+    done += await new Promise<number>((resolve, reject) => write(fd, bytes, done, bytes.length - done, position + done, (e, n) => (e ? reject(e) : resolve(n))));
+  }
 }
 
 /** Fill `into[0, length)` from `position`; returns the bytes read, fewer only where the file ends. */
