@@ -232,7 +232,7 @@ export interface HistoryOptions {
 
 /** A copy of the sketch carved from `arena`. */
 function copySketch(s: DocSketch, arena: SetArena): DocSketch {
-  return { shingles: arena.copy(s.shingles), paragraphs: s.paragraphs.map((p) => ({ para: p.para, shingles: arena.copy(p.shingles) })) };
+  return { shingles: arena.copy(s.shingles), paragraphs: s.paragraphs.copy(arena) };
 }
 
 /** Rows (paragraph hash, outlet, title hash) of article i's distinct content paragraphs `hashes[i]`, packed. */
@@ -487,10 +487,11 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       const owner: number[] = [];
       const sets: Uint32Array[] = [];
       for (let i = from; i < to; i++) {
-        for (const p of sketches[i].paragraphs) {
-          if (paraTokens(analyses[i].paragraphs, p.para) < cfg.passages.min_tokens) continue;
+        const ps = sketches[i].paragraphs;
+        for (let q = 0; q < ps.length; q++) {
+          if (paraTokens(analyses[i].paragraphs, ps.para(q)) < cfg.passages.min_tokens) continue;
           owner.push(i);
-          sets.push(p.shingles);
+          sets.push(ps.set(q));
         }
       }
       return { owner, sets };

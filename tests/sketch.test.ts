@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dropCommon, frequentShingles } from '../src/sketch/index.js';
+import { dropCommon, frequentShingles, ParagraphSets, sketchWith } from '../src/sketch/index.js';
 import { countSets, deltasOf, ShingleCounts } from '../src/sketch/counts.js';
 import { concatAll, SetArena, sortUint32, toSet, unionAll } from '../src/sketch/shingle.js';
 import { seededRandom } from '../src/util/random.js';
@@ -217,5 +217,36 @@ describe('HashMap32', () => {
     }
     expect([...map.keysOf()].sort((a, b) => a - b)).toEqual([...reference.keys()].sort((a, b) => a - b));
     expect(new HashMap32().get(0)).toBeUndefined();
+  });
+});
+
+describe('packed paragraph sets', () => {
+  it('hold each paragraph set without the stock phrases, leave out sets emptied by them, and copy whole', () => {
+    const sets = [
+      { para: 0, shingles: Uint32Array.from([1, 5, 9]) },
+      { para: 2, shingles: Uint32Array.from([7]) },
+      { para: 3, shingles: new Uint32Array(0) },
+      { para: 5, shingles: Uint32Array.from([2, 7, 4294967295]) },
+    ];
+    const common = new HashSet32();
+    common.add(7);
+    for (const arena of [undefined, new SetArena(8, true)]) {
+      const packed = ParagraphSets.pack(sets, arena, common);
+      expect(packed.length).toBe(2);
+      expect(packed.paras()).toEqual([0, 5]);
+      expect(packed.toArray()).toEqual([
+        { para: 0, shingles: Uint32Array.from([1, 5, 9]) },
+        { para: 5, shingles: Uint32Array.from([2, 4294967295]) },
+      ]);
+      expect(Array.from(packed.values())).toEqual([1, 5, 9, 2, 4294967295]);
+      expect([packed.start(1), packed.end(1)]).toEqual([3, 5]);
+      const copy = packed.copy(new SetArena(4));
+      expect(copy.toArray()).toEqual(packed.toArray());
+      expect(copy.set(0).buffer).not.toBe(packed.set(0).buffer);
+    }
+    // Without stock phrases only the empty set is left out; the sketch's union keeps its own values.
+    const sketch = sketchWith(sets, new HashSet32());
+    expect(sketch.paragraphs.paras()).toEqual([0, 2, 5]);
+    expect(Array.from(sketch.shingles)).toEqual([1, 2, 5, 7, 9, 4294967295]);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { shareForVerify, verifyAll } from '../src/match/parallel.js';
 import { alignParagraphs, isVerified, mayLink, verifyPair, type AlignedPassage, type VerifiedPair } from '../src/match/verify.js';
-import type { DocSketch } from '../src/sketch/index.js';
+import { ParagraphSets, type DocSketch } from '../src/sketch/index.js';
 import { intersectionSize, SetArena, toSet, unionAll } from '../src/sketch/shingle.js';
 import type { ArticleAnalysis } from '../src/text/analyze.js';
 import { WorkerPool } from '../src/util/workers.js';
@@ -38,7 +38,7 @@ function night(n: number): { sketches: DocSketch[]; analyses: ArticleAnalysis[] 
     }
     numberStart[count] = numberKeys.length;
     const union = unionAll(sets.map((s) => s.shingles));
-    sketches.push({ shingles: i % 2 ? shared.copy(union) : union, paragraphs: sets });
+    sketches.push({ shingles: i % 2 ? shared.copy(union) : union, paragraphs: ParagraphSets.pack(sets, i % 2 ? shared : undefined) });
     analyses.push({ paragraphs: packParagraphs(paragraphs), numberKeys: Uint32Array.from(numberKeys), numberStart, titleHash: i, credits: [], agencies: [] });
   }
   return { sketches, analyses };
@@ -107,7 +107,7 @@ describe('verification across worker threads', () => {
     expect(t.blocks[t.setRefs[3 * t.firstSet[1]]]).toBe(sketches[1].shingles.buffer);
     // Every set reads back as it was.
     for (const i of [1, 2, 4, 5]) {
-      const sets = [sketches[i].shingles, ...sketches[i].paragraphs.map((p) => p.shingles)];
+      const sets = [sketches[i].shingles, ...sketches[i].paragraphs.toArray().map((p) => p.shingles)];
       sets.forEach((set, k) => {
         const s = t.firstSet[i] + k;
         const from = t.setRefs[3 * s + 1];
@@ -121,9 +121,9 @@ describe('verification across worker threads', () => {
     // kept when contained enough or sharing enough; each B paragraph with its best A paragraph only.
     const reference = (a: DocSketch, b: DocSketch, minSim: number, minShared: number): AlignedPassage[] => {
       const best = new Map<number, AlignedPassage>();
-      for (const pa of a.paragraphs) {
+      for (const pa of a.paragraphs.toArray()) {
         let top: AlignedPassage | null = null;
-        for (const pb of b.paragraphs) {
+        for (const pb of b.paragraphs.toArray()) {
           const shared = intersectionSize(pa.shingles, pb.shingles);
           const similarity = shared / Math.min(pa.shingles.length, pb.shingles.length);
           if (shared > 0 && (!top || similarity > top.similarity)) top = { aPara: pa.para, bPara: pb.para, shared, similarity };
@@ -147,7 +147,7 @@ describe('verification across worker threads', () => {
     // Two articles of 2,100 short paragraphs each: more paragraph pairs than one buffer counts, aligned pair by pair.
     const many = (offset: number): DocSketch => ({
       shingles: new Uint32Array(0),
-      paragraphs: Array.from({ length: 2100 }, (_, p) => ({ para: p, shingles: Uint32Array.from([p, p + 1, 5000 + ((p * 7 + offset) % 300)]) })),
+      paragraphs: ParagraphSets.pack(Array.from({ length: 2100 }, (_, p) => ({ para: p, shingles: Uint32Array.from([p, p + 1, 5000 + ((p * 7 + offset) % 300)]) }))),
     });
     const [x, y] = [many(0), many(3)];
     const side = (sketch: DocSketch) => ({ sketch, facts: { paragraphs: packParagraphs([]), numberKeys: new Uint32Array(0), numberStart: new Int32Array(1) } });

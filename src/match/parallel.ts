@@ -7,7 +7,7 @@
  */
 import { isContent, newParagraphs, paragraphCount, setParaKind } from '../text/paragraphs.js';
 import type { WorkerPool } from '../util/workers.js';
-import type { DocSketch } from '../sketch/index.js';
+import { ParagraphSets, type DocSketch } from '../sketch/index.js';
 import { unpackPair } from '../sketch/lsh.js';
 import { SetArena } from '../sketch/shingle.js';
 import type { ArticleAnalysis } from '../text/analyze.js';
@@ -92,7 +92,8 @@ export function shareForVerify(sketches: DocSketch[], analyses: ArticleAnalysis[
     t.firstNumber[i] = k;
     if (involved[i]) {
       addSet(sketches[i].shingles, 0);
-      for (const ps of sketches[i].paragraphs) addSet(ps.shingles, ps.para);
+      const ps = sketches[i].paragraphs;
+      for (let q = 0; q < ps.length; q++) addSet(ps.set(q), ps.para(q));
       const a = analyses[i];
       t.numberStart.set(a.numberStart, p + i);
       for (let q = 0; q < paragraphCount(a.paragraphs); q++) t.content[p++] = isContent(a.paragraphs, q) ? 1 : 0;
@@ -114,8 +115,10 @@ function sideOf(t: VerifyTables, blockViews: Uint32Array[], i: number): VerifySi
     const from = t.setRefs[3 * s + 1];
     return blockViews[t.setRefs[3 * s]].subarray(from, from + t.setRefs[3 * s + 2]);
   };
-  const paragraphs = [];
-  for (let s = t.firstSet[i] + 1; s < t.firstSet[i + 1]; s++) paragraphs.push({ para: t.setPara[s], shingles: set(s) });
+  const sets = [];
+  for (let s = t.firstSet[i] + 1; s < t.firstSet[i + 1]; s++) sets.push({ para: t.setPara[s], shingles: set(s) });
+  // Packed again, in this worker: the article's sets may lie in different blocks.
+  const paragraphs = ParagraphSets.pack(sets);
   const p0 = t.firstPara[i];
   const p1 = t.firstPara[i + 1];
   // Only whether a paragraph is content is read from the facts: other fields stay 0, and every other kind is one code.

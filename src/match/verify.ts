@@ -74,18 +74,15 @@ export interface VerifySide {
 function paragraphIndex(side: VerifySide): ParagraphIndex {
   if (side.index) return side.index;
   const paragraphs = side.sketch.paragraphs;
-  let total = 0;
-  for (const p of paragraphs) total += p.shingles.length;
-  // A bottom-up merge sort whose first runs are the paragraph sets (each sorted already): log2(paragraphs)
-  // passes, equal shingles kept (one entry per paragraph holding them).
-  let hashes = new Uint32Array(total);
+  // A bottom-up merge sort whose first runs are the paragraph sets (each sorted already, and back to back in
+  // the packed sets): log2(paragraphs) passes, equal shingles kept (one entry per paragraph holding them).
+  let hashes = paragraphs.values().slice();
+  const total = hashes.length;
   let owners = new Uint32Array(total);
   let bounds = [0];
   for (let q = 0; q < paragraphs.length; q++) {
-    const at = bounds[q];
-    hashes.set(paragraphs[q].shingles, at);
-    owners.fill(q, at, at + paragraphs[q].shingles.length);
-    bounds.push(at + paragraphs[q].shingles.length);
+    owners.fill(q, paragraphs.start(q), paragraphs.end(q));
+    bounds.push(paragraphs.end(q));
   }
   let toHashes = new Uint32Array(total);
   let toOwners = new Uint32Array(total);
@@ -167,23 +164,22 @@ function sharedByParagraph(a: VerifySide, b: VerifySide): Int32Array {
  * One B paragraph aligns with at most one A paragraph (the best).
  */
 export function alignParagraphs(a: VerifySide, b: VerifySide, minSim: number, minShared: number): AlignedPassage[] {
-  const sa = a.sketch;
-  const sb = b.sketch;
-  const cols = sb.paragraphs.length;
-  const counts = sa.paragraphs.length * cols <= MAX_PAIR_CELLS ? sharedByParagraph(a, b) : null;
+  const pa = a.sketch.paragraphs;
+  const pb = b.sketch.paragraphs;
+  const cols = pb.length;
+  const counts = pa.length * cols <= MAX_PAIR_CELLS ? sharedByParagraph(a, b) : null;
   const best = new Map<number, AlignedPassage>();
-  for (let r = 0; r < sa.paragraphs.length; r++) {
-    const pa = sa.paragraphs[r];
+  for (let r = 0; r < pa.length; r++) {
+    const sizeA = pa.end(r) - pa.start(r);
     // Every B paragraph is measured exactly: a B paragraph sharing only shingles that another B paragraph
     // also has is still seen.
     let bestQ = -1;
     let bestSim = 0;
     let bestShared = 0;
     for (let q = 0; q < cols; q++) {
-      const pb = sb.paragraphs[q];
-      const exact = counts ? counts[r * cols + q] : intersectionSize(pa.shingles, pb.shingles);
+      const exact = counts ? counts[r * cols + q] : intersectionSize(pa.set(r), pb.set(q));
       if (exact === 0) continue;
-      const sim = exact / Math.min(pa.shingles.length, pb.shingles.length);
+      const sim = exact / Math.min(sizeA, pb.end(q) - pb.start(q));
       if (sim > bestSim) {
         bestSim = sim;
         bestQ = q;
@@ -192,9 +188,9 @@ export function alignParagraphs(a: VerifySide, b: VerifySide, minSim: number, mi
     }
     // Aligned when mostly shared, or when a long enough run is shared (one sentence kept from an edited paragraph).
     if (bestQ < 0 || (bestSim < minSim && bestShared < minShared)) continue;
-    const bPara = sb.paragraphs[bestQ].para;
+    const bPara = pb.para(bestQ);
     const prev = best.get(bPara);
-    if (!prev || bestShared > prev.shared) best.set(bPara, { aPara: pa.para, bPara, shared: bestShared, similarity: bestSim });
+    if (!prev || bestShared > prev.shared) best.set(bPara, { aPara: pa.para(r), bPara, shared: bestShared, similarity: bestSim });
   }
   return [...best.values()].sort((x, y) => x.aPara - y.aPara || x.bPara - y.bPara);
 }
@@ -274,10 +270,12 @@ export function verifyPair(i: number, j: number, a: VerifySide, b: VerifySide, o
     let before = 0;
     let totalLen = 0;
     let seen = false;
-    for (const p of long.paragraphs) {
-      if (aligned.has(p.para)) seen = true;
-      if (!seen) before += p.shingles.length;
-      totalLen += p.shingles.length;
+    const lp = long.paragraphs;
+    for (let q = 0; q < lp.length; q++) {
+      const size = lp.end(q) - lp.start(q);
+      if (aligned.has(lp.para(q))) seen = true;
+      if (!seen) before += size;
+      totalLen += size;
     }
     nearDup = seen && before <= o.maxLeadShare * totalLen;
   }

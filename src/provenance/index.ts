@@ -252,7 +252,7 @@ export function clusterProvenance(
   const outside = new Map<number, Uint32Array>();
   for (const x of members) if (x !== origin) outside.set(x, difference(sketches[x].shingles, originSet));
   const shared = repeated(concatAll([...outside.values()]).sort());
-  const content = (d: number): number[] => sketches[d].paragraphs.map((p) => p.para);
+  const content = (d: number): number[] => sketches[d].paragraphs.paras();
   const memberProv = members.map((m) => {
     const set = sketches[m].shingles;
     const fromOrigin = intersectionSize(set, originSet);
