@@ -174,7 +174,7 @@ export interface RunResult {
     /** Earlier articles that matched tonight's bands (or a template learned tonight), and those kept with their stories. */
     historyMatched: number;
     historyLoaded: number;
-    tonightBands: Array<{ docKeys: Uint32Array; passageKeys: Uint32Array }>;
+    tonightBands: NightBands;
     tonightParagraphs: OutletParagraphRows;
     tonightSigs: Uint32Array;
     /** Tonight's records, being appended to the night's segment since verification began (with an index). */
@@ -229,6 +229,51 @@ export interface HistoryOptions {
   store: IndexStore;
   windowDays: number;
 }
+
+/**
+ * Tonight's band keys, what later nights look up in the index: article t's are docKeys(t) and
+ * passageKeys(t), views into two packed arrays (two arrays of their own for each of 100k articles had been
+ * 200k buffers, views and objects held to the commit).
+ */
+export class NightBands {
+  constructor(
+    private readonly doc: Uint32Array,
+    private readonly docAt: Uint32Array,
+    private readonly passage: Uint32Array,
+    private readonly passageAt: Uint32Array,
+  ) {}
+
+  docKeys(t: number): Uint32Array {
+    return this.doc.subarray(this.docAt[t], this.docAt[t + 1]);
+  }
+
+  passageKeys(t: number): Uint32Array {
+    return this.passage.subarray(this.passageAt[t], this.passageAt[t + 1]);
+  }
+}
+
+/**
+ * The band keys of articles [0, count): an article's from its signature in `docSigs` (none for an empty
+ * article), a passage's from its signature in `passageSigs`, passage x belonging to article owner[x] (in
+ * article order, as passageSets lists them).
+ */
+export function nightBands(count: number, hasText: (i: number) => boolean, docSigs: Uint32Array, k: number, docBands: BandParams, owner: number[], passageSigs: Uint32Array, kp: number, passageBands: BandParams): NightBands {
+  const docAt = new Uint32Array(count + 1);
+  for (let i = 0; i < count; i++) docAt[i + 1] = docAt[i] + (hasText(i) ? docBands.bands : 0);
+  const doc = new Uint32Array(docAt[count]);
+  for (let i = 0; i < count; i++) if (docAt[i + 1] > docAt[i]) for (let b = 0; b < docBands.bands; b++) doc[docAt[i] + b] = bandKey(docSigs, i * k, b, docBands.rows);
+  const passageAt = new Uint32Array(count + 1);
+  for (const o of owner) if (o < count) passageAt[o + 1] += passageBands.bands;
+  for (let i = 0; i < count; i++) passageAt[i + 1] += passageAt[i];
+  const passage = new Uint32Array(passageAt[count]);
+  let w = 0;
+  owner.forEach((o, x) => {
+    if (o >= count) return;
+    for (let b = 0; b < passageBands.bands; b++) passage[w++] = bandKey(passageSigs, x * kp, b, passageBands.rows);
+  });
+  return new NightBands(doc, docAt, passage, passageAt);
+}
+
 
 /** A copy of the sketch carved from `arena`. */
 function copySketch(s: DocSketch, arena: SetArena): DocSketch {
@@ -508,17 +553,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     // Signed: the passage index needs their owners and signatures only (600k views of a 100k night let go).
     tonightPassages.sets.length = 0;
     // Band keys of tonight's articles and passages: what later nights look up in the index.
-    const tonightBands: Array<{ docKeys: Uint32Array; passageKeys: Uint32Array }> = [];
-    if (history) {
-      const passageKeys: number[][] = articles.map(() => []);
-      tonightPassages.owner.forEach((o, x) => {
-        for (let b = 0; b < passageBands.bands; b++) passageKeys[o].push(bandKey(passageSigs, x * cfg.passages.permutations, b, passageBands.rows));
-      });
-      for (let i = 0; i < tonightCount; i++) {
-        const docKeys = sketches[i].shingles.length ? Uint32Array.from({ length: docBands.bands }, (_, b) => bandKey(docSigs, i * k, b, docBands.rows)) : new Uint32Array(0);
-        tonightBands.push({ docKeys, passageKeys: new Uint32Array(passageKeys[i]) });
-      }
-    }
+    const tonightBands = nightBands(history ? tonightCount : 0, (i) => sketches[i].shingles.length > 0, docSigs, k, docBands, tonightPassages.owner, passageSigs, cfg.passages.permutations, passageBands);
 
     const vopts: VerifyOptions = {
       jaccard: cfg.verify.jaccard,
@@ -556,7 +591,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       // passed without a local name, so that they go once matched: this function's locals live to its end).
       const bandRows = (kind: 'docKeys' | 'passageKeys'): KeyRows => {
         const rows = new KeyRows();
-        tonightBands.forEach((b, t) => b[kind].forEach((key) => rows.push(key, t)));
+        for (let t = 0; t < tonightCount; t++) for (const key of tonightBands[kind](t)) rows.push(key, t);
         return rows;
       };
       const minEstimate = cfg.lsh.threshold / 2;
@@ -685,6 +720,9 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     t = timer();
     const emptyDoc = Uint8Array.from(sketches, (s) => (s.shingles.length === 0 ? 1 : 0));
     const docCandidates = candidatePairs(docSigs, articles.length, cfg.minhash.permutations, docBands, cfg.lsh.max_bucket_size, emptyDoc);
+    // From here on only tonight's signatures are needed (the commit stores them): the loaded articles' go.
+    const tonightSigs = docSigs.slice(0, tonightCount * k);
+    docSigs = new Uint32Array(0);
     const candidateKeys = new Set<number>(docCandidates);
     stage('lsh', t(), articles.length, `b=${docBands.bands} r=${docBands.rows}: ${docCandidates.length} article candidates`);
 
@@ -778,7 +816,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       detect_seconds: round(total()),
       config: cfg,
     };
-    const night = { tonight: tonightCount, historyMatched, historyLoaded, tonightBands, tonightParagraphs, tonightSigs: docSigs.subarray(0, tonightCount * k), textHashes, countsFile, records };
+    const night = { tonight: tonightCount, historyMatched, historyLoaded, tonightBands, tonightParagraphs, tonightSigs, textHashes, countsFile, records };
     return { articles, analyses, sketches, rejected, pairs, nearDuplicateClusters, storyClusters, provenance, summary, night, texts };
   } catch (e) {
     spill.close();
@@ -939,8 +977,8 @@ async function writeNight(opts: RunOptions, wall: () => number, store: IndexStor
           analysis: full.analyses[i],
           textHash: full.night.textHashes[i],
           signature: full.night.tonightSigs.subarray(i * cfg.minhash.permutations, (i + 1) * cfg.minhash.permutations),
-          docBands: full.night.tonightBands[i].docKeys,
-          passageBands: full.night.tonightBands[i].passageKeys,
+          docBands: full.night.tonightBands.docKeys(i),
+          passageBands: full.night.tonightBands.passageKeys(i),
           clusterId: ndOf.get(i) ?? null,
           storyId: stOf.get(i) ?? null,
         };

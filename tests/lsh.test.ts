@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { bandAreas, candidatePairs, candidateProbability, chooseBands, unpackPair } from '../src/sketch/lsh.js';
+import { bandAreas, bandKey, candidatePairs, candidateProbability, chooseBands, unpackPair } from '../src/sketch/lsh.js';
+import { nightBands } from '../src/pipeline.js';
 
 describe('LSH parameter choice', () => {
   it('chooses (b, r) with b*r <= k that minimize the weighted error, better than every alternative', () => {
@@ -46,5 +47,27 @@ describe('LSH parameter choice', () => {
     const linked = new Set(pairs.flat());
     expect(linked.size).toBe(n);
     expect(pairs.length).toBeLessThan((n * (n - 1)) / 2);
+  });
+});
+
+describe("tonight's band keys, packed", () => {
+  it("give each article its own keys and its passages', none to an empty article, in the order the passages come", () => {
+    const k = 8;
+    const kp = 4;
+    const docBands = { bands: 4, rows: 2, falsePositive: 0, falseNegative: 0 };
+    const passageBands = { bands: 2, rows: 2, falsePositive: 0, falseNegative: 0 };
+    const docSigs = Uint32Array.from({ length: 3 * k }, (_, i) => (i * 2654435761) >>> 0);
+    // Passages: two of article 0, one of article 2; article 1 is empty. A fourth belongs to an article past the night's.
+    const owner = [0, 0, 2, 3];
+    const passageSigs = Uint32Array.from({ length: owner.length * kp }, (_, i) => (i * 40503 + 7) >>> 0);
+    const bands = nightBands(3, (i) => i !== 1, docSigs, k, docBands, owner, passageSigs, kp, passageBands);
+    const docOf = (i: number): number[] => Array.from({ length: docBands.bands }, (_, b) => bandKey(docSigs, i * k, b, docBands.rows));
+    const passageOf = (x: number): number[] => Array.from({ length: passageBands.bands }, (_, b) => bandKey(passageSigs, x * kp, b, passageBands.rows));
+    expect(Array.from(bands.docKeys(0))).toEqual(docOf(0));
+    expect(Array.from(bands.docKeys(1))).toEqual([]);
+    expect(Array.from(bands.docKeys(2))).toEqual(docOf(2));
+    expect(Array.from(bands.passageKeys(0))).toEqual([...passageOf(0), ...passageOf(1)]);
+    expect(Array.from(bands.passageKeys(1))).toEqual([]);
+    expect(Array.from(bands.passageKeys(2))).toEqual(passageOf(2));
   });
 });
