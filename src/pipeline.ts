@@ -786,6 +786,9 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     const summary = {
       neardup_version: packageVersion(),
       node_version: process.version,
+      // glibc's mmap threshold, as the process started with it (see the README's nightly set-up): without it a
+      // large night peaks some 25% higher. null when not set.
+      malloc_mmap_threshold: process.env.MALLOC_MMAP_THRESHOLD_ ?? null,
       seed: cfg.seed,
       lsh: { bands: docBands.bands, rows: docBands.rows, threshold: cfg.lsh.threshold, false_positive_area: round(docBands.falsePositive), false_negative_area: round(docBands.falseNegative) },
       passage_lsh: cfg.passages.enabled ? { bands: passageBands.bands, rows: passageBands.rows, threshold: cfg.passages.threshold } : null,

@@ -93,7 +93,7 @@ describe('ingest: bad input is rejected with a reason, the run goes on', () => {
     const spilled = path.join(dir, 'out-spilled');
     const tmp = path.join(dir, 'tmp');
     mkdirSync(tmp);
-    const r2 = neardup(['run', '--input', input, path.join(dir, 'missing-folder'), '--output', spilled, '--quiet', '--set', 'ingest.max_record_bytes=4000', '--set', 'ingest.max_file_bytes=20000', '--set', 'report.html=false', '--set', 'ingest.in_memory_mb=0'], undefined, { TMPDIR: tmp });
+    const r2 = neardup(['run', '--input', input, path.join(dir, 'missing-folder'), '--output', spilled, '--quiet', '--set', 'ingest.max_record_bytes=4000', '--set', 'ingest.max_file_bytes=20000', '--set', 'report.html=false', '--set', 'ingest.in_memory_mb=0'], undefined, { TMPDIR: tmp, MALLOC_MMAP_THRESHOLD_: '131072' });
     expect(r2.code, r2.stderr).toBe(0);
     for (const f of ['dedup.jsonl.gz', 'pairs.jsonl', 'clusters.jsonl', 'rejected.jsonl', 'report.json']) {
       expect(readFileSync(path.join(spilled, f)).equals(readFileSync(path.join(out, f))), f).toBe(true);
@@ -101,6 +101,9 @@ describe('ingest: bad input is rejected with a reason, the run goes on', () => {
     // The spill file was used, and is gone with the run.
     expect(JSON.parse(readFileSync(path.join(spilled, 'run.json'), 'utf8')).spilled_records).toBeGreaterThan(5);
     expect(readdirSync(tmp)).toEqual([]);
+    // The summary says which malloc setting each run started with (the outputs do not depend on it).
+    expect(JSON.parse(readFileSync(path.join(spilled, 'run.json'), 'utf8')).malloc_mmap_threshold).toBe('131072');
+    expect(run.malloc_mmap_threshold).toBe(process.env.MALLOC_MMAP_THRESHOLD_ ?? null);
   });
 
   it('reads .txt articles: title, date line and credit line', () => {
