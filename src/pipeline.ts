@@ -177,7 +177,7 @@ export interface RunResult {
     tonightBands: NightBands;
     tonightParagraphs: OutletParagraphRows;
     tonightSigs: Uint32Array;
-    /** Tonight's records, being appended to the night's segment since verification began (with an index). */
+    /** Tonight's records, being appended to the night's segment since the shingle stage's end (with an index). */
     records?: Promise<NightRecords>;
     textHashes: string[];
     /** The index's new shingle counts file, being written since the night was shingled (with an index). */
@@ -273,7 +273,6 @@ export function nightBands(count: number, hasText: (i: number) => boolean, docSi
   });
   return new NightBands(doc, docAt, passage, passageAt);
 }
-
 
 /** A copy of the sketch carved from `arena`. */
 function copySketch(s: DocSketch, arena: SetArena): DocSketch {
@@ -469,8 +468,8 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     const known = history ? history.store.textHashes(articles.map((a) => a.id)) : new Map<string, string>();
     const counted = history ? Uint8Array.from(articles, (a, i) => (known.get(a.id) === textHashes[i] ? 0 : 1)) : undefined;
     // The sketches copy every set, those without stock phrases too: a batch's buffer of input sets would
-    // otherwise stay alive as long as one of its sets is viewed (at 100k with an index, about 260 MB of them
-    // had stayed through the history and verification for 133 MB of unchanged sets). The input sets go once
+    // otherwise stay alive as long as one of its sets is viewed (at 100k with an index, tonight's
+    // sets had taken 534 MB of buffers to verification for 275 MB of sets). The input sets go once
     // sketched, or, with an index, once written to tonight's records (below).
     const { sketches, common, stored } = sketchDocuments(paraSets, commonMinDocs, prior, counted, unions);
     // This function's locals live until it returns (it awaits): drop the sets the sketches replaced. The

@@ -160,7 +160,10 @@ export class SegmentWriter {
 
   /** Both files written and on disk (fsync), closed. */
   async finish(): Promise<void> {
-    await Promise.all([this.lines.finish(), this.records.finish()]);
+    // Both settled before a failure is passed on: the caller then removes the files, which must not be
+    // closed under a write or fsync still running.
+    const done = await Promise.allSettled([this.lines.finish(), this.records.finish()]);
+    for (const d of done) if (d.status === 'rejected') throw d.reason;
   }
 
   /** Give up the segment (its night did not commit). */
