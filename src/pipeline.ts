@@ -751,6 +751,9 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     // Pairs of two earlier articles are verified again (the loaded set is small): their stories are reclustered whole.
     const candidates = Float64Array.from(candidateKeys).sort();
     candidateKeys.clear();
+    // The LSH and passage stages' garbage goes now: while the workers verify, this thread allocates too little
+    // for V8 to collect, and the garbage (some 450 MB at 100k) stayed through verification's first 10 s.
+    collectGarbage();
     const { pairs, rejectedReasons } = await verifyAll(pool, candidates, sketches, analyses, vopts, (d, n) => logger.progress('verify', d, n));
     // Their heaps hold what they were sent: end them before the memory-hungry stages (the finally below
     // waits for them to be gone).
