@@ -643,7 +643,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
         const arena = new SetArena();
         const out = docs.map((d) => {
           const sets = contentSets(d);
-          return sketchWith(sets, historyCommon, unionAll(sets.map((p) => p.shingles), arena), into, true);
+          return sketchWith(sets, historyCommon, unionAll(sets.map((p) => p.shingles), arena), into);
         });
         historyParts.stock_phrases += t() - t1;
         return out;
@@ -719,8 +719,9 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     t = timer();
     const emptyDoc = Uint8Array.from(sketches, (s) => (s.shingles.length === 0 ? 1 : 0));
     const docCandidates = candidatePairs(docSigs, articles.length, cfg.minhash.permutations, docBands, cfg.lsh.max_bucket_size, emptyDoc);
-    // From here on only tonight's signatures are needed (the commit stores them): the loaded articles' go.
-    const tonightSigs = docSigs.slice(0, tonightCount * k);
+    // From here on only tonight's signatures are needed (the commit stores them): the loaded articles' go
+    // (copied out only when there are loaded articles' to let go).
+    const tonightSigs = docSigs.length > tonightCount * k ? docSigs.slice(0, tonightCount * k) : docSigs;
     docSigs = new Uint32Array(0);
     const candidateKeys = new Set<number>(docCandidates);
     stage('lsh', t(), articles.length, `b=${docBands.bands} r=${docBands.rows}: ${docCandidates.length} article candidates`);

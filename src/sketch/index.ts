@@ -234,15 +234,14 @@ export function sketchDocuments(
   // through a view (the caller that lets the input sets go gets all of their memory back).
   // Shared memory, so that verification in the worker threads reads them where they are.
   const arena = new SetArena(1 << 18, true);
-  const sketches = docSets.map((set, i) => sketchWith(paraSets[i], common, set, arena, true));
+  const sketches = docSets.map((set, i) => sketchWith(paraSets[i], common, set, arena));
   return { sketches, common, stored, docSets };
 }
 
 /**
- * One article's sketch given the night's stock phrases (the union is passed when already computed). The
- * paragraph sets are always copied (packed); the whole set too with `copyAll`, else only when a stock
- * phrase was dropped from it.
+ * One article's sketch given the night's stock phrases (the union is passed when already computed). Every
+ * set is copied, into `arena` when given, so that the sketch holds nothing of the input sets' buffers.
  */
-export function sketchWith(paraSets: ParagraphSet[], common: HashSet32, union = unionAll(paraSets.map((p) => p.shingles)), arena?: SetArena, copyAll = false): DocSketch {
-  return { shingles: dropCommon(union, common, arena, copyAll), paragraphs: ParagraphSets.pack(paraSets, arena, common) };
+export function sketchWith(paraSets: ParagraphSet[], common: HashSet32, union = unionAll(paraSets.map((p) => p.shingles)), arena?: SetArena): DocSketch {
+  return { shingles: dropCommon(union, common, arena, true), paragraphs: ParagraphSets.pack(paraSets, arena, common) };
 }
