@@ -3,6 +3,8 @@
  * The neardup command line: parse, call the pipeline, set the exit code.
  * Exit codes: 0 done, 1 failure, 2 bad usage or config (or an incompatible index), 3 another run holds the lock.
  */
+// First: a run's workers start loading while this thread loads the modules below (see prestart.ts).
+import './util/start-run.js';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import yargs from 'yargs';

@@ -6,12 +6,12 @@
  * read (callers pack their items into batches: see signAll in the pipeline). Tasks are pure functions of their input, so the results are identical
  * whatever the number of workers (1 = in-process).
  */
-import os from 'node:os';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { coreCount, endSpareWorkers, takeWorker } from './prestart.js';
 import { runTask, type TaskName, type TaskInput, type TaskOutput } from './tasks.js';
 
 export function workerCount(configured: number): number {
-  return configured > 0 ? configured : Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+  return configured > 0 ? configured : coreCount();
 }
 
 interface Job {
@@ -28,11 +28,13 @@ export class WorkerPool {
   /** Workers being terminated. */
   private ending: Array<Promise<number>> = [];
 
-  constructor(readonly size: number) {}
+  constructor(readonly size: number) {
+    // Workers started with the process beyond what this pool runs (none in-process) are not needed.
+    endSpareWorkers(size > 1 ? size : 0);
+  }
 
   private spawn(): Worker {
-    const w = new Worker(new URL('./worker.js', import.meta.url));
-    w.unref();
+    const w = takeWorker();
     this.workers.push(w);
     return w;
   }

@@ -1,0 +1,47 @@
+/**
+ * Worker threads started with the process. A run's main thread spends its first 0.2 s loading modules
+ * (yargs, the pipeline, SQLite) before it asks for workers, and each worker then spends about as long
+ * loading its own. Started here, from the command line's first import, they load theirs meanwhile. The
+ * pool takes them as it needs workers; it ends those it will not use.
+ */
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
+
+const spare: Worker[] = [];
+
+/** A new worker thread (the task runner of worker.ts). It does not keep the process alive while idle. */
+export function newWorker(): Worker {
+  const w = new Worker(new URL('./worker.js', import.meta.url));
+  w.unref();
+  return w;
+}
+
+/** The number of workers `workers = 0` (the default) means: one per core. */
+export function coreCount(): number {
+  return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+}
+
+/** Start `count` workers now, for a pool created later. */
+export function prestartWorkers(count: number): void {
+  for (let i = 0; i < count; i++) {
+    const w = newWorker();
+    // One that fails before a pool takes it is dropped (the pool starts another): it never gets a batch.
+    const drop = (): void => {
+      const at = spare.indexOf(w);
+      if (at >= 0) spare.splice(at, 1);
+    };
+    w.once('error', drop);
+    w.once('exit', drop);
+    spare.push(w);
+  }
+}
+
+/** A started worker if one is waiting, else a new one. */
+export function takeWorker(): Worker {
+  return spare.shift() ?? newWorker();
+}
+
+/** End the started workers no pool took (a pool smaller than what was started, or one that runs in-process). */
+export function endSpareWorkers(keep = 0): void {
+  for (const w of spare.splice(keep)) void w.terminate();
+}
