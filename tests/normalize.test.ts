@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_NORMALIZE, normalizeText, tokenize, arabicLetterShare } from '../src/text/normalize.js';
+import { DEFAULT_NORMALIZE, normalizeText, tokenize, scanTokens, TokenRun, arabicLetterShare } from '../src/text/normalize.js';
+import { TokenHasher } from '../src/sketch/hash.js';
 
 describe('Arabic normalization table', () => {
   const cases: Array<[string, string, string]> = [
@@ -51,6 +52,31 @@ describe('Arabic normalization table', () => {
 
   it('punctuation becomes tokens when not removed', () => {
     expect(tokenize('نعم، لا', { ...DEFAULT_NORMALIZE, remove_punctuation: false }).tokens).toEqual(['نعم', '،', 'لا']);
+  });
+
+  it('a scanned run holds each token as code units: the same strings, and hashes equal to those of the strings', () => {
+    // Folds, deleted marks, a ligature NFKC expands, digits of three scripts, astral and lone surrogates,
+    // punctuation kept, and more tokens and code units than a new run has room for.
+    const text = `قالَ الـوزير: «٢٠٢٦ و۱۵ 2030» \uFEFB 𝐀لف 😀 \ud800x ${'كلمة '.repeat(300)}${'ب'.repeat(1500)}`;
+    const hasher = new TokenHasher(20231017);
+    for (const o of [DEFAULT_NORMALIZE, { ...DEFAULT_NORMALIZE, remove_punctuation: false }]) {
+      const expected = tokenize(text, o);
+      const run = new TokenRun();
+      scanTokens(text, o, 0, text.length, run);
+      expect(run.count).toBe(expected.tokens.length);
+      for (let k = 0; k < run.count; k++) {
+        const token = run.string(text, k);
+        expect(token).toBe(expected.tokens[k]);
+        expect([run.starts[k], run.ends[k]]).toEqual([expected.starts[k], expected.ends[k]]);
+        expect(hasher.hashCodes(run.codes, run.codeStart(k), run.codeEnds[k])).toBe(hasher.hash(token));
+        expect(run.digitFirst(k)).toBe(/^[0-9]/.test(token));
+      }
+    }
+    // A run is reused: a second, shorter span leaves nothing of the first.
+    const run = new TokenRun();
+    scanTokens(text, DEFAULT_NORMALIZE, 0, text.length, run);
+    scanTokens('نعم لا', DEFAULT_NORMALIZE, 0, 6, run);
+    expect([run.count, run.string('نعم لا', 0), run.string('نعم لا', 1)]).toEqual([2, 'نعم', 'لا']);
   });
 
   it('measures the share of Arabic letters', () => {

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { factAgreement } from '../src/match/verify.js';
-import { ruleFlags } from '../src/text/boilerplate.js';
+import { ruleFlags, RULE_TOKENS } from '../src/text/boilerplate.js';
 import { normalizeText } from '../src/text/normalize.js';
 import { creditLines, agenciesInTokens } from '../src/provenance/agencies.js';
 import { neardup, readJsonl, tempDir } from './helpers/cli.js';
@@ -66,6 +66,19 @@ describe('boilerplate rules', () => {
   it('flags markers and the headlines listed after them, then stops at the first real paragraph', () => {
     expect(flag(['كلمات دلالية: الاقتصاد النفط', 'اقرأ أيضاً:', 'ارتفاع أسعار الذهب في السوق المحلية', 'هبوط الأسهم الآسيوية', 'وقال الوزير في مؤتمر صحفي عقده اليوم إن الحكومة ماضية في خطتها لخفض العجز خلال ثلاث سنوات.']))
       .toEqual(['marker', 'marker', 'related', 'related', null]);
+  });
+  it('needs the strings of only the first RULE_TOKENS tokens of a paragraph (the analysis makes no more)', () => {
+    const paras = ['اقرأ أيضا في هذا الملف أخبار المنطقة والعالم والرياضة والاقتصاد والثقافة والفن والصحة والتعليم والتقنية', 'ارتفاع أسعار الذهب في السوق المحلية',
+      'وقال الوزير في مؤتمر صحفي عقده اليوم إن الحكومة ماضية في خطتها لخفض العجز خلال ثلاث سنوات.', 'المصدر: وكالة الأنباء السعودية واس',
+      'شارك فيسبوك تويتر واتساب تلغرام انستغرام يوتيوب لينكدإن بريد طباعة نسخ الرابط', 'شارك فيسبوك تويتر واتساب تلغرام انستغرام يوتيوب لينكدإن بريد طباعة نسخ الرابط عبر على',
+      'الرياض - واس', 'زر الذهاب إلى الأعلى', 'زر الذهاب إلى الأعلى في الصفحة الرئيسية للموقع الإلكتروني للصحيفة اليومية الأولى في المنطقة'];
+    const tokens = paras.map((p) => normalizeText(p).split(' ').filter(Boolean));
+    expect(tokens.some((t) => t.length > RULE_TOKENS)).toBe(true);
+    const heads = tokens.map((t) => t.slice(0, RULE_TOKENS));
+    expect(ruleFlags(paras, heads, tokens.map((t) => t.length))).toEqual(ruleFlags(paras, tokens));
+    expect(ruleFlags(paras, tokens)).toEqual(['marker', 'related', null, 'credit', 'share', null, 'dateline', 'share', null]);
+    // Fewer strings than that for a longer paragraph is a caller's mistake, not a silent misjudgement.
+    expect(() => ruleFlags(paras.slice(0, 1), [tokens[0].slice(0, 3)], [tokens[0].length])).toThrow(/only 3 were given/);
   });
   it('flags share lines, embeds, credit and dateline lines, and the back-to-top button', () => {
     expect(flag(['شارك فيسبوك تويتر واتساب', 'pic.twitter.com/abc123', 'المصدر: بوابة الفجر', 'الرياض - واس', 'زر الذهاب إلى الأعلى', 'رابط الخبر']))

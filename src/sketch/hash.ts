@@ -83,23 +83,32 @@ export function xxh32(b: Uint8Array, len: number, seed: number): number {
  */
 export class TokenHasher {
   private bytes = new Uint8Array(256);
+  private units = new Uint16Array(64);
 
   constructor(readonly seed: number) {}
 
   hash(token: string): number {
     const n = token.length;
+    if (this.units.length < n) this.units = new Uint16Array(2 * n);
+    for (let i = 0; i < n; i++) this.units[i] = token.charCodeAt(i);
+    return this.hashCodes(this.units, 0, n);
+  }
+
+  /** The hash of the token whose UTF-16 code units are codes[from, to): equal to hash() of its string. */
+  hashCodes(codes: Uint16Array, from: number, to: number): number {
+    const n = to - from;
     if (this.bytes.length < 3 * n) this.bytes = new Uint8Array(6 * n);
     const b = this.bytes;
     let w = 0;
-    for (let i = 0; i < n; i++) {
-      const c = token.charCodeAt(i);
+    for (let i = from; i < to; i++) {
+      const c = codes[i];
       if (c < 0x80) b[w++] = c;
       else if (c < 0x800) {
         b[w] = 0xc0 | (c >> 6);
         b[w + 1] = 0x80 | (c & 63);
         w += 2;
       } else if (c >= 0xd800 && c <= 0xdfff) {
-        const d = i + 1 < n ? token.charCodeAt(i + 1) : 0;
+        const d = i + 1 < to ? codes[i + 1] : 0;
         if (c <= 0xdbff && (d & 0xfc00) === 0xdc00) {
           const cp = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
           b[w] = 0xf0 | (cp >> 18);

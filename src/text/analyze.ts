@@ -7,8 +7,8 @@
 import { agenciesInHashes, creditLines } from '../provenance/agencies.js';
 import { HashFilter, hashSequence, type TokenHasher } from '../sketch/hash.js';
 import { concatAll } from '../sketch/shingle.js';
-import { ruleFlags, type BoilerplateKind } from './boilerplate.js';
-import { normalizeText, tokenize, type NormalizeOptions } from './normalize.js';
+import { ruleFlags, RULE_TOKENS, type BoilerplateKind } from './boilerplate.js';
+import { normalizeText, scanTokens, TokenRun, type NormalizeOptions } from './normalize.js';
 import { segmentParagraphs } from './segment.js';
 import { newParagraphs, setParagraph, type Paragraphs } from './paragraphs.js';
 
@@ -95,7 +95,8 @@ function phraseTable(hasher: TokenHasher): PhraseTable {
 
 /**
  * Mask tokens of fixed quotations, formulas and titles within one paragraph, text[from, to), whose n
- * tokens are hashes[o, o + n). Phrases match on token hashes (32-bit: a chance match is negligible).
+ * tokens are hashes[o, o + n) and start at starts[o, o + n). Phrases match on token hashes (32-bit: a
+ * chance match is negligible).
  */
 function maskQuotations(text: string, from: number, to: number, hashes: Uint32Array, o: number, n: number, starts: Int32Array, mask: Uint8Array, table: PhraseTable): void {
   // Quran verses in ornate brackets ﴿ … ﴾.
@@ -103,7 +104,7 @@ function maskQuotations(text: string, from: number, to: number, hashes: Uint32Ar
   while (open >= 0 && open < to) {
     let close = text.indexOf('﴾', open);
     if (close < 0 || close > to) close = to;
-    for (let i = 0; i < n; i++) if (starts[i] >= open && starts[i] < close) mask[o + i] = 1;
+    for (let i = 0; i < n; i++) if (starts[o + i] >= open && starts[o + i] < close) mask[o + i] = 1;
     open = text.indexOf('﴿', close);
   }
   const { first, byFirst } = table;
@@ -125,7 +126,7 @@ function maskQuotations(text: string, from: number, to: number, hashes: Uint32Ar
       const after = i + phrase.length;
       let j = after;
       while (j < n && j < after + 60) {
-        const between = text.slice(starts[j - 1] ?? 0, starts[j]);
+        const between = text.slice(starts[o + j - 1], starts[o + j]);
         if (j > after && /[.!؟?]\s/u.test(between) && !/[«"“﴿]/u.test(between)) break;
         mask[o + j] = 1;
         j++;
@@ -136,21 +137,23 @@ function maskQuotations(text: string, from: number, to: number, hashes: Uint32Ar
 
 const DIGITS = /^\d+/;
 
-/** Append the number keys of one paragraph's tokens to `out` (see ArticleAnalysis.numberKeys). */
-function numberKeysOf(text: string, tokens: string[], starts: Int32Array, out: number[], hasher: TokenHasher): void {
-  for (let i = 0; i < tokens.length; i++) {
-    // Most tokens are words: a look at the first character spares them the regular expression.
-    const first = tokens[i].charCodeAt(0);
-    if (first < 48 || first > 57) continue;
-    const m = DIGITS.exec(tokens[i]);
+/** Append the number keys of one paragraph's tokens (in `run`, scanned from `text`) to `out` (see ArticleAnalysis.numberKeys). */
+function numberKeysOf(text: string, run: TokenRun, out: number[], hasher: TokenHasher): void {
+  const { starts } = run;
+  for (let i = 0; i < run.count; i++) {
+    // Most tokens are words: only those starting with a digit are made strings and looked at.
+    if (!run.digitFirst(i)) continue;
+    let token = run.string(text, i);
+    const m = DIGITS.exec(token);
     if (!m) continue;
     let digits = m[0];
     // Join digit groups split by a thousands or decimal separator: "1,200", "4.2", "١٬٢٠٠".
-    while (i + 1 < tokens.length && /^\d+$/.test(tokens[i]) && /^\d+/.test(tokens[i + 1])) {
-      const gap = text.slice(starts[i] + tokens[i].length, starts[i + 1]);
+    while (i + 1 < run.count && /^\d+$/.test(token) && run.digitFirst(i + 1)) {
+      const gap = text.slice(starts[i] + token.length, starts[i + 1]);
       if (!/^[,.٬٫،]$/u.test(gap)) break;
       i++;
-      digits += (DIGITS.exec(tokens[i]) as RegExpExecArray)[0];
+      token = run.string(text, i);
+      digits += (DIGITS.exec(token) as RegExpExecArray)[0];
     }
     out.push(hasher.hash('#' + digits.replace(/^0+(?=\d)/, '')) || 1);
   }
@@ -162,45 +165,74 @@ export interface AnalyzeOptions {
   boilerplateRules: boolean;
 }
 
+/** The token run analyzeText scans each paragraph into (analysis is single-threaded per isolate). */
+const paragraphRun = new TokenRun();
+/** Token hashes and starts of the article being analysed (the hashes are copied out at their final length). */
+let hashScratch = new Uint32Array(4096);
+let startScratch = new Int32Array(4096);
+
 export function analyzeText(title: string, text: string, hasher: TokenHasher, opts: AnalyzeOptions): TextAnalysis {
   const spans = segmentParagraphs(text, opts.maxParagraphChars);
-  const paraTokens: string[][] = [];
-  const paraStarts: Int32Array[] = [];
-  for (const s of spans) {
-    const t = tokenize(text, opts.normalize, s.start, s.end);
-    paraTokens.push(t.tokens);
-    paraStarts.push(t.starts);
-  }
-  const rawParas = spans.map((s) => text.slice(s.start, s.end));
-  const kinds = opts.boilerplateRules ? ruleFlags(rawParas, paraTokens) : spans.map(() => null);
-  let total = 0;
-  for (const t of paraTokens) total += t.length;
-  const tokenHashes = new Uint32Array(total);
-  const tokenStart = new Int32Array(spans.length + 1);
-  const quoteMask = new Uint8Array(total);
-  const paragraphs = newParagraphs(spans.length);
+  const run = paragraphRun;
+  // Per paragraph: how many tokens, and (as strings) the first ones the rules read.
+  const heads: string[][] = [];
+  const counts: number[] = [];
   const numberKeys: number[] = [];
   const numberStart = new Int32Array(spans.length + 1);
-  const credits: string[] = [];
-  const phrases = phraseTable(hasher);
+  const tokenStart = new Int32Array(spans.length + 1);
   let o = 0;
   for (let p = 0; p < spans.length; p++) {
+    scanTokens(text, opts.normalize, spans[p].start, spans[p].end, run);
+    const n = run.count;
     tokenStart[p] = o;
-    const toks = paraTokens[p];
-    for (let i = 0; i < toks.length; i++) tokenHashes[o + i] = hasher.hash(toks[i]);
-    numberStart[p] = numberKeys.length;
-    numberKeysOf(text, toks, paraStarts[p], numberKeys, hasher);
-    if (kinds[p] === null) {
-      maskQuotations(text, spans[p].start, spans[p].end, tokenHashes, o, toks.length, paraStarts[p], quoteMask, phrases);
+    if (hashScratch.length < o + n) {
+      const more = new Uint32Array(2 * (o + n));
+      more.set(hashScratch.subarray(0, o));
+      hashScratch = more;
+      const moreStarts = new Int32Array(2 * (o + n));
+      moreStarts.set(startScratch.subarray(0, o));
+      startScratch = moreStarts;
     }
-    credits.push(...creditLines(rawParas[p]));
-    setParagraph(paragraphs, p, { start: spans[p].start, end: spans[p].end, hash: hashSequence(tokenHashes, o, o + toks.length), tokenCount: toks.length, kind: kinds[p] });
-    o += toks.length;
+    startScratch.set(run.starts.subarray(0, n), o);
+    // Hashed from the code units where the scan left them: no string per token.
+    for (let k = 0, from = 0; k < n; k++) {
+      const to = run.codeEnds[k];
+      hashScratch[o + k] = hasher.hashCodes(run.codes, from, to);
+      from = to;
+    }
+    o += n;
+    counts.push(n);
+    const head = new Array<string>(Math.min(n, RULE_TOKENS));
+    for (let k = 0; k < head.length; k++) head[k] = run.string(text, k);
+    heads.push(head);
+    numberStart[p] = numberKeys.length;
+    numberKeysOf(text, run, numberKeys, hasher);
   }
   tokenStart[spans.length] = o;
   numberStart[spans.length] = numberKeys.length;
-  const titleTokens = tokenize(title, opts.normalize).tokens;
-  const titleHashes = hasher.hashAll(titleTokens);
+  const tokenHashes = hashScratch.slice(0, o);
+  const rawParas = spans.map((s) => text.slice(s.start, s.end));
+  const kinds = opts.boilerplateRules ? ruleFlags(rawParas, heads, counts) : spans.map(() => null);
+  const quoteMask = new Uint8Array(o);
+  const paragraphs = newParagraphs(spans.length);
+  const credits: string[] = [];
+  const phrases = phraseTable(hasher);
+  for (let p = 0; p < spans.length; p++) {
+    const from = tokenStart[p];
+    const n = tokenStart[p + 1] - from;
+    if (kinds[p] === null) {
+      maskQuotations(text, spans[p].start, spans[p].end, tokenHashes, from, n, startScratch, quoteMask, phrases);
+    }
+    credits.push(...creditLines(rawParas[p]));
+    setParagraph(paragraphs, p, { start: spans[p].start, end: spans[p].end, hash: hashSequence(tokenHashes, from, from + n), tokenCount: n, kind: kinds[p] });
+  }
+  scanTokens(title, opts.normalize, 0, title.length, run);
+  const titleHashes = new Uint32Array(run.count);
+  for (let k = 0, from = 0; k < run.count; k++) {
+    const to = run.codeEnds[k];
+    titleHashes[k] = hasher.hashCodes(run.codes, from, to);
+    from = to;
+  }
   const agencies = agenciesInHashes(concatAll([tokenHashes, titleHashes]), hasher);
   return {
     paragraphs,

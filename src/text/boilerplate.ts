@@ -17,6 +17,13 @@ export type BoilerplateKind = (typeof BOILERPLATE_KINDS)[number];
 
 const n = (s: string): string => normalizeText(s);
 
+/**
+ * How many of a paragraph's tokens ruleFlags reads as strings: all of a paragraph of up to this many
+ * (the longest rule on whole paragraphs), and the first this many of a longer one (more than any phrase a
+ * paragraph may start with). The analysis makes strings of these only.
+ */
+export const RULE_TOKENS = 12;
+
 /** Markers after which the site lists tags or related headlines. */
 const LIST_MARKERS = [
   'كلمات دلالية', 'الكلمات الدلالية', 'وسوم', 'إقرأ أيضاً', 'اقرأ أيضا', 'اقرأ المزيد', 'إقرأ المزيد', 'مقالات مشابهة', 'مقالات ذات صلة',
@@ -54,6 +61,8 @@ class PhraseSet {
     for (const ph of phrases) {
       const toks = ph.split(' ').filter(Boolean);
       if (!toks.length) continue;
+      // ruleFlags has only the first RULE_TOKENS tokens of a long paragraph.
+      if (toks.length > RULE_TOKENS) throw new Error(`boilerplate phrase longer than ${RULE_TOKENS} tokens: ${ph}`);
       const list = this.byFirst.get(toks[0]) ?? [];
       list.push(toks);
       this.byFirst.set(toks[0], list);
@@ -85,15 +94,18 @@ const DATELINE_STARTS = new PhraseSet([n('تاريخ النشر'), n('آخر ت�
 const isNumber = (t: string): boolean => /^\d+$/.test(t);
 
 /**
- * Flag paragraphs by rule. `paragraphs` are the original texts, `tokens` their
- * normalized tokens. Returns a kind per paragraph, or null for content.
+ * Flag paragraphs by rule. `paragraphs` are the original texts, `heads` their normalized tokens: all of
+ * them, or the first RULE_TOKENS when `counts` (the number of tokens) says there are more. Returns a kind
+ * per paragraph, or null for content.
  */
-export function ruleFlags(paragraphs: string[], tokens: string[][]): Array<BoilerplateKind | null> {
+export function ruleFlags(paragraphs: string[], heads: string[][], counts: number[] = heads.map((h) => h.length)): Array<BoilerplateKind | null> {
   const out: Array<BoilerplateKind | null> = new Array(paragraphs.length).fill(null);
   let inList = false;
   for (let i = 0; i < paragraphs.length; i++) {
     const raw = paragraphs[i];
-    const t = tokens[i];
+    const t = heads[i];
+    const count = counts[i];
+    if (count > t.length && t.length < RULE_TOKENS) throw new Error(`ruleFlags: paragraph ${i} has ${count} tokens, but only ${t.length} were given`);
     if (MARKERS.startsOne(t)) {
       out[i] = 'marker';
       inList = true;
@@ -101,7 +113,7 @@ export function ruleFlags(paragraphs: string[], tokens: string[][]): Array<Boile
     }
     // Headlines listed after a marker: short, bulleted or unpunctuated lines.
     if (inList) {
-      const headline = t.length > 0 && t.length <= 25 && !/[.!؟?:]\s*$/u.test(raw.trim());
+      const headline = count > 0 && count <= 25 && !/[.!؟?:]\s*$/u.test(raw.trim());
       if (headline || /^\s*[•·▪●◦*\-–]\s*/u.test(raw)) {
         out[i] = 'related';
         continue;
@@ -112,19 +124,19 @@ export function ruleFlags(paragraphs: string[], tokens: string[][]): Array<Boile
       out[i] = 'embed';
       continue;
     }
-    if (t.length === 0) {
+    if (count === 0) {
       out[i] = 'share';
       continue;
     }
-    if (FURNITURE.isOne(t) || (t.length <= 4 && FURNITURE.startsOne(t))) {
+    if ((count === t.length && FURNITURE.isOne(t)) || (count <= 4 && FURNITURE.startsOne(t))) {
       out[i] = 'share';
       continue;
     }
-    if (t.length <= 12 && t.every((w) => SHARE_WORDS.has(w))) {
+    if (count <= 12 && t.every((w) => SHARE_WORDS.has(w))) {
       out[i] = 'share';
       continue;
     }
-    if (CREDIT_STARTS.startsOne(t) && t.length <= 10) {
+    if (CREDIT_STARTS.startsOne(t) && count <= 10) {
       out[i] = 'credit';
       continue;
     }
@@ -133,7 +145,7 @@ export function ruleFlags(paragraphs: string[], tokens: string[][]): Array<Boile
       continue;
     }
     // A dateline or agency tag standing alone: "الرياض - واس", "المناطق _ متابعات", "(وام)".
-    if (t.length <= 5) {
+    if (count <= 5) {
       const tagLike = t.every((w) => isNumber(w) || MONTHS.has(w) || TAG_WORDS.has(w)) ||
         agenciesInTokens(t).length > 0 || t.some((w) => TAG_WORDS.has(w));
       if (tagLike) {

@@ -123,29 +123,72 @@ export interface Tokens {
 }
 
 /**
- * Normalize and split `text.slice(from, to)` into word tokens (Unicode letters,
- * marks and digits). Deleted characters (diacritics, tatweel, controls) never
- * split a word; everything else that is not a word character does.
+ * The tokens of one span of text as their normalized code units, back to back, with offsets: what
+ * `scanTokens` fills. No string is made per token: the analysis hashes the code units where they are, and
+ * asks for the few strings its rules read (`string`). One run is reused from span to span.
  */
-export function tokenize(text: string, o: NormalizeOptions = DEFAULT_NORMALIZE, from = 0, to = text.length): Tokens {
+export class TokenRun {
+  count = 0;
+  /** Token k's normalized code units are codes[codeStart(k), codeEnds[k]). */
+  codes: Uint16Array = new Uint16Array(1024);
+  codeEnds: Int32Array = new Int32Array(256);
+  /** Token k covers text[starts[k], ends[k]) of the original (deleted marks inside and at its end included). */
+  starts: Int32Array = new Int32Array(256);
+  ends: Int32Array = new Int32Array(256);
+  /** 1 when the token is the original text[starts[k], ends[k]) unchanged (its string is a slice of it). */
+  same: Uint8Array = new Uint8Array(256);
+
+  codeStart(k: number): number {
+    return k === 0 ? 0 : this.codeEnds[k - 1];
+  }
+
+  /** Token k as a string (`text` is the one scanned). */
+  string(text: string, k: number): string {
+    return this.same[k] === 1 ? text.slice(this.starts[k], this.ends[k]) : fromCodes(this.codes, this.codeStart(k), this.codeEnds[k]);
+  }
+
+  /** Whether token k starts with an ASCII digit (digits of every script are folded to those by default). */
+  digitFirst(k: number): boolean {
+    const c = this.codes[this.codeStart(k)];
+    return c >= 48 && c <= 57;
+  }
+
+  /** Room for one more token. */
+  grow(): void {
+    const n = 2 * this.codeEnds.length;
+    const more = <T extends Int32Array | Uint8Array>(a: T, b: T): T => (b.set(a), b);
+    this.codeEnds = more(this.codeEnds, new Int32Array(n));
+    this.starts = more(this.starts, new Int32Array(n));
+    this.ends = more(this.ends, new Int32Array(n));
+    this.same = more(this.same, new Uint8Array(n));
+  }
+}
+
+/**
+ * Normalize and split `text.slice(from, to)` into word tokens (Unicode letters, marks and digits), into
+ * `run`. Deleted characters (diacritics, tatweel, controls) never split a word; everything else that is
+ * not a word character does (and is a token of its own when punctuation is kept).
+ */
+export function scanTokens(text: string, o: NormalizeOptions, from: number, to: number, run: TokenRun): void {
   const { single, multi } = tableFor(o);
   const keepPunct = !o.remove_punctuation;
-  const tokens: string[] = [];
-  const starts: number[] = [];
-  const ends: number[] = [];
-  // The current word's code units. Most words come through normalization unchanged: those are taken as a
-  // slice of the text (`same`), the rest are built from the scratch buffer.
-  let buf = scratch;
-  let len = 0;
-  let same = true;
+  run.count = 0;
+  let codes = run.codes;
+  // The current token: its code units from codes[tokCodes], its span, and whether it is the text unchanged.
+  let w = 0;
+  let tokCodes = 0;
   let tokStart = -1;
   let tokEnd = -1;
+  let same = true;
   const flush = (): void => {
-    if (len > 0) {
-      tokens.push(same ? text.slice(tokStart, tokEnd) : fromCodes(buf, len));
-      starts.push(tokStart);
-      ends.push(tokEnd);
-      len = 0;
+    if (w > tokCodes) {
+      const k = run.count++;
+      if (k === run.codeEnds.length) run.grow();
+      run.codeEnds[k] = w;
+      run.starts[k] = tokStart;
+      run.ends[k] = tokEnd;
+      run.same[k] = same ? 1 : 0;
+      tokCodes = w;
     }
     same = true;
     tokStart = -1;
@@ -155,8 +198,8 @@ export function tokenize(text: string, o: NormalizeOptions = DEFAULT_NORMALIZE, 
       tokStart = i;
       same = unchanged;
     } else if (!unchanged || tokEnd !== i) same = false;
-    if (len === buf.length) buf = scratch = grow(buf);
-    buf[len++] = code;
+    if (w === codes.length) codes = run.codes = growCodes(codes);
+    codes[w++] = code;
     tokEnd = i + 1;
   };
   const emit = (code: number, i: number, unchanged: boolean): void => {
@@ -165,9 +208,8 @@ export function tokenize(text: string, o: NormalizeOptions = DEFAULT_NORMALIZE, 
     else {
       flush();
       if (cls === 2 && keepPunct) {
-        tokens.push(String.fromCharCode(code));
-        starts.push(i);
-        ends.push(i + 1);
+        push(code, i, false);
+        flush();
       }
     }
   };
@@ -184,8 +226,19 @@ export function tokenize(text: string, o: NormalizeOptions = DEFAULT_NORMALIZE, 
       continue;
     }
     const m = single[c];
-    if (m === -1) emit(c, i, true);
-    else if (m === -2) {
+    if (m === -1) {
+      if (CHAR_CLASS[c] !== 1) emit(c, i, true);
+      else {
+        // The common case, a letter that normalization keeps, is push() written out.
+        if (tokStart < 0) {
+          tokStart = i;
+          same = true;
+        } else if (tokEnd !== i) same = false;
+        if (w === codes.length) codes = run.codes = growCodes(codes);
+        codes[w++] = c;
+        tokEnd = i + 1;
+      }
+    } else if (m === -2) {
       // Deleted: joins the surrounding word; extends its end so highlights cover the mark.
       if (tokStart >= 0) {
         tokEnd = i + 1;
@@ -198,41 +251,50 @@ export function tokenize(text: string, o: NormalizeOptions = DEFAULT_NORMALIZE, 
     }
   }
   flush();
-  // The array-like constructor, not .from(): .from walks the iterator protocol, several times slower.
-  return { tokens, starts: new Int32Array(starts), ends: new Int32Array(ends) };
 }
 
-/** Scratch for the word being built (grown on demand, reused across calls: tokenizing is single-threaded per isolate). */
-let scratch: Uint16Array = new Uint16Array(256);
+/** A run for the one-off callers of `tokenize` (tokenizing is single-threaded per isolate). */
+const sharedRun = new TokenRun();
 
-function grow(a: Uint16Array): Uint16Array {
+/** The tokens of `text.slice(from, to)` as strings (see scanTokens). */
+export function tokenize(text: string, o: NormalizeOptions = DEFAULT_NORMALIZE, from = 0, to = text.length): Tokens {
+  scanTokens(text, o, from, to, sharedRun);
+  const n = sharedRun.count;
+  const tokens = new Array<string>(n);
+  for (let k = 0; k < n; k++) tokens[k] = sharedRun.string(text, k);
+  return { tokens, starts: sharedRun.starts.slice(0, n), ends: sharedRun.ends.slice(0, n) };
+}
+
+function growCodes(a: Uint16Array): Uint16Array {
   const b = new Uint16Array(a.length * 2);
   b.set(a);
   return b;
 }
 
-function fromCodes(buf: Uint16Array, len: number): string {
+/** The string of code units buf[from, to). */
+function fromCodes(buf: Uint16Array, from: number, to: number): string {
   // Most words are short: one call with the code units as arguments makes one string, where appending
   // them one by one made a string per letter, and apply() pays for its array (tokenize 10% faster).
-  switch (len) {
+  const b = from;
+  switch (to - from) {
     case 1:
-      return String.fromCharCode(buf[0]);
+      return String.fromCharCode(buf[b]);
     case 2:
-      return String.fromCharCode(buf[0], buf[1]);
+      return String.fromCharCode(buf[b], buf[b + 1]);
     case 3:
-      return String.fromCharCode(buf[0], buf[1], buf[2]);
+      return String.fromCharCode(buf[b], buf[b + 1], buf[b + 2]);
     case 4:
-      return String.fromCharCode(buf[0], buf[1], buf[2], buf[3]);
+      return String.fromCharCode(buf[b], buf[b + 1], buf[b + 2], buf[b + 3]);
     case 5:
-      return String.fromCharCode(buf[0], buf[1], buf[2], buf[3], buf[4]);
+      return String.fromCharCode(buf[b], buf[b + 1], buf[b + 2], buf[b + 3], buf[b + 4]);
     case 6:
-      return String.fromCharCode(buf[0], buf[1], buf[2], buf[3], buf[4], buf[5]);
+      return String.fromCharCode(buf[b], buf[b + 1], buf[b + 2], buf[b + 3], buf[b + 4], buf[b + 5]);
     case 7:
-      return String.fromCharCode(buf[0], buf[1], buf[2], buf[3], buf[4], buf[5], buf[6]);
+      return String.fromCharCode(buf[b], buf[b + 1], buf[b + 2], buf[b + 3], buf[b + 4], buf[b + 5], buf[b + 6]);
     case 8:
-      return String.fromCharCode(buf[0], buf[1], buf[2], buf[3], buf[4], buf[5], buf[6], buf[7]);
+      return String.fromCharCode(buf[b], buf[b + 1], buf[b + 2], buf[b + 3], buf[b + 4], buf[b + 5], buf[b + 6], buf[b + 7]);
     default:
-      return String.fromCharCode.apply(null, buf.subarray(0, len) as unknown as number[]);
+      return String.fromCharCode.apply(null, buf.subarray(from, to) as unknown as number[]);
   }
 }
 
