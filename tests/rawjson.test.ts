@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { isCanonicalJsonString, rawStringField } from '../src/ingest/rawjson.js';
 import { scriptSafe, scriptSafeBytes } from '../src/report/html.js';
 import { seededRandom } from '../src/util/random.js';
+import { decodeUtf8 } from '../src/util/files.js';
 
 const bytes = (s: string): Buffer => Buffer.from(s, 'utf8');
 const field = (line: string, name = 'text'): string | null => {
@@ -79,5 +80,26 @@ describe('scriptSafeBytes', () => {
     expect(scriptSafeBytes(clean)).toBe(clean);
     const unsafe = '"<\\/script> & \u2028 \u2029 >"';
     expect(Buffer.from(scriptSafeBytes(bytes(unsafe))).toString('utf8')).toBe(scriptSafe(unsafe));
+  });
+});
+
+describe('UTF-8 decoding of input lines', () => {
+  it('gives what toString gives, for Arabic, Persian, astral and ASCII text of every length', () => {
+    const random = seededRandom(5);
+    const units = ['ا', 'ی', 'ً', 'a', ' ', '"', '\\', '中', '😀', '𝐀', '\u0080', '\u07ff', '\u0800', '\uffff', '\n'];
+    for (let t = 0; t < 2000; t++) {
+      let s = '';
+      for (let n = Math.floor(random() * 300); n > 0; n--) s += units[Math.floor(random() * units.length)];
+      const b = Buffer.from(s, 'utf8');
+      expect(decodeUtf8(b)).toBe(b.toString('utf8'));
+      // A view into a larger buffer, not a Buffer of its own.
+      const framed = new Uint8Array(b.length + 8);
+      framed.set(b, 3);
+      expect(decodeUtf8(framed.subarray(3, 3 + b.length))).toBe(s);
+    }
+  });
+  it('throws on bytes that are not UTF-8 rather than replacing them', () => {
+    const bad = Buffer.concat([Buffer.from('نص عربي طويل بما يكفي ليمر عبر المحول وليس عبر الطريق القصير', 'utf8'), Buffer.from([0xff, 0xfe])]);
+    expect(() => decodeUtf8(bad)).toThrow(/invalid UTF-8/);
   });
 });

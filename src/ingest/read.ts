@@ -8,6 +8,7 @@ import { createReadStream, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { isUtf8 } from 'node:buffer';
+import { decodeUtf8 } from '../util/files.js';
 
 export interface Limits {
   maxRecordBytes: number;
@@ -221,7 +222,7 @@ class LineBatcher {
 
 /** Strict UTF-8: invalid bytes make the record invalid instead of becoming U+FFFD. isUtf8 is a fast native check. */
 function decode(buf: Buffer): string | null {
-  return isUtf8(buf) ? buf.toString('utf8') : null;
+  return isUtf8(buf) ? decodeUtf8(buf) : null;
 }
 
 /** Bytes read from the file and inflated at a time: large enough that the per-chunk overhead (it was a third of the read) vanishes. */

@@ -11,7 +11,7 @@ import { closeSync, mkdtempSync, openSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { nullPrototypeCopy } from './validate.js';
-import { copyOf, readFully, writeFully } from '../util/files.js';
+import { copyOf, decodeUtf8, readFully, writeFully } from '../util/files.js';
 
 /** Where one record's JSON line sits among the night's bytes (see Spill.append). */
 export interface SpillRef {
@@ -38,7 +38,7 @@ function removeStale(parent: string): void {
 
 /** A record's fields from its JSON line: a null-prototype object, in input key order, as validation kept them. */
 export function fieldsOfLine(line: Uint8Array): Record<string, unknown> {
-  return nullPrototypeCopy(JSON.parse(Buffer.from(line.buffer, line.byteOffset, line.byteLength).toString('utf8')) as Record<string, unknown>);
+  return nullPrototypeCopy(JSON.parse(decodeUtf8(line)) as Record<string, unknown>);
 }
 
 

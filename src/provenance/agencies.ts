@@ -121,31 +121,36 @@ export function agencyOfOutlet(outlet: string): Agency | undefined {
 /**
  * Credit lines: "المصدر: …", "نقلاً عن …", "(واس)", "المصدر - …", "بحسب وكالة …" at paragraph level. Each
  * pattern comes with a plain substring test that every match implies, so that the few paragraphs that can
- * match are the only ones searched (the unanchored patterns cost a scan from every position).
+ * match are the only ones searched (the unanchored patterns cost a scan from every position). The three
+ * bracket patterns share theirs: one scan of the paragraph for all three.
  */
 const CREDIT_PATTERNS: Array<{ re: RegExp; may: (p: string) => boolean }> = [
   { re: /(?:^|\s)(?:المصدر|المصادر|مصدر الخبر)\s*[:：\-–—]\s*[^\n]{1,80}/u, may: (p) => p.includes('مصدر') || p.includes('مصادر') },
   { re: /نقلا?ً?\s+عن\s+[^\n.،]{1,60}/u, may: (p) => p.includes('نقل') },
-  { re: /\((?:[^()\n]{1,30})\)\s*$/u, may: (p) => p.includes(')') },
-  { re: /^\s*\((?:[^()\n]{1,30})\)/u, may: (p) => p.includes(')') },
+];
+const BRACKET_PATTERNS: RegExp[] = [
+  /\((?:[^()\n]{1,30})\)\s*$/u,
+  /^\s*\((?:[^()\n]{1,30})\)/u,
   // A dateline tag: "الرياض (واس) -" or "النخيلة (ونا) —" at the start of a paragraph.
-  { re: /^\s*[^\s()]{2,20}(?:\s[^\s()]{2,20})?\s*\([^()\n]{1,20}\)\s*[-–—]/u, may: (p) => p.includes(')') },
+  /^\s*[^\s()]{2,20}(?:\s[^\s()]{2,20})?\s*\([^()\n]{1,20}\)\s*[-–—]/u,
 ];
 
 /** Credit lines found in a paragraph of original text, as written (trimmed). */
 export function creditLines(paragraph: string): string[] {
   const out: string[] = [];
-  for (const { re, may } of CREDIT_PATTERNS) {
-    if (!may(paragraph)) continue;
-    const m = re.exec(paragraph);
-    if (!m) continue;
-    const s = m[0].trim();
-    // A parenthesised tag only counts when it names an agency or a source word (not every bracket is a credit).
-    if ((s.startsWith('(') || s.endsWith(')')) && !/[-–—]$/u.test(s)) {
-      const toks = normalizeText(s).split(' ');
-      if (agenciesInTokens(toks).length === 0 && !/وكال|متابعات|خاص/u.test(s)) continue;
-    }
-    out.push(s);
-  }
+  for (const { re, may } of CREDIT_PATTERNS) if (may(paragraph)) creditLine(re.exec(paragraph), out);
+  if (paragraph.includes('(')) for (const re of BRACKET_PATTERNS) creditLine(re.exec(paragraph), out);
   return out;
+}
+
+/** Add a pattern's match to `out` when it is a credit. */
+function creditLine(m: RegExpExecArray | null, out: string[]): void {
+  if (!m) return;
+  const s = m[0].trim();
+  // A parenthesised tag only counts when it names an agency or a source word (not every bracket is a credit).
+  if ((s.startsWith('(') || s.endsWith(')')) && !/[-–—]$/u.test(s)) {
+    const toks = normalizeText(s).split(' ');
+    if (agenciesInTokens(toks).length === 0 && !/وكال|متابعات|خاص/u.test(s)) return;
+  }
+  out.push(s);
 }
