@@ -1140,5 +1140,5 @@ export function reportJson(res: Omit<RunResult, 'outputDir'>): { parts: () => As
     await texts.return(undefined);
     yield ']}\n';
   };
-  return { parts, index: { clusters: provenance, titles: new Map(members.map((i) => [articles[i].id, articles[i].title])) } };
+  return { parts, index: { clusters: provenance, titles: new Map(members.map((i) => [articles[i].id, articles[i].title])), written: true } };
 }

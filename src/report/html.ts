@@ -43,13 +43,27 @@ function loadAssets(): { css: string; js: string } {
 export interface ReportIndex {
   clusters: Array<{ cluster_id: string; members: Array<{ id: string; outlet: string }> }>;
   titles: Map<string, string>;
+  /** True when the run that passes this index wrote report.json escaped for the page (scriptSafe) itself. */
+  written?: boolean;
 }
 
-/** Normalized search text per cluster: every member's title and outlet, so that spelling variants match. */
+/**
+ * Normalized search text per cluster: every member's title and outlet, so that spelling variants match.
+ * Each title and outlet is normalized once (an article is in up to two clusters, an outlet in thousands):
+ * a space never joins two tokens, so the parts' normalized forms joined by spaces are the whole's.
+ */
 function searchKeys({ clusters, titles }: ReportIndex): Record<string, string> {
   const out: Record<string, string> = {};
+  const normalized = new Map<string, string>();
+  const norm = (s: string): string => {
+    let n = normalized.get(s);
+    if (n === undefined) normalized.set(s, (n = normalizeText(s)));
+    return n;
+  };
   for (const c of clusters) {
-    out[c.cluster_id] = normalizeText(c.members.map((m) => `${titles.get(m.id) ?? ''} ${m.outlet}`).join(' '));
+    const parts: string[] = [];
+    for (const m of c.members) parts.push(norm(titles.get(m.id) ?? ''), norm(m.outlet));
+    out[c.cluster_id] = parts.filter((p) => p !== '').join(' ');
   }
   return out;
 }
@@ -169,7 +183,7 @@ export async function buildHtmlReport(outputDir: string, preloaded?: ReportIndex
   }
   // A run writes report.json already escaped: its bytes go into the page as they are. A file escaped
   // otherwise (edited by hand, say) is decoded and escaped on the way.
-  const escaped = await isScriptSafe(reportFile);
+  const escaped = preloaded?.written === true || (await isScriptSafe(reportFile));
   const parts = async function* (): AsyncGenerator<string | Uint8Array> {
     yield head + '{"report":';
     // Trailing whitespace (the file's final newline) is left out; a UTF-8 decoder keeps characters whole across chunks.
