@@ -50,6 +50,13 @@ describe('Arabic normalization table', () => {
     expect(tokenize('السعودية2030 و COVID-19').tokens).toEqual(['السعوديه2030', 'و', 'covid', '19']);
   });
 
+  it('a character NFKC expands into several tokens gives each its offsets (that character\'s)', () => {
+    const t = tokenize('نبينا\uFDFAقال…نعم！لا', { ...DEFAULT_NORMALIZE, remove_punctuation: false });
+    expect(t.tokens).toEqual(['نبيناصلي', 'الله', 'عليه', 'وسلمقال', '.', '.', '.', 'نعم', '!', 'لا']);
+    expect([...t.starts]).toEqual([0, 5, 5, 5, 9, 9, 9, 10, 13, 14]);
+    expect([...t.ends]).toEqual([6, 6, 6, 9, 10, 10, 10, 13, 14, 16]);
+  });
+
   it('punctuation becomes tokens when not removed', () => {
     expect(tokenize('نعم، لا', { ...DEFAULT_NORMALIZE, remove_punctuation: false }).tokens).toEqual(['نعم', '،', 'لا']);
   });
@@ -57,7 +64,8 @@ describe('Arabic normalization table', () => {
   it('a scanned run holds each token as code units: the same strings, and hashes equal to those of the strings', () => {
     // Folds, deleted marks, a ligature NFKC expands, digits of three scripts, astral and lone surrogates,
     // punctuation kept, and more tokens and code units than a new run has room for.
-    const text = `قالَ الـوزير: «٢٠٢٦ و۱۵ 2030» \uFEFB 𝐀لف 😀 \ud800x ${'كلمة '.repeat(300)}${'ب'.repeat(1500)}`;
+    // Also characters NFKC turns into several tokens (ﷺ, with spaces), into punctuation (…, ！), glued to words.
+    const text = `قالَ الـوزير: «٢٠٢٦ و۱۵ 2030» \uFEFB 𝐀لف 😀 \ud800x نبينا\uFDFAقال…نعم！لا \uFDFA ${'كلمة '.repeat(300)}${'ب'.repeat(1500)}`;
     const hasher = new TokenHasher(20231017);
     for (const o of [DEFAULT_NORMALIZE, { ...DEFAULT_NORMALIZE, remove_punctuation: false }]) {
       const expected = tokenize(text, o);

@@ -73,6 +73,13 @@ function foldChar(ch: string, o: NormalizeOptions): string {
 interface Table {
   /** -1 unchanged, -2 deleted, >= 0 a single replacement code unit, -3 see `multi`. */
   single: Int32Array;
+  /**
+   * What the scan needs in one load: -1 a word character kept as it is (most of a text), >= 0 one replaced
+   * by a word character (a fold: أ -> ا), -2 deleted, -5 a character that only ends a word (space, newline,
+   * punctuation when it is removed); -6 anything else (kept punctuation, surrogates, expansions, replacements
+   * that are not word characters), which the scan looks up in `single` and `multi`.
+   */
+  scan: Int32Array;
   multi: Map<number, string>;
   options: NormalizeOptions;
 }
@@ -109,7 +116,14 @@ function tableFor(o: NormalizeOptions): Table {
       multi.set(c, s);
     }
   }
-  const t = { single, multi, options: o };
+  const keepPunct = !o.remove_punctuation;
+  const surrogate = (c: number): boolean => c >= 0xd800 && c <= 0xdfff;
+  const scan = single.map((m, c) => {
+    if (m === -1) return CHAR_CLASS[c] === 1 ? -1 : surrogate(c) || (CHAR_CLASS[c] === 2 && keepPunct) ? -6 : -5;
+    if (m >= 0) return CHAR_CLASS[m] === 1 ? m : -6;
+    return m === -2 ? -2 : -6;
+  });
+  const t = { single, scan, multi, options: o };
   tableCache.set(key, t);
   tableByObject.set(o, t);
   return t;
@@ -153,9 +167,15 @@ export class TokenRun {
     return c >= 48 && c <= 57;
   }
 
-  /** Room for one more token. */
-  grow(): void {
-    const n = 2 * this.codeEnds.length;
+  /** Room for at least `tokens` tokens and `units` code units (what is there is kept). */
+  reserve(tokens: number, units: number): void {
+    if (this.codes.length < units) {
+      const codes = new Uint16Array(2 * units);
+      codes.set(this.codes);
+      this.codes = codes;
+    }
+    if (this.codeEnds.length >= tokens) return;
+    const n = 2 * tokens;
     const more = <T extends Int32Array | Uint8Array>(a: T, b: T): T => (b.set(a), b);
     this.codeEnds = more(this.codeEnds, new Int32Array(n));
     this.starts = more(this.starts, new Int32Array(n));
@@ -170,87 +190,126 @@ export class TokenRun {
  * not a word character does (and is a token of its own when punctuation is kept).
  */
 export function scanTokens(text: string, o: NormalizeOptions, from: number, to: number, run: TokenRun): void {
-  const { single, multi } = tableFor(o);
+  const { scan, single, multi } = tableFor(o);
   const keepPunct = !o.remove_punctuation;
-  run.count = 0;
+  // Room for a code unit and a token per character; a character that makes more (an expansion, kept
+  // punctuation) makes room for itself.
+  run.reserve(to - from + 1, to - from);
   let codes = run.codes;
-  // The current token: its code units from codes[tokCodes], its span, and whether it is the text unchanged.
+  // The run's arrays in locals (reloaded when they grow), and the current token: its code units from
+  // codes[tokCodes], its span, and whether it is the text unchanged.
+  let { codeEnds, starts, ends, same: sameAt } = run;
+  let count = 0;
   let w = 0;
   let tokCodes = 0;
   let tokStart = -1;
   let tokEnd = -1;
   let same = true;
-  const flush = (): void => {
-    if (w > tokCodes) {
-      const k = run.count++;
-      if (k === run.codeEnds.length) run.grow();
-      run.codeEnds[k] = w;
-      run.starts[k] = tokStart;
-      run.ends[k] = tokEnd;
-      run.same[k] = same ? 1 : 0;
-      tokCodes = w;
-    }
-    same = true;
-    tokStart = -1;
-  };
-  const push = (code: number, i: number, unchanged: boolean): void => {
-    if (tokStart < 0) {
-      tokStart = i;
-      same = unchanged;
-    } else if (!unchanged || tokEnd !== i) same = false;
-    if (w === codes.length) codes = run.codes = growCodes(codes);
-    codes[w++] = code;
-    tokEnd = i + 1;
-  };
-  const emit = (code: number, i: number, unchanged: boolean): void => {
-    const cls = CHAR_CLASS[code];
-    if (cls === 1) push(code, i, unchanged);
-    else {
-      flush();
-      if (cls === 2 && keepPunct) {
-        push(code, i, false);
-        flush();
-      }
-    }
-  };
-  for (let i = from; i < to; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < to) {
-      // Astral code point (emoji, rare scripts): a word character only if it is a letter or digit.
-      const cp = text.codePointAt(i) ?? c;
-      if (/[\p{L}\p{N}]/u.test(String.fromCodePoint(cp))) {
-        push(c, i, true);
-        push(text.charCodeAt(i + 1), i + 1, true);
-      } else flush();
-      i++;
-      continue;
-    }
-    const m = single[c];
-    if (m === -1) {
-      if (CHAR_CLASS[c] !== 1) emit(c, i, true);
-      else {
-        // The common case, a letter that normalization keeps, is push() written out.
+  let i = from;
+  for (;;) {
+    // The common characters, in a loop with no call in it: V8 then checks the string's layout once, outside
+    // the loop (a call, even one never made, costs it 1.7x, measured). So appending to the token and
+    // ending it are written out here.
+    for (; i < to; i++) {
+      const c = text.charCodeAt(i);
+      const m = scan[c];
+      if (m === -1) {
         if (tokStart < 0) {
           tokStart = i;
           same = true;
         } else if (tokEnd !== i) same = false;
-        if (w === codes.length) codes = run.codes = growCodes(codes);
         codes[w++] = c;
         tokEnd = i + 1;
-      }
-    } else if (m === -2) {
-      // Deleted: joins the surrounding word; extends its end so highlights cover the mark.
-      if (tokStart >= 0) {
-        tokEnd = i + 1;
+      } else if (m >= 0) {
+        if (tokStart < 0) tokStart = i;
         same = false;
-      }
-    } else if (m >= 0) emit(m, i, false);
-    else {
-      const s = multi.get(c) as string;
-      for (let k = 0; k < s.length; k++) emit(s.charCodeAt(k), i, false);
+        codes[w++] = m;
+        tokEnd = i + 1;
+      } else if (m === -5) {
+        if (w > tokCodes) {
+          codeEnds[count] = w;
+          starts[count] = tokStart;
+          ends[count] = tokEnd;
+          sameAt[count] = same ? 1 : 0;
+          count++;
+          tokCodes = w;
+        }
+        same = true;
+        tokStart = -1;
+      } else if (m === -2) {
+        // Deleted: joins the surrounding word; extends its end so highlights cover the mark.
+        if (tokStart >= 0) {
+          tokEnd = i + 1;
+          same = false;
+        }
+      } else break;
     }
+    if (i >= to) break;
+    // The rest, one character at a time.
+    const c = text.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < to && /[\p{L}\p{N}]/u.test(String.fromCodePoint(text.codePointAt(i) ?? c))) {
+      // Astral letter or digit (rare scripts): a word character, both its units.
+      if (tokStart < 0) {
+        tokStart = i;
+        same = true;
+      } else if (tokEnd !== i) same = false;
+      codes[w++] = c;
+      codes[w++] = text.charCodeAt(i + 1);
+      tokEnd = i + 2;
+      i += 2;
+      continue;
+    }
+    // Any other astral character or lone surrogate ends a word; otherwise the character's normalized code
+    // units (itself kept, one replacement, or an expansion), each joining the token or ending it, and then
+    // a token of its own if it is kept punctuation.
+    const astral = c >= 0xd800 && c <= 0xdbff && i + 1 < to;
+    const m = c >= 0xd800 && c <= 0xdfff ? -5 : single[c];
+    const units = m === -1 ? String.fromCharCode(c) : m >= 0 ? String.fromCharCode(m) : m === -3 ? (multi.get(c) as string) : ' ';
+    run.count = count;
+    run.reserve(count + 2 * units.length + (to - i) + 1, w + units.length + (to - i));
+    ({ codes, codeEnds, starts, ends, same: sameAt } = run);
+    for (let k = 0; k < units.length; k++) {
+      const code = units.charCodeAt(k);
+      const cls = m === -5 ? 0 : CHAR_CLASS[code];
+      if (cls === 1) {
+        if (tokStart < 0) {
+          tokStart = i;
+          same = m === -1;
+        } else if (m !== -1 || tokEnd !== i) same = false;
+        codes[w++] = code;
+        tokEnd = i + 1;
+        continue;
+      }
+      // A break; kept punctuation is then a token of its own (the loop goes round twice for it).
+      for (let pass = cls === 2 && keepPunct ? 0 : 1; pass < 2; pass++) {
+        if (w > tokCodes) {
+          codeEnds[count] = w;
+          starts[count] = tokStart;
+          ends[count] = tokEnd;
+          sameAt[count] = same ? 1 : 0;
+          count++;
+          tokCodes = w;
+        }
+        same = true;
+        tokStart = -1;
+        if (pass === 0) {
+          tokStart = i;
+          same = false;
+          codes[w++] = code;
+          tokEnd = i + 1;
+        }
+      }
+    }
+    i += astral ? 2 : 1;
   }
-  flush();
+  if (w > tokCodes) {
+    codeEnds[count] = w;
+    starts[count] = tokStart;
+    ends[count] = tokEnd;
+    sameAt[count] = same ? 1 : 0;
+    count++;
+  }
+  run.count = count;
 }
 
 /** A run for the one-off callers of `tokenize` (tokenizing is single-threaded per isolate). */
@@ -263,12 +322,6 @@ export function tokenize(text: string, o: NormalizeOptions = DEFAULT_NORMALIZE, 
   const tokens = new Array<string>(n);
   for (let k = 0; k < n; k++) tokens[k] = sharedRun.string(text, k);
   return { tokens, starts: sharedRun.starts.slice(0, n), ends: sharedRun.ends.slice(0, n) };
-}
-
-function growCodes(a: Uint16Array): Uint16Array {
-  const b = new Uint16Array(a.length * 2);
-  b.set(a);
-  return b;
 }
 
 /** The string of code units buf[from, to). */
