@@ -167,6 +167,14 @@ export class TokenRun {
     return c >= 48 && c <= 57;
   }
 
+  /** Token k: its code units end at codeEnd, it covers text[start, end), unchanged or not. */
+  setToken(k: number, codeEnd: number, start: number, end: number, same: boolean): void {
+    this.codeEnds[k] = codeEnd;
+    this.starts[k] = start;
+    this.ends[k] = end;
+    this.same[k] = same ? 1 : 0;
+  }
+
   /** Room for at least `tokens` tokens and `units` code units (what is there is kept). */
   reserve(tokens: number, units: number): void {
     if (this.codes.length < units) {
@@ -265,7 +273,6 @@ export function scanTokens(text: string, o: NormalizeOptions, from: number, to: 
     const astral = c >= 0xd800 && c <= 0xdbff && i + 1 < to;
     const m = c >= 0xd800 && c <= 0xdfff ? -5 : single[c];
     const units = m === -1 ? String.fromCharCode(c) : m >= 0 ? String.fromCharCode(m) : m === -3 ? (multi.get(c) as string) : ' ';
-    run.count = count;
     run.reserve(count + 2 * units.length + (to - i) + 1, w + units.length + (to - i));
     ({ codes, codeEnds, starts, ends, same: sameAt } = run);
     for (let k = 0; k < units.length; k++) {
@@ -282,14 +289,7 @@ export function scanTokens(text: string, o: NormalizeOptions, from: number, to: 
       }
       // A break; kept punctuation is then a token of its own (the loop goes round twice for it).
       for (let pass = cls === 2 && keepPunct ? 0 : 1; pass < 2; pass++) {
-        if (w > tokCodes) {
-          codeEnds[count] = w;
-          starts[count] = tokStart;
-          ends[count] = tokEnd;
-          sameAt[count] = same ? 1 : 0;
-          count++;
-          tokCodes = w;
-        }
+        if (w > tokCodes) run.setToken(count++, (tokCodes = w), tokStart, tokEnd, same);
         same = true;
         tokStart = -1;
         if (pass === 0) {
@@ -302,13 +302,7 @@ export function scanTokens(text: string, o: NormalizeOptions, from: number, to: 
     }
     i += astral ? 2 : 1;
   }
-  if (w > tokCodes) {
-    codeEnds[count] = w;
-    starts[count] = tokStart;
-    ends[count] = tokEnd;
-    sameAt[count] = same ? 1 : 0;
-    count++;
-  }
+  if (w > tokCodes) run.setToken(count++, w, tokStart, tokEnd, same);
   run.count = count;
 }
 
