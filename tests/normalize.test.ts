@@ -91,5 +91,11 @@ describe('Arabic normalization table', () => {
     expect(arabicLetterShare('هذا نص عربي')).toBe(1);
     expect(arabicLetterShare('This is English')).toBe(0);
     expect(arabicLetterShare('12345 !!')).toBe(0);
+    // Letters outside the common ranges (Persian, Greek, an astral letter), tatweel (counted as Arabic),
+    // emoji and a lone surrogate (not letters): the same answer the first time, when the tables learn
+    // them, and after.
+    const mixed = 'کیم ـــ Ωμέγα 𝐀 😀 \ud800 abc';
+    expect(arabicLetterShare(mixed)).toBe(6 / 15);
+    expect(arabicLetterShare(mixed)).toBe(6 / 15);
   });
 });

@@ -352,28 +352,67 @@ export function normalizeText(text: string, o: NormalizeOptions = DEFAULT_NORMAL
 
 const ARABIC_LETTER = /\p{Script=Arabic}/u;
 const ANY_LETTER = /\p{L}/u;
+/**
+ * What each code unit counts for in arabicLetterShare, learned from the Unicode tables on first sight
+ * (UNKNOWN until then): IS_LETTER and IS_ARABIC are 0 or 1 so that a text is counted without a branch.
+ * The two common ranges are set here: U+0621..U+064A counts as Arabic (tatweel, U+0640, included, though
+ * the tables give it no script) and ASCII letters as other letters. Surrogates stay unknown: an astral
+ * character is two code units, asked about as one each time.
+ */
+const IS_LETTER = new Uint8Array(65536);
+const IS_ARABIC = new Uint8Array(65536);
+const UNKNOWN = new Uint8Array(65536).fill(1);
+IS_LETTER.fill(1, 0x0621, 0x064b);
+IS_ARABIC.fill(1, 0x0621, 0x064b);
+IS_LETTER.fill(1, 0x41, 0x5b);
+IS_LETTER.fill(1, 0x61, 0x7b);
+UNKNOWN.fill(0, 0, 0x80);
+UNKNOWN.fill(0, 0x0621, 0x064b);
 
 /** Share of the letters in `text` that are Arabic script (1 when there are no letters at all is avoided: 0). */
 export function arabicLetterShare(text: string): number {
+  // Counted with the tables; a text with a character they do not know yet is counted again, character by
+  // character, teaching them (after the first few texts, nearly every text is done in the first loop).
+  let letters = 0;
+  let arabic = 0;
+  let unknown = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    letters += IS_LETTER[c];
+    arabic += IS_ARABIC[c];
+    unknown += UNKNOWN[c];
+  }
+  return unknown === 0 ? share(arabic, letters) : arabicLetterShareSlowly(text);
+}
+
+function share(arabic: number, letters: number): number {
+  return letters === 0 ? 0 : arabic / letters;
+}
+
+function arabicLetterShareSlowly(text: string): number {
   let letters = 0;
   let arabic = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    // Fast paths for the two common ranges; anything else is asked of the Unicode tables.
-    if (c >= 0x0621 && c <= 0x064a) {
-      letters++;
-      arabic++;
-    } else if ((c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)) letters++;
-    else if (c > 0x7f) {
-      const next = text.charCodeAt(i + 1);
-      const astral = c >= 0xd800 && c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff;
-      const ch = astral ? text.slice(i, i + 2) : text[i];
-      if (astral) i++;
-      if (ANY_LETTER.test(ch)) {
-        letters++;
-        if (ARABIC_LETTER.test(ch)) arabic++;
-      }
+    if (UNKNOWN[c] === 0) {
+      letters += IS_LETTER[c];
+      arabic += IS_ARABIC[c];
+      continue;
+    }
+    const next = text.charCodeAt(i + 1);
+    const astral = c >= 0xd800 && c <= 0xdbff && next >= 0xdc00 && next <= 0xdfff;
+    const lone = !astral && c >= 0xd800 && c <= 0xdfff;
+    const ch = astral ? text.slice(i, i + 2) : text[i];
+    const letter = !lone && ANY_LETTER.test(ch);
+    const isArabic = letter && ARABIC_LETTER.test(ch);
+    if (letter) letters++;
+    if (isArabic) arabic++;
+    if (astral) i++;
+    else if (!lone) {
+      IS_LETTER[c] = letter ? 1 : 0;
+      IS_ARABIC[c] = isArabic ? 1 : 0;
+      UNKNOWN[c] = 0;
     }
   }
-  return letters === 0 ? 0 : arabic / letters;
+  return share(arabic, letters);
 }
