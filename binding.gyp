@@ -1,0 +1,8 @@
+{
+  "targets": [
+    {
+      "target_name": "neardup_malloc",
+      "sources": ["native/malloc.c"]
+    }
+  ]
+}
