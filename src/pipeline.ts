@@ -892,6 +892,8 @@ export function nightIdOf(inputs: string[]): string {
 export async function run(opts: RunOptions): Promise<RunResult> {
   const { config: cfg, logger } = opts;
   const wall = timer();
+  // The command line set it as it started; a program that calls run() gets it here (see util/malloc.ts).
+  setMallocThreshold();
   let store: IndexStore | undefined;
   let release: (() => void) | undefined;
   if (opts.state) {
