@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bandAreas, bandKey, candidatePairs, candidateProbability, chooseBands, unpackPair } from '../src/sketch/lsh.js';
 import { nightBands } from '../src/pipeline.js';
+import { seededRandom } from '../src/util/random.js';
 
 describe('LSH parameter choice', () => {
   it('chooses (b, r) with b*r <= k that minimize the weighted error, better than every alternative', () => {
@@ -37,6 +38,48 @@ describe('LSH parameter choice', () => {
     const sigs = new Uint32Array([1, 2, 3, 4, 5, 6, 7, 8, /**/ 1, 2, 3, 4, 9, 9, 9, 9, /**/ 10, 11, 12, 13, 14, 15, 16, 17]);
     const pairs = [...candidatePairs(sigs, 3, k, { bands: 2, rows: 4, falsePositive: 0, falseNegative: 0 }, 100)].map(unpackPair);
     expect(pairs).toEqual([[0, 1]]);
+  });
+
+  it('finds exactly the pairs that share a band key, wherever the items sit, with items skipped and groups vetoed', () => {
+    // 3,000 items: copies of earlier items with some rows changed, placed far from their originals, so that
+    // a shared key is never a neighbour by position; each pair is checked against all pairs by brute force.
+    const k = 12;
+    const params = { bands: 4, rows: 3, falsePositive: 0, falseNegative: 0 };
+    const n = 3000;
+    const random = seededRandom(17);
+    const sigs = new Uint32Array(n * k);
+    for (let i = 0; i < n; i++) {
+      const from = i > 100 && random() < 0.4 ? Math.floor(random() * i) : -1;
+      for (let c = 0; c < k; c++) sigs[i * k + c] = from >= 0 && random() < 0.8 ? sigs[from * k + c] : Math.floor(random() * 2 ** 32);
+    }
+    const skip = Uint8Array.from({ length: n }, (_, i) => (i % 97 === 0 ? 1 : 0));
+    const sameGroup = (i: number, j: number): boolean => Math.floor(i / 10) === Math.floor(j / 10);
+    const expected: string[] = [];
+    for (let i = 0; i < n; i++) {
+      for (let j = i + 1; j < n; j++) {
+        if (skip[i] || skip[j] || sameGroup(i, j)) continue;
+        let shared = false;
+        for (let b = 0; b < params.bands && !shared; b++) shared = bandKey(sigs, i * k, b, params.rows) === bandKey(sigs, j * k, b, params.rows);
+        if (shared) expected.push(`${i},${j}`);
+      }
+    }
+    expect(expected.length).toBeGreaterThan(300);
+    const found = [...candidatePairs(sigs, n, k, params, n, skip, sameGroup)].map((p) => unpackPair(p).join(','));
+    expect(found).toEqual(expected);
+  });
+
+  it('finds them with more bands than the byte that stamps its table of key prefixes counts', () => {
+    const k = 300;
+    const n = 200;
+    const random = seededRandom(23);
+    const sigs = Uint32Array.from({ length: n * k }, () => Math.floor(random() * 2 ** 32));
+    // Pair (2i, 2i + 1) shares only row i (band i with one row): bands 0..99, and bands 256..299 past the wrap.
+    for (let i = 0; i < n / 2; i++) {
+      const band = i < 56 ? i : 200 + i;
+      sigs[(2 * i + 1) * k + band] = sigs[2 * i * k + band];
+    }
+    const found = [...candidatePairs(sigs, n, k, { bands: 300, rows: 1, falsePositive: 0, falseNegative: 0 }, n)].map((p) => unpackPair(p).join(','));
+    expect(found).toEqual(Array.from({ length: n / 2 }, (_, i) => `${2 * i},${2 * i + 1}`));
   });
 
   it('caps oversized buckets but still links every member to an anchor', () => {
