@@ -522,11 +522,12 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
 
     // Sign the articles and their passages.
     t = timer();
-    let docSigs = await signAll(pool, sketches.map((s) => s.shingles), cfg.minhash.permutations, cfg.seed, (d, n) => logger.progress('signatures', d, n));
-
+    const signing = signAll(pool, sketches.map((s) => s.shingles), cfg.minhash.permutations, cfg.seed, (d, n) => logger.progress('signatures', d, n));
+    // The bands are chosen (some 40 ms of numeric integration) while the workers sign.
     const k = cfg.minhash.permutations;
     const docBands: BandParams = chooseBands(cfg.lsh.threshold, k, cfg.lsh.false_positive_weight, cfg.lsh.false_negative_weight);
     const passageBands: BandParams = chooseBands(cfg.passages.threshold, cfg.passages.permutations, cfg.lsh.false_positive_weight, cfg.lsh.false_negative_weight);
+    let docSigs = await signing;
     const passageSeed = (cfg.seed ^ 0x70617373) >>> 0;
     const passageSets = (from: number, to: number): { owner: number[]; sets: Uint32Array[] } => {
       const owner: number[] = [];
