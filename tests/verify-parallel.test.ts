@@ -99,20 +99,21 @@ describe('verification across worker threads', () => {
     const { sketches, analyses } = night(6);
     const involved = Uint8Array.from([0, 1, 1, 0, 1, 1]);
     const t = shareForVerify(sketches, analyses, involved);
-    expect(t.firstSet[1] - t.firstSet[0]).toBe(0);
+    // Article 0 takes no part: no paragraphs, and no sets referenced.
     expect(t.firstPara[1] - t.firstPara[0]).toBe(0);
-    expect(t.firstSet[2] - t.firstSet[1]).toBe(1 + sketches[1].paragraphs.length);
+    expect([...t.docRefs.subarray(0, 3), ...t.paraRefs.subarray(0, 4)]).toEqual([0, 0, 0, 0, 0, 0, 0]);
     for (const b of t.blocks) expect(b).toBeInstanceOf(SharedArrayBuffer);
-    // Article 1's sets were in a shared arena: referenced where they are, not copied.
-    expect(t.blocks[t.setRefs[3 * t.firstSet[1]]]).toBe(sketches[1].shingles.buffer);
-    // Every set reads back as it was.
+    // Odd articles' sets were in a shared arena: referenced where they are, not copied; even ones were copied.
+    for (const i of [1, 5]) {
+      expect(t.blocks[t.docRefs[3 * i]]).toBe(sketches[i].shingles.buffer);
+      expect(t.blocks[t.paraRefs[4 * i]]).toBe(sketches[i].paragraphs.packedArray().buffer);
+    }
+    for (const i of [2, 4]) expect(t.blocks[t.paraRefs[4 * i]]).not.toBe(sketches[i].paragraphs.packedArray().buffer);
+    // Every set reads back as it was, the paragraph sets in their packed form, read in place.
+    const view = (refs: Uint32Array, at: number): Uint32Array => new Uint32Array(t.blocks[refs[at]]).subarray(refs[at + 1], refs[at + 1] + refs[at + 2]);
     for (const i of [1, 2, 4, 5]) {
-      const sets = [sketches[i].shingles, ...sketches[i].paragraphs.toArray().map((p) => p.shingles)];
-      sets.forEach((set, k) => {
-        const s = t.firstSet[i] + k;
-        const from = t.setRefs[3 * s + 1];
-        expect(new Uint32Array(t.blocks[t.setRefs[3 * s]]).subarray(from, from + t.setRefs[3 * s + 2])).toEqual(set);
-      });
+      expect(view(t.docRefs, 3 * i)).toEqual(sketches[i].shingles);
+      expect(ParagraphSets.fromPacked(view(t.paraRefs, 4 * i), t.paraRefs[4 * i + 3]).toArray()).toEqual(sketches[i].paragraphs.toArray());
     }
   });
 

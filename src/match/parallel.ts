@@ -1,7 +1,8 @@
 /**
  * Verification spread over the worker threads. The sets and facts verification reads are shared with the
- * workers, not copied to each: a set that already lives in a SharedArrayBuffer (the sketches' arenas) is
- * described by (block, offset, length), any other is copied once into a shared arena. The candidates go
+ * workers, not copied to each: an article's whole set and its packed paragraph sets, where they already
+ * live in a SharedArrayBuffer (the sketches' arenas), are described by (block, offset, length), and any
+ * other is copied once into a shared arena. The candidates go
  * out in chunks; each chunk's verdicts come back packed in one Float64Array and are decoded here in
  * candidate order, so the pairs are the same, in the same order, whatever the number of workers.
  */
@@ -17,12 +18,14 @@ import { isVerified, RELATIONS, verifyPair, type AlignedPassage, type Rejected, 
 export interface VerifyTables {
   /** The blocks the sets live in. */
   blocks: SharedArrayBuffer[];
-  /** Set s is `setRefs[3s + 2]` values of blocks[setRefs[3s]], from value `setRefs[3s + 1]`. */
-  setRefs: Uint32Array;
-  /** Article i's sets are [firstSet[i], firstSet[i + 1]): its whole set, then its content paragraphs'. */
-  firstSet: Uint32Array;
-  /** The paragraph index of each paragraph set (0 for whole sets). */
-  setPara: Uint32Array;
+  /** Article i's whole set is `docRefs[3i + 2]` values of blocks[docRefs[3i]], from value `docRefs[3i + 1]`. */
+  docRefs: Uint32Array;
+  /**
+   * Article i's content paragraphs' sets, packed as its sketch holds them (ParagraphSets.packedArray):
+   * `paraRefs[4i + 2]` values of blocks[paraRefs[4i]] from value `paraRefs[4i + 1]`, holding
+   * `paraRefs[4i + 3]` sets. Read in place: one reference an article, no set copied or packed again.
+   */
+  paraRefs: Uint32Array;
   /** Article i's paragraphs are [firstPara[i], firstPara[i + 1]) of `content` (1 = a content paragraph). */
   firstPara: Uint32Array;
   content: Uint8Array;
@@ -46,20 +49,17 @@ function sharedArray<T extends Uint32Array | Int32Array | Uint8Array>(Kind: new 
  */
 export function shareForVerify(sketches: DocSketch[], analyses: ArticleAnalysis[], involved: Uint8Array): VerifyTables {
   const n = sketches.length;
-  let setCount = 0;
   let paraCount = 0;
   let numberCount = 0;
   for (let i = 0; i < n; i++) {
     if (!involved[i]) continue;
-    setCount += 1 + sketches[i].paragraphs.length;
     paraCount += analyses[i].paragraphs.length;
     numberCount += analyses[i].numberKeys.length;
   }
   const t: VerifyTables = {
     blocks: [],
-    setRefs: sharedArray(Uint32Array, 4, 3 * setCount),
-    firstSet: sharedArray(Uint32Array, 4, n + 1),
-    setPara: sharedArray(Uint32Array, 4, setCount),
+    docRefs: sharedArray(Uint32Array, 4, 3 * n),
+    paraRefs: sharedArray(Uint32Array, 4, 4 * n),
     firstPara: sharedArray(Uint32Array, 4, n + 1),
     content: sharedArray(Uint8Array, 1, paraCount),
     numberStart: sharedArray(Int32Array, 4, paraCount + n + 1),
@@ -67,13 +67,10 @@ export function shareForVerify(sketches: DocSketch[], analyses: ArticleAnalysis[
     numberKeys: sharedArray(Uint32Array, 4, numberCount),
   };
   const blockIndex = new Map<SharedArrayBuffer, number>();
-  // Sets not already in shared memory (loaded earlier articles, a sketch kept as the worker sent it).
+  // Arrays not already in shared memory (loaded earlier articles, a sketch kept as the worker sent it).
   const copies = new SetArena(1 << 18, true);
-  let s = 0;
-  let p = 0;
-  let k = 0;
-  const addSet = (set: Uint32Array, para: number): void => {
-    const shared = set.buffer instanceof SharedArrayBuffer ? set : copies.copy(set);
+  const refer = (values: Uint32Array, refs: Uint32Array, at: number): void => {
+    const shared = values.buffer instanceof SharedArrayBuffer ? values : copies.copy(values);
     const buffer = shared.buffer as SharedArrayBuffer;
     let b = blockIndex.get(buffer);
     if (b === undefined) {
@@ -81,19 +78,19 @@ export function shareForVerify(sketches: DocSketch[], analyses: ArticleAnalysis[
       blockIndex.set(buffer, b);
       t.blocks.push(buffer);
     }
-    t.setRefs[3 * s] = b;
-    t.setRefs[3 * s + 1] = shared.byteOffset / 4;
-    t.setRefs[3 * s + 2] = shared.length;
-    t.setPara[s++] = para;
+    refs[at] = b;
+    refs[at + 1] = shared.byteOffset / 4;
+    refs[at + 2] = shared.length;
   };
+  let p = 0;
+  let k = 0;
   for (let i = 0; i < n; i++) {
-    t.firstSet[i] = s;
     t.firstPara[i] = p;
     t.firstNumber[i] = k;
     if (involved[i]) {
-      addSet(sketches[i].shingles, 0);
-      const ps = sketches[i].paragraphs;
-      for (let q = 0; q < ps.length; q++) addSet(ps.set(q), ps.para(q));
+      refer(sketches[i].shingles, t.docRefs, 3 * i);
+      refer(sketches[i].paragraphs.packedArray(), t.paraRefs, 4 * i);
+      t.paraRefs[4 * i + 3] = sketches[i].paragraphs.length;
       const a = analyses[i];
       t.numberStart.set(a.numberStart, p + i);
       for (let q = 0; q < paragraphCount(a.paragraphs); q++) t.content[p++] = isContent(a.paragraphs, q) ? 1 : 0;
@@ -103,7 +100,6 @@ export function shareForVerify(sketches: DocSketch[], analyses: ArticleAnalysis[
       t.numberStart[p + i] = 0;
     }
   }
-  t.firstSet[n] = s;
   t.firstPara[n] = p;
   t.firstNumber[n] = k;
   return t;
@@ -111,21 +107,15 @@ export function shareForVerify(sketches: DocSketch[], analyses: ArticleAnalysis[
 
 /** Article i's sketch and facts as views into the tables. */
 function sideOf(t: VerifyTables, blockViews: Uint32Array[], i: number): VerifySide {
-  const set = (s: number): Uint32Array => {
-    const from = t.setRefs[3 * s + 1];
-    return blockViews[t.setRefs[3 * s]].subarray(from, from + t.setRefs[3 * s + 2]);
-  };
-  const sets = [];
-  for (let s = t.firstSet[i] + 1; s < t.firstSet[i + 1]; s++) sets.push({ para: t.setPara[s], shingles: set(s) });
-  // Packed again, in this worker: the article's sets may lie in different blocks.
-  const paragraphs = ParagraphSets.pack(sets);
+  const view = (refs: Uint32Array, at: number): Uint32Array => blockViews[refs[at]].subarray(refs[at + 1], refs[at + 1] + refs[at + 2]);
+  const paragraphs = ParagraphSets.fromPacked(view(t.paraRefs, 4 * i), t.paraRefs[4 * i + 3]);
   const p0 = t.firstPara[i];
   const p1 = t.firstPara[i + 1];
   // Only whether a paragraph is content is read from the facts: other fields stay 0, and every other kind is one code.
   const kinds = newParagraphs(p1 - p0);
   for (let p = p0; p < p1; p++) if (t.content[p] !== 1) setParaKind(kinds, p - p0, 'marker');
   return {
-    sketch: { shingles: set(t.firstSet[i]), paragraphs },
+    sketch: { shingles: view(t.docRefs, 3 * i), paragraphs },
     facts: { paragraphs: kinds, numberStart: t.numberStart.subarray(p0 + i, p1 + i + 1), numberKeys: t.numberKeys.subarray(t.firstNumber[i], t.firstNumber[i + 1]) },
   };
 }

@@ -76,7 +76,10 @@ function paragraphIndex(side: VerifySide): ParagraphIndex {
   const paragraphs = side.sketch.paragraphs;
   // A bottom-up merge sort whose first runs are the paragraph sets (each sorted already, and back to back in
   // the packed sets): log2(paragraphs) passes, equal shingles kept (one entry per paragraph holding them).
-  let hashes = paragraphs.values().slice();
+  // The first pass reads the sketch's values where they are (in shared memory, in a worker); they are never
+  // written, so the buffer they leave is a new one.
+  const values = paragraphs.values();
+  let hashes: Uint32Array = values;
   const total = hashes.length;
   let owners = new Uint32Array(total);
   let bounds = [0];
@@ -84,7 +87,7 @@ function paragraphIndex(side: VerifySide): ParagraphIndex {
     owners.fill(q, paragraphs.start(q), paragraphs.end(q));
     bounds.push(paragraphs.end(q));
   }
-  let toHashes = new Uint32Array(total);
+  let toHashes: Uint32Array = new Uint32Array(total);
   let toOwners = new Uint32Array(total);
   while (bounds.length > 2) {
     const next = [0];
@@ -113,7 +116,7 @@ function paragraphIndex(side: VerifySide): ParagraphIndex {
       }
       next.push(hi);
     }
-    [hashes, toHashes] = [toHashes, hashes];
+    [hashes, toHashes] = [toHashes, hashes === values ? new Uint32Array(total) : hashes];
     [owners, toOwners] = [toOwners, owners];
     bounds = next;
   }

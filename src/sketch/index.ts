@@ -96,6 +96,16 @@ export class ParagraphSets {
     return new ParagraphSets(arena ? arena.take(size) : room.slice(0, size), n);
   }
 
+  /** The packed array itself (the values, then each set's paragraph and end): what another thread is given. */
+  packedArray(): Uint32Array {
+    return this.packed;
+  }
+
+  /** Sets as `packedArray` gave them (read in place, in another thread say): `length` is their count. */
+  static fromPacked(packed: Uint32Array, length: number): ParagraphSets {
+    return new ParagraphSets(packed, length);
+  }
+
   /** A copy carved from `arena`. */
   copy(arena: SetArena): ParagraphSets {
     return new ParagraphSets(arena.copy(this.packed), this.length);
