@@ -27,7 +27,7 @@ import { KeyRows } from './store/keyorder.js';
 import { acquireLock } from './store/lock.js';
 import { contentSets, contentShingles, sketchDocuments, sketchWith, type DocSketch } from './sketch/index.js';
 import { WorkerPool, workerCount } from './util/workers.js';
-import { setMallocThreshold } from './util/malloc.js';
+import { mallocThreshold, setMallocThreshold } from './util/malloc.js';
 import { timer } from './util/clock.js';
 import { collectGarbage } from './util/gc.js';
 import { unpackJudged, type AnalyzedText } from './util/tasks.js';
@@ -793,7 +793,7 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       node_version: process.version,
       // glibc's mmap threshold, as the process started with it (see the README's nightly set-up): without it a
       // large night peaks some 25% higher. null when not set.
-      malloc_mmap_threshold: setMallocThreshold(),
+      malloc_mmap_threshold: mallocThreshold(),
       seed: cfg.seed,
       lsh: { bands: docBands.bands, rows: docBands.rows, threshold: cfg.lsh.threshold, false_positive_area: round(docBands.falsePositive), false_negative_area: round(docBands.falseNegative) },
       passage_lsh: cfg.passages.enabled ? { bands: passageBands.bands, rows: passageBands.rows, threshold: cfg.passages.threshold } : null,

@@ -2,7 +2,9 @@ import { mkdirSync, writeFileSync, chmodSync, readFileSync, readdirSync } from '
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { neardup, readJsonl, tempDir } from './helpers/cli.js';
+import { spawnSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
+import { neardup, readJsonl, ROOT, tempDir } from './helpers/cli.js';
 
 const ARABIC = 'أعلنت وزارة الصحة اليوم عن إطلاق حملة وطنية للتطعيم ضد الإنفلونزا الموسمية تستمر شهرين في جميع المناطق';
 // Distinct texts, so that valid records are not near-duplicates of each other and all reach the feed.
@@ -107,6 +109,20 @@ describe('ingest: bad input is rejected with a reason, the run goes on', () => {
     const glibc = (process.report.getReport() as { header: { glibcVersionRuntime?: string } }).header.glibcVersionRuntime !== undefined;
     const fromEnv = process.env.MALLOC_MMAP_THRESHOLD_;
     expect(run.malloc_mmap_threshold).toEqual(fromEnv !== undefined ? { bytes: Number(fromEnv), source: 'environment' } : glibc ? { bytes: 131072, source: 'neardup' } : null);
+  });
+
+  it('leaves any MALLOC_MMAP_THRESHOLD_ in the environment to glibc, and says what it was', () => {
+    const probe = (value: string): unknown => {
+      const script = `import(${JSON.stringify(pathToFileURL(path.join(ROOT, 'dist', 'src', 'util', 'malloc.js')).href)}).then((m) => console.log(JSON.stringify([m.mallocThreshold(), m.setMallocThreshold(), m.mallocThreshold()])))`;
+      const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, MALLOC_MMAP_THRESHOLD_: value } });
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout);
+    };
+    const env = { bytes: 65536, source: 'environment' };
+    expect(probe('65536')).toEqual([env, env, env]);
+    // Not a plain number of bytes: still glibc's to read, not neardup's to replace.
+    const odd = { bytes: null, source: 'environment', setting: '128k' };
+    expect(probe('128k')).toEqual([odd, odd, odd]);
   });
 
   it('reads .txt articles: title, date line and credit line', () => {

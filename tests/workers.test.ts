@@ -1,3 +1,4 @@
+import { endSpareWorkers, prestartWorkers, takeWorker } from '../src/util/prestart.js';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -26,5 +27,26 @@ describe('worker threads', () => {
     for (const f of ['pairs.jsonl', 'clusters.jsonl', 'dedup.jsonl.gz']) {
       for (const o of outs.slice(1)) expect(readFileSync(path.join(o, f)).equals(readFileSync(path.join(outs[0], f))), `${f} in ${o}`).toBe(true);
     }
+  });
+});
+
+describe('workers started with the process', () => {
+  it('are handed over without the listeners that dropped them while spare, and the unused ones end', async () => {
+    prestartWorkers(2);
+    const w = takeWorker();
+    // A failure from here on is the pool's to see, not swallowed by the spare's listener.
+    expect([w.listenerCount('error'), w.listenerCount('exit')]).toEqual([0, 0]);
+    // (Under vitest the worker's script is the TypeScript source's sibling, which is not built: it may fail
+    // to start, and that is not what this test is about.)
+    w.on('error', () => undefined);
+    const exited = new Promise((resolve) => w.once('exit', resolve));
+    await w.terminate();
+    await exited;
+    // The other spare ends with endSpareWorkers; a pool asking for one then starts a new one.
+    endSpareWorkers();
+    const fresh = takeWorker();
+    fresh.on('error', () => undefined);
+    expect(fresh.threadId).not.toBe(w.threadId);
+    await fresh.terminate();
   });
 });

@@ -12,19 +12,29 @@ import { createRequire } from 'node:module';
 /** Blocks from 128 kB up are mapped on their own and go back to the system when freed. */
 export const MMAP_THRESHOLD = 131072;
 
-/** What run.json records: the threshold in force and who set it (null: glibc's dynamic default). */
+/**
+ * What run.json records: the threshold in force and who set it (null: glibc's dynamic default). A value
+ * from the environment is recorded as glibc reads it only when it is a plain number of bytes; otherwise
+ * `bytes` is null and `setting` holds it as given.
+ */
 export interface MallocThreshold {
-  bytes: number;
+  bytes: number | null;
   source: 'environment' | 'neardup';
+  setting?: string;
 }
 
 let applied: MallocThreshold | null | undefined;
 
-/** Set the threshold once (later calls say what the first did). Without glibc or the helper: null. */
+/**
+ * Set the threshold once (later calls say what the first did). A MALLOC_MMAP_THRESHOLD_ in the environment,
+ * whatever its value, is left to glibc. Without glibc or the helper: null.
+ */
 export function setMallocThreshold(): MallocThreshold | null {
   if (applied !== undefined) return applied;
-  const fromEnv = Number(process.env.MALLOC_MMAP_THRESHOLD_);
-  if (process.env.MALLOC_MMAP_THRESHOLD_ !== undefined && Number.isInteger(fromEnv)) return (applied = { bytes: fromEnv, source: 'environment' });
+  const fromEnv = process.env.MALLOC_MMAP_THRESHOLD_;
+  if (fromEnv !== undefined && fromEnv !== '') {
+    return (applied = /^\d+$/.test(fromEnv) ? { bytes: Number(fromEnv), source: 'environment' } : { bytes: null, source: 'environment', setting: fromEnv });
+  }
   applied = null;
   const require = createRequire(import.meta.url);
   // From dist/src/util (the build) or src/util (tests on the sources): the helper is at the package root.
@@ -38,4 +48,12 @@ export function setMallocThreshold(): MallocThreshold | null {
     }
   }
   return applied;
+}
+
+/** What is in force, without setting anything: the environment's value, or what setMallocThreshold did (null before it ran). */
+export function mallocThreshold(): MallocThreshold | null {
+  if (applied !== undefined) return applied;
+  const fromEnv = process.env.MALLOC_MMAP_THRESHOLD_;
+  if (fromEnv === undefined || fromEnv === '') return null;
+  return /^\d+$/.test(fromEnv) ? { bytes: Number(fromEnv), source: 'environment' } : { bytes: null, source: 'environment', setting: fromEnv };
 }

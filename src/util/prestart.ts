@@ -9,6 +9,8 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 
 const spare: Worker[] = [];
+/** The listeners that drop a spare that fails before a pool takes it (removed when one does). */
+const dropOf = new Map<Worker, () => void>();
 
 /** A new worker thread (the task runner of worker.ts). It does not keep the process alive while idle. */
 export function newWorker(): Worker {
@@ -33,16 +35,27 @@ export function prestartWorkers(count: number): void {
     };
     w.once('error', drop);
     w.once('exit', drop);
+    dropOf.set(w, drop);
     spare.push(w);
   }
 }
 
 /** A started worker if one is waiting, else a new one. */
 export function takeWorker(): Worker {
-  return spare.shift() ?? newWorker();
+  const w = spare.shift();
+  if (!w) return newWorker();
+  // From here the pool listens: a failure of its own workers must not be swallowed by a spare's listener.
+  const drop = dropOf.get(w) as () => void;
+  w.off('error', drop);
+  w.off('exit', drop);
+  dropOf.delete(w);
+  return w;
 }
 
 /** End the started workers no pool took (a pool smaller than what was started, or one that runs in-process). */
 export function endSpareWorkers(keep = 0): void {
-  for (const w of spare.splice(keep)) void w.terminate();
+  for (const w of spare.splice(keep)) {
+    dropOf.delete(w);
+    void w.terminate();
+  }
 }

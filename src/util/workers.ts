@@ -91,6 +91,8 @@ export class WorkerPool {
    * workers start). The promise settles when every worker ended so far, by this call or an earlier one, is gone.
    */
   async close(): Promise<void> {
+    // Workers started with the process that this pool never needed (a small night) go too.
+    endSpareWorkers();
     const all = this.workers;
     this.workers = [];
     this.idle = [];
