@@ -791,8 +791,8 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     const summary = {
       neardup_version: packageVersion(),
       node_version: process.version,
-      // glibc's mmap threshold, as the process started with it (see the README's nightly set-up): without it a
-      // large night peaks some 25% higher. null when not set.
+      // glibc's mmap threshold in force and who set it (see util/malloc.ts): without it a large night peaks
+      // some 30% higher. null when none is.
       malloc_mmap_threshold: mallocThreshold(),
       seed: cfg.seed,
       lsh: { bands: docBands.bands, rows: docBands.rows, threshold: cfg.lsh.threshold, false_positive_area: round(docBands.falsePositive), false_negative_area: round(docBands.falseNegative) },

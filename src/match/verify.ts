@@ -173,7 +173,7 @@ export function alignParagraphs(a: VerifySide, b: VerifySide, minSim: number, mi
   const counts = pa.length * cols <= MAX_PAIR_CELLS ? sharedByParagraph(a, b) : null;
   const best = new Map<number, AlignedPassage>();
   for (let r = 0; r < pa.length; r++) {
-    const sizeA = pa.end(r) - pa.start(r);
+    const sizeA = pa.size(r);
     // Every B paragraph is measured exactly: a B paragraph sharing only shingles that another B paragraph
     // also has is still seen.
     let bestQ = -1;
@@ -182,7 +182,7 @@ export function alignParagraphs(a: VerifySide, b: VerifySide, minSim: number, mi
     for (let q = 0; q < cols; q++) {
       const exact = counts ? counts[r * cols + q] : intersectionSize(pa.set(r), pb.set(q));
       if (exact === 0) continue;
-      const sim = exact / Math.min(sizeA, pb.end(q) - pb.start(q));
+      const sim = exact / Math.min(sizeA, pb.size(q));
       if (sim > bestSim) {
         bestSim = sim;
         bestQ = q;
@@ -275,7 +275,7 @@ export function verifyPair(i: number, j: number, a: VerifySide, b: VerifySide, o
     let seen = false;
     const lp = long.paragraphs;
     for (let q = 0; q < lp.length; q++) {
-      const size = lp.end(q) - lp.start(q);
+      const size = lp.size(q);
       if (aligned.has(lp.para(q))) seen = true;
       if (!seen) before += size;
       totalLen += size;

@@ -45,6 +45,11 @@ export class ParagraphSets {
     return this.packed[this.tableAt + this.length + q];
   }
 
+  /** How many shingles set q holds. */
+  size(q: number): number {
+    return this.end(q) - this.start(q);
+  }
+
   /** Set q's shingles: a view, made on each call. */
   set(q: number): Uint32Array {
     return this.packed.subarray(this.start(q), this.end(q));

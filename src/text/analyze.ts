@@ -165,6 +165,16 @@ export interface AnalyzeOptions {
   boilerplateRules: boolean;
 }
 
+/** The hashes of a run's tokens into out[at, at + run.count), from their code units where the scan left them: no string per token. */
+function hashRun(run: TokenRun, hasher: TokenHasher, out: Uint32Array, at: number): Uint32Array {
+  for (let k = 0, from = 0; k < run.count; k++) {
+    const to = run.codeEnds[k];
+    out[at + k] = hasher.hashCodes(run.codes, from, to);
+    from = to;
+  }
+  return out;
+}
+
 /** The token run analyzeText scans each paragraph into (analysis is single-threaded per isolate). */
 const paragraphRun = new TokenRun();
 /** Token hashes and starts of the article being analysed (the hashes are copied out at their final length). */
@@ -194,12 +204,7 @@ export function analyzeText(title: string, text: string, hasher: TokenHasher, op
       startScratch = moreStarts;
     }
     startScratch.set(run.starts.subarray(0, n), o);
-    // Hashed from the code units where the scan left them: no string per token.
-    for (let k = 0, from = 0; k < n; k++) {
-      const to = run.codeEnds[k];
-      hashScratch[o + k] = hasher.hashCodes(run.codes, from, to);
-      from = to;
-    }
+    hashRun(run, hasher, hashScratch, o);
     o += n;
     counts.push(n);
     const head = new Array<string>(Math.min(n, RULE_TOKENS));
@@ -227,12 +232,7 @@ export function analyzeText(title: string, text: string, hasher: TokenHasher, op
     setParagraph(paragraphs, p, { start: spans[p].start, end: spans[p].end, hash: hashSequence(tokenHashes, from, from + n), tokenCount: n, kind: kinds[p] });
   }
   scanTokens(title, opts.normalize, 0, title.length, run);
-  const titleHashes = new Uint32Array(run.count);
-  for (let k = 0, from = 0; k < run.count; k++) {
-    const to = run.codeEnds[k];
-    titleHashes[k] = hasher.hashCodes(run.codes, from, to);
-    from = to;
-  }
+  const titleHashes = hashRun(run, hasher, new Uint32Array(run.count), 0);
   const agencies = agenciesInHashes(concatAll([tokenHashes, titleHashes]), hasher);
   return {
     paragraphs,

@@ -17,12 +17,15 @@ export type BoilerplateKind = (typeof BOILERPLATE_KINDS)[number];
 
 const n = (s: string): string => normalizeText(s);
 
+/** The longest paragraph the share-line rule reads whole (a line of share buttons): the longest rule on whole paragraphs. */
+const SHARE_LINE_MAX_TOKENS = 12;
+
 /**
  * How many of a paragraph's tokens ruleFlags reads as strings: all of a paragraph of up to this many
  * (the longest rule on whole paragraphs), and the first this many of a longer one (more than any phrase a
  * paragraph may start with). The analysis makes strings of these only.
  */
-export const RULE_TOKENS = 12;
+export const RULE_TOKENS = SHARE_LINE_MAX_TOKENS;
 
 /** Markers after which the site lists tags or related headlines. */
 const LIST_MARKERS = [
@@ -132,7 +135,7 @@ export function ruleFlags(paragraphs: string[], heads: string[][], counts: numbe
       out[i] = 'share';
       continue;
     }
-    if (count <= 12 && t.every((w) => SHARE_WORDS.has(w))) {
+    if (count <= SHARE_LINE_MAX_TOKENS && t.every((w) => SHARE_WORDS.has(w))) {
       out[i] = 'share';
       continue;
     }

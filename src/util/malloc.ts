@@ -31,10 +31,8 @@ let applied: MallocThreshold | null | undefined;
  */
 export function setMallocThreshold(): MallocThreshold | null {
   if (applied !== undefined) return applied;
-  const fromEnv = process.env.MALLOC_MMAP_THRESHOLD_;
-  if (fromEnv !== undefined && fromEnv !== '') {
-    return (applied = /^\d+$/.test(fromEnv) ? { bytes: Number(fromEnv), source: 'environment' } : { bytes: null, source: 'environment', setting: fromEnv });
-  }
+  const fromEnv = fromEnvironment();
+  if (fromEnv) return (applied = fromEnv);
   applied = null;
   const require = createRequire(import.meta.url);
   // From dist/src/util (the build) or src/util (tests on the sources): the helper is at the package root.
@@ -52,8 +50,12 @@ export function setMallocThreshold(): MallocThreshold | null {
 
 /** What is in force, without setting anything: the environment's value, or what setMallocThreshold did (null before it ran). */
 export function mallocThreshold(): MallocThreshold | null {
-  if (applied !== undefined) return applied;
-  const fromEnv = process.env.MALLOC_MMAP_THRESHOLD_;
-  if (fromEnv === undefined || fromEnv === '') return null;
-  return /^\d+$/.test(fromEnv) ? { bytes: Number(fromEnv), source: 'environment' } : { bytes: null, source: 'environment', setting: fromEnv };
+  return applied !== undefined ? applied : fromEnvironment();
+}
+
+/** The environment's MALLOC_MMAP_THRESHOLD_, as run.json records it; null when there is none. */
+function fromEnvironment(): MallocThreshold | null {
+  const value = process.env.MALLOC_MMAP_THRESHOLD_;
+  if (value === undefined || value === '') return null;
+  return /^\d+$/.test(value) ? { bytes: Number(value), source: 'environment' } : { bytes: null, source: 'environment', setting: value };
 }
