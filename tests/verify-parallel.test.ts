@@ -145,6 +145,12 @@ describe('verification across worker threads', () => {
       }
     }
     expect(aligned).toBeGreaterThan(100);
+    // Sides kept from pair to pair, as a worker keeps them through a chunk: each index is built once, in
+    // buffers reused from article to article, and must stay as built.
+    const kept = sketches.map((sketch, i) => ({ sketch, facts: analyses[i] }));
+    for (let a = 59; a >= 0; a--) {
+      for (let b = 0; b < 60; b += 5) expect(alignParagraphs(kept[a], kept[b], 0.5, 10)).toEqual(reference(sketches[a], sketches[b], 0.5, 10));
+    }
     // Two articles of 2,100 short paragraphs each: more paragraph pairs than one buffer counts, aligned pair by pair.
     const many = (offset: number): DocSketch => ({
       shingles: new Uint32Array(0),
