@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { dropCommon, frequentShingles, ParagraphSets, sketchWith } from '../src/sketch/index.js';
-import { countSets, deltasOf, ShingleCounts } from '../src/sketch/counts.js';
+import { countSets, countSetsSplit, countSorted, deltasOf, ShingleCounts, splitByRange } from '../src/sketch/counts.js';
 import { concatAll, SetArena, sortUint32, toSet, unionAll } from '../src/sketch/shingle.js';
 import { seededRandom } from '../src/util/random.js';
 import { HashMap32, HashSet32 } from '../src/sketch/hash.js';
@@ -192,6 +192,37 @@ describe('sets carved from an arena', () => {
     expect([...all.hashes]).toEqual([1, 2, 3, 4, 9]);
     expect([...repeats.hashes]).toEqual([2, 3]);
     expect([...repeats.counts]).toEqual([2, 3]);
+  });
+
+  it('counts the same split into ranges of the hash space, whatever the number of ranges', async () => {
+    const random = seededRandom(21);
+    // Random sets, plus values on and around the ranges' edges for every split tried, and empty sets.
+    const edges: number[] = [0, 1, 2 ** 32 - 1, 2 ** 32 - 2];
+    for (const parts of [2, 3, 4, 7, 16]) for (let k = 1; k < parts; k++) edges.push(Math.ceil((k * 2 ** 32) / parts) - 1, Math.ceil((k * 2 ** 32) / parts), Math.ceil((k * 2 ** 32) / parts) + 1);
+    const sets: Uint32Array[] = [new Uint32Array(0)];
+    for (let d = 0; d < 400; d++) {
+      const values = Array.from({ length: Math.floor(random() * 60) }, () => (random() < 0.3 ? Math.floor(random() * 500) : Math.floor(random() * 2 ** 32)));
+      for (let e = 0; e < 3; e++) values.push(edges[Math.floor(random() * edges.length)]);
+      sets.push(toSet(values));
+    }
+    sets.push(new Uint32Array(0));
+    const countHere = async (ranges: Uint32Array[], minCount: number): Promise<ShingleCounts[]> => ranges.map((r) => countSorted(sortUint32(r), minCount));
+    for (const minCount of [1, 2]) {
+      const expected = countSets(sets, minCount);
+      for (const parts of [1, 2, 3, 4, 7, 16]) {
+        const got = await countSetsSplit(sets, minCount, parts, countHere);
+        expect([...got.hashes], `parts ${parts}`).toEqual([...expected.hashes]);
+        expect([...got.counts], `parts ${parts}`).toEqual([...expected.counts]);
+      }
+    }
+    // Each range holds exactly the values of its part of the hash space, in shared memory.
+    const ranges = splitByRange(sets, 7);
+    expect(ranges.reduce((n, r) => n + r.length, 0)).toBe(sets.reduce((n, s) => n + s.length, 0));
+    ranges.forEach((r, k) => {
+      expect(r.buffer).toBeInstanceOf(SharedArrayBuffer);
+      for (const v of r) expect(Math.floor((v * 7) / 2 ** 32), `value ${v}`).toBe(k);
+    });
+    expect(() => splitByRange(sets, 0)).toThrow(/parts/);
   });
 });
 

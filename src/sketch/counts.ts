@@ -43,7 +43,11 @@ export interface ShingleDeltas {
  * distinct shingles, need no room when only repeats matter.
  */
 export function countSets(sets: Uint32Array[], minCount = 1): ShingleCounts {
-  const all = sortUint32(concatAll(sets));
+  return countSorted(sortUint32(concatAll(sets)), minCount);
+}
+
+/** Each distinct value of sorted values with how often it occurs, keeping those seen at least `minCount` times. */
+export function countSorted(all: Uint32Array, minCount: number): ShingleCounts {
   // Two passes over the sorted values: the kept count first, so the outputs are allocated exactly
   // (a large night sorts tens of millions of shingles; spare copies of that size are what peak RSS is made of).
   let kept = 0;
@@ -66,6 +70,72 @@ export function countSets(sets: Uint32Array[], minCount = 1): ShingleCounts {
     i = j;
   }
   return new ShingleCounts(hashes, counts);
+}
+
+/**
+ * The sets' values cut into `parts` equal ranges of the hash space, each range's values back to back in
+ * shared memory: ranges that threads can sort and count on their own, whose counts, put one after the
+ * other, are the counts of the whole. The sets are sorted (as every set here is), so each set's values in a
+ * range are one slice of it, found by binary search and copied whole: about the cost of concatenating them.
+ */
+export function splitByRange(sets: Uint32Array[], parts: number): Uint32Array[] {
+  if (!Number.isInteger(parts) || parts < 1 || parts > 1 << 16) throw new Error(`splitByRange: parts must be an integer from 1 to 65536, got ${parts}`);
+  const width = 2 ** 32 / parts;
+  // cut[s * (parts + 1) + k]: where range k starts in set s.
+  const cut = new Uint32Array(sets.length * (parts + 1));
+  const size = new Float64Array(parts);
+  for (let s = 0; s < sets.length; s++) {
+    const set = sets[s];
+    const row = s * (parts + 1);
+    cut[row + parts] = set.length;
+    for (let k = 1; k < parts; k++) {
+      // First value at or above the range's start (values below it are in earlier ranges).
+      const from = Math.ceil(k * width);
+      let lo = cut[row + k - 1];
+      let hi = set.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (set[mid] < from) lo = mid + 1;
+        else hi = mid;
+      }
+      cut[row + k] = lo;
+    }
+    for (let k = 0; k < parts; k++) size[k] += cut[row + k + 1] - cut[row + k];
+  }
+  let total = 0;
+  for (let k = 0; k < parts; k++) total += size[k];
+  const all = new Uint32Array(new SharedArrayBuffer(Math.max(1, total) * 4), 0, total);
+  const ranges: Uint32Array[] = [];
+  let at = 0;
+  for (let k = 0; k < parts; k++) {
+    ranges.push(all.subarray(at, at + size[k]));
+    at += size[k];
+  }
+  const write = new Float64Array(parts);
+  for (let s = 0; s < sets.length; s++) {
+    const row = s * (parts + 1);
+    for (let k = 0; k < parts; k++) {
+      const slice = sets[s].subarray(cut[row + k], cut[row + k + 1]);
+      ranges[k].set(slice, write[k]);
+      write[k] += slice.length;
+    }
+  }
+  return ranges;
+}
+
+/** Counts of consecutive ranges of the hash space, in order, as one. */
+export function joinCounts(parts: ShingleCounts[]): ShingleCounts {
+  if (parts.length === 1) return parts[0];
+  return new ShingleCounts(concatAll(parts.map((p) => p.hashes)), concatAll(parts.map((p) => p.counts)));
+}
+
+/**
+ * countSets with the sorting and counting spread over threads: `countParts` sorts and counts each range
+ * of splitByRange (on a worker pool, say). The same counts as countSets, whatever the number of parts.
+ */
+export async function countSetsSplit(sets: Uint32Array[], minCount: number, parts: number, countParts: (ranges: Uint32Array[], minCount: number) => Promise<ShingleCounts[]>): Promise<ShingleCounts> {
+  if (parts <= 1) return countSets(sets, minCount);
+  return joinCounts(await countParts(splitByRange(sets, parts), minCount));
 }
 
 /** `plus` minus `minus`, as deltas (zero deltas left out). */

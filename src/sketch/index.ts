@@ -175,11 +175,12 @@ export interface FrequentShingles {
  * `prior` counts of earlier nights, asked only for shingles in two or more of tonight's sets. Counting is
  * a radix sort of the night's shingles, in sorted parallel arrays (no Map could hold a large night).
  */
-export function frequentShingles(sets: Uint32Array[], minDocs: number, prior?: (hashes: Uint32Array) => ShingleCounts, counted?: Uint8Array): FrequentShingles {
+export function frequentShingles(sets: Uint32Array[], minDocs: number, prior?: (hashes: Uint32Array) => ShingleCounts, counted?: Uint8Array, repeats?: ShingleCounts): FrequentShingles {
   // Shingles in two or more of tonight's articles: the only ones looked up, and the only ones stored. A
   // shingle in one of tonight's articles is never a stock phrase (minDocs >= 2, and the index is asked only
-  // about repeats), so the singletons are not even kept.
-  const every = countSets(sets, 2);
+  // about repeats), so the singletons are not even kept. (`repeats`: these counts, when the caller has them,
+  // counted on several threads.)
+  const every = repeats ?? countSets(sets, 2);
   // Tonight's own counts differ from `every` only when some sets are not counted (articles an earlier run
   // already counted); a night of new articles reuses `every`, whose repeats are all the loop below asks about.
   const tonight = counted && counted.includes(0) ? countSets(sets.filter((_, i) => counted[i] === 1)) : every;
@@ -241,9 +242,10 @@ export function sketchDocuments(
   prior?: (hashes: Uint32Array) => ShingleCounts,
   counted?: Uint8Array,
   unions?: Uint32Array[],
+  repeats?: ShingleCounts,
 ): { sketches: DocSketch[]; common: HashSet32; stored: ShingleCounts; docSets: Uint32Array[] } {
   const docSets = unions ?? paraSets.map((ps) => unionAll(ps.map((p) => p.shingles)));
-  const { common, stored } = frequentShingles(docSets, commonMinDocs, prior, counted);
+  const { common, stored } = frequentShingles(docSets, commonMinDocs, prior, counted, repeats);
   // The sketches live until the night's outputs are written, all together: one arena for their copies.
   // Sets without stock phrases are copied too, so that nothing of the input sets' buffers stays alive
   // through a view (the caller that lets the input sets go gets all of their memory back).

@@ -6,7 +6,8 @@ import { analyzeText, withoutTokens, type AnalyzeOptions, type ArticleAnalysis }
 import { TokenHasher } from '../sketch/hash.js';
 import { MinHasher, type PackedSets } from '../sketch/minhash.js';
 import { shingleParagraphs, type ParagraphSet } from '../sketch/index.js';
-import { SetArena, unionAll } from '../sketch/shingle.js';
+import { SetArena, sortUint32, unionAll } from '../sketch/shingle.js';
+import { countSorted } from '../sketch/counts.js';
 import { judgeLines, type Judged, type LineBatch } from '../ingest/index.js';
 import type { ValidationLimits } from '../ingest/validate.js';
 import { verifyChunk, type VerifyTables } from '../match/parallel.js';
@@ -36,6 +37,8 @@ interface Tasks {
   sign: { items: PackedSets[]; shared: { permutations: number; seed: number }; output: Uint32Array[] };
   /** Each chunk of candidates' verdicts, packed (see verifyChunk). */
   verify: { items: Float64Array[]; shared: { tables: VerifyTables; options: VerifyOptions }; output: Float64Array[] };
+  /** Sort ranges of shingles (views into shared memory, sorted in place) and count them (see countSetsSplit). */
+  count: { items: Uint32Array[]; shared: { minCount: number }; output: Array<{ hashes: Uint32Array; counts: Uint32Array }> };
 }
 
 export type TaskName = keyof Tasks;
@@ -143,6 +146,7 @@ export function transferables<T extends TaskName>(task: T, output: TaskOutput<T>
   };
   if (task === 'sign') for (const sig of output as TaskOutput<'sign'>) add(sig);
   else if (task === 'verify') for (const verdicts of output as TaskOutput<'verify'>) add(verdicts);
+  else if (task === 'count') for (const c of output as TaskOutput<'count'>) [c.hashes, c.counts].forEach(add);
   else if (task === 'analyze') for (const x of output as TaskOutput<'analyze'>) addAnalyzed(x);
   else for (const batch of output as TaskOutput<'ingest'>) for (const a of [...batch.kinds, batch.lengths]) add(a);
   return [...out];
@@ -168,6 +172,13 @@ export async function runTask<T extends TaskName>(task: T, input: TaskInput<T>):
     case 'verify': {
       const { items, shared } = input as TaskInput<'verify'>;
       return items.map((c) => verifyChunk(c, shared.tables, shared.options)) as TaskOutput<T>;
+    }
+    case 'count': {
+      const { items, shared } = input as TaskInput<'count'>;
+      return items.map((range) => {
+        const c = countSorted(sortUint32(range), shared.minCount);
+        return { hashes: c.hashes, counts: c.counts };
+      }) as TaskOutput<T>;
     }
     default:
       throw new Error(`unknown task ${String(task)}`);
