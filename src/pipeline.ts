@@ -232,7 +232,7 @@ async function signAll(pool: WorkerPool, sets: Uint32Array[], permutations: numb
  */
 async function countOnPool(pool: WorkerPool, sets: Uint32Array[], minCount: number): Promise<ShingleCounts> {
   const parts = pool.size > 1 ? pool.size : 1;
-  return countSetsSplit(sets, minCount, parts, (ranges, m) => Promise.all(ranges.map((r) => pool.run('count', [r], { minCount: m }).then(([c]) => new ShingleCounts(c.hashes, c.counts)))));
+  return countSetsSplit(sets, minCount, parts, (ranges, m) => Promise.all(ranges.map((r) => pool.run('count', [r], { minCount: m }, [r.buffer as ArrayBuffer]).then(([c]) => new ShingleCounts(c.hashes, c.counts)))));
 }
 
 export interface HistoryOptions {

@@ -119,16 +119,20 @@ export function concatAll(parts: Uint32Array[], into?: Uint32Array): Uint32Array
   return all;
 }
 
+/** From this many values, sortUint32 takes the radix sort (and needs a second buffer of their size). */
+export const RADIX_FROM = 1 << 18;
+
 /**
  * Sort 32-bit values in place, ascending. Large arrays take an LSD radix sort: one pass counts all three
  * digits (11, 11 and 10 bits), then three scatter passes through 2,048 buckets that stay in cache. Linear
  * time, several times faster than the comparison sort on the millions of shingles of a night; the digits
  * are written out (no loop over shifts) so that each pass compiles to a tight loop (3x faster, measured).
  */
-export function sortUint32(a: Uint32Array): Uint32Array {
+export function sortUint32(a: Uint32Array, scratch?: Uint32Array): Uint32Array {
   const n = a.length;
-  if (n < 1 << 18) return a.sort();
-  const tmp = new Uint32Array(n);
+  if (n < RADIX_FROM) return a.sort();
+  // The radix passes' second buffer: the caller's when given (a worker hands it back rather than keep it until it collects).
+  const tmp = scratch && scratch.length >= n ? scratch : new Uint32Array(n);
   const c0 = new Uint32Array(2048);
   const c1 = new Uint32Array(2048);
   const c2 = new Uint32Array(1024);

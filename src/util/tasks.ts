@@ -6,7 +6,7 @@ import { analyzeText, withoutTokens, type AnalyzeOptions, type ArticleAnalysis }
 import { TokenHasher } from '../sketch/hash.js';
 import { MinHasher, type PackedSets } from '../sketch/minhash.js';
 import { shingleParagraphs, type ParagraphSet } from '../sketch/index.js';
-import { SetArena, sortUint32, unionAll } from '../sketch/shingle.js';
+import { RADIX_FROM, SetArena, sortUint32, unionAll } from '../sketch/shingle.js';
 import { countSorted } from '../sketch/counts.js';
 import { judgeLines, type Judged, type LineBatch } from '../ingest/index.js';
 import type { ValidationLimits } from '../ingest/validate.js';
@@ -37,8 +37,11 @@ interface Tasks {
   sign: { items: PackedSets[]; shared: { permutations: number; seed: number }; output: Uint32Array[] };
   /** Each chunk of candidates' verdicts, packed (see verifyChunk). */
   verify: { items: Float64Array[]; shared: { tables: VerifyTables; options: VerifyOptions }; output: Float64Array[] };
-  /** Sort ranges of shingles (views into shared memory, sorted in place) and count them (see countSetsSplit). */
-  count: { items: Uint32Array[]; shared: { minCount: number }; output: Array<{ hashes: Uint32Array; counts: Uint32Array }> };
+  /**
+   * Sort ranges of shingles (in place) and count them (see countSetsSplit). Each range's buffer, and the sort's
+   * second one, go back with its counts, so that no worker keeps them alive (see splitByRange).
+   */
+  count: { items: Uint32Array[]; shared: { minCount: number }; output: Array<{ hashes: Uint32Array; counts: Uint32Array; spent: Uint32Array[] }> };
 }
 
 export type TaskName = keyof Tasks;
@@ -146,7 +149,7 @@ export function transferables<T extends TaskName>(task: T, output: TaskOutput<T>
   };
   if (task === 'sign') for (const sig of output as TaskOutput<'sign'>) add(sig);
   else if (task === 'verify') for (const verdicts of output as TaskOutput<'verify'>) add(verdicts);
-  else if (task === 'count') for (const c of output as TaskOutput<'count'>) [c.hashes, c.counts].forEach(add);
+  else if (task === 'count') for (const c of output as TaskOutput<'count'>) [c.hashes, c.counts, ...c.spent].forEach(add);
   else if (task === 'analyze') for (const x of output as TaskOutput<'analyze'>) addAnalyzed(x);
   else for (const batch of output as TaskOutput<'ingest'>) for (const a of [...batch.kinds, batch.lengths]) add(a);
   return [...out];
@@ -176,8 +179,9 @@ export async function runTask<T extends TaskName>(task: T, input: TaskInput<T>):
     case 'count': {
       const { items, shared } = input as TaskInput<'count'>;
       return items.map((range) => {
-        const c = countSorted(sortUint32(range), shared.minCount);
-        return { hashes: c.hashes, counts: c.counts };
+        const scratch = range.length >= RADIX_FROM ? new Uint32Array(range.length) : undefined;
+        const c = countSorted(sortUint32(range, scratch), shared.minCount);
+        return { hashes: c.hashes, counts: c.counts, spent: scratch ? [range, scratch] : [range] };
       }) as TaskOutput<T>;
     }
     default:
