@@ -43,11 +43,13 @@ describe('the night\'s kept records', () => {
 });
 
 describe('feed lines', () => {
+  /** A line's pieces (bytes and text) as the bytes written. */
+  const joined = (pieces: Array<string | Uint8Array> | null): Buffer => Buffer.concat((pieces ?? []).map((p) => (typeof p === 'string' ? Buffer.from(p) : p)));
   const keys = { cluster_id: 'nd:a', duplicates: ['b', 'c'], story_id: null };
 
   it('keeps the input line byte for byte and appends the keys', () => {
     const input = line({ id: 'a', title: 'عنوان', text: 'نص الخبر', extra: { n: 1 } });
-    const out = Buffer.concat(appendKeys(input, keys) as Uint8Array[]);
+    const out = joined(appendKeys(input, keys));
     expect(out.subarray(0, input.length - 2).equals(input.subarray(0, input.length - 2))).toBe(true);
     expect(out.at(-1)).toBe(0x0a);
     expect(JSON.parse(out.toString())).toEqual({ id: 'a', title: 'عنوان', text: 'نص الخبر', extra: { n: 1 }, ...keys });
@@ -55,7 +57,7 @@ describe('feed lines', () => {
 
   it('trims a byte-order mark, spaces and a carriage return around the object', () => {
     const input = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('  {"id": "a", "text": "نص" }  \r\n')]);
-    const out = Buffer.concat(appendKeys(input, keys) as Uint8Array[]).toString();
+    const out = joined(appendKeys(input, keys)).toString();
     expect(out.startsWith('{"id": "a"')).toBe(true);
     expect(JSON.parse(out)).toEqual({ id: 'a', text: 'نص', ...keys });
   });

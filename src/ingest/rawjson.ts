@@ -52,7 +52,7 @@ function endOfValue(line: Buffer, at: number): number {
  */
 export function rawStringField(line: Uint8Array, name: string): Uint8Array | null {
   const b = Buffer.from(line.buffer, line.byteOffset, line.byteLength);
-  const wanted = Buffer.from(JSON.stringify(name));
+  const wanted = quotedName(name);
   let i = b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf ? 3 : 0;
   const space = (): void => {
     while (i < b.length && isSpace(b[i])) i++;
@@ -85,6 +85,14 @@ export function rawStringField(line: Uint8Array, name: string): Uint8Array | nul
     }
     return b[i] === 0x7d ? found : null;
   }
+}
+
+/** Names as the bytes of their JSON strings (quotes included), made once each: they are looked for in every line. */
+const quotedNames = new Map<string, Buffer>();
+export function quotedName(name: string): Buffer {
+  let bytes = quotedNames.get(name);
+  if (!bytes) quotedNames.set(name, (bytes = Buffer.from(JSON.stringify(name))));
+  return bytes;
 }
 
 /**
