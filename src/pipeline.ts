@@ -35,7 +35,8 @@ import { verifyAll } from './match/parallel.js';
 import { mayLink, type VerifiedPair, type VerifyOptions } from './match/verify.js';
 import { clusterWithoutChaining, type Cluster } from './match/cluster.js';
 import { clusterProvenance, orderFacts, PairLookup, originOrder, round, type ClusterProvenance } from './provenance/index.js';
-import { appendKeys, writeJson, writeJsonl, writeLines, writeText, type Line } from './report/writers.js';
+import { appendKeys, writeJson, writeJsonl, writeLines, writeText, type Line, type TextPart } from './report/writers.js';
+import { LineBytes } from './report/line-bytes.js';
 import { scriptSafe, scriptSafeBytes, type ReportIndex } from './report/html.js';
 import { Logger } from './util/log.js';
 
@@ -878,35 +879,57 @@ export function pairRecord(p: VerifiedPair, articles: Article[], analyses: Artic
   };
 }
 
-/** A number as JSON.stringify writes it. */
-function jsonNumber(x: number): string {
-  return Number.isFinite(x) ? String(x) : 'null';
-}
+/** Where pairLine sorts a pair's passages: (a_start, a_end, b_start, b_end) per passage, and their order. */
+let passageScratch = new Float64Array(64);
+let passageOrder = new Uint32Array(16);
 
 /**
- * pairs.jsonl's line for a pair: JSON.stringify(pairRecord(...)) + '\n', byte for byte, written out without
- * the record's objects (at a 100k-article night, 537k pairs: their objects and their serialization had been
- * some 2 s of the main thread and much of the write stage's garbage).
+ * pairs.jsonl's line for a pair: JSON.stringify(pairRecord(...)) + '\n', byte for byte, written into `out`
+ * (returned as its view) without the record's objects or strings.
  */
-export function pairLine(p: VerifiedPair, articles: Article[], analyses: ArticleAnalysis[]): string {
+export function pairLine(p: VerifiedPair, articles: Article[], analyses: ArticleAnalysis[], out: LineBytes): Uint8Array {
   const swap = articles[p.a].id > articles[p.b].id;
   const x = swap ? p.b : p.a;
   const y = swap ? p.a : p.b;
   const A = analyses[x].paragraphs;
   const B = analyses[y].paragraphs;
-  // (a_start, a_end, b_start, b_end, similarity, shared) per passage, in pairRecord's order (a stable sort by a_start, then b_start).
-  const rows = p.passages.map((q) => {
+  const n = p.passages.length;
+  if (passageOrder.length < n) {
+    passageOrder = new Uint32Array(2 * n);
+    passageScratch = new Float64Array(4 * 2 * n);
+  }
+  for (let k = 0; k < n; k++) {
+    const q = p.passages[k];
     const pa = swap ? q.bPara : q.aPara;
     const pb = swap ? q.aPara : q.bPara;
-    return [paraStart(A, pa), paraEnd(A, pa), paraStart(B, pb), paraEnd(B, pb), round(q.similarity), q.shared];
-  });
-  rows.sort((m, n) => m[0] - n[0] || m[2] - n[2]);
-  let passages = '';
-  for (const r of rows) {
-    passages += `${passages ? ',' : ''}{"a_start":${jsonNumber(r[0])},"a_end":${jsonNumber(r[1])},"b_start":${jsonNumber(r[2])},"b_end":${jsonNumber(r[3])},"similarity":${jsonNumber(r[4])},"shared_shingles":${jsonNumber(r[5])}}`;
+    passageScratch[4 * k] = paraStart(A, pa);
+    passageScratch[4 * k + 1] = paraEnd(A, pa);
+    passageScratch[4 * k + 2] = paraStart(B, pb);
+    passageScratch[4 * k + 3] = paraEnd(B, pb);
+    // pairRecord's order: by a_start, then b_start, ties in passage order (an insertion sort is stable).
+    let at = k;
+    while (at > 0) {
+      const prev = passageOrder[at - 1];
+      const d = passageScratch[4 * prev] - passageScratch[4 * k] || passageScratch[4 * prev + 2] - passageScratch[4 * k + 2];
+      if (d <= 0) break;
+      passageOrder[at] = prev;
+      at--;
+    }
+    passageOrder[at] = k;
   }
   const [cAB, cBA] = swap ? [p.containmentBA, p.containmentAB] : [p.containmentAB, p.containmentBA];
-  return `{"a":${JSON.stringify(articles[x].id)},"b":${JSON.stringify(articles[y].id)},"relation":${JSON.stringify(p.relation)},"jaccard":${jsonNumber(round(p.jaccard))},"containment_ab":${jsonNumber(round(cAB))},"containment_ba":${jsonNumber(round(cBA))},"passages":[${passages}]}\n`;
+  out.reset().ascii('{"a":').text(JSON.stringify(articles[x].id)).ascii(',"b":').text(JSON.stringify(articles[y].id));
+  out.ascii(',"relation":').text(JSON.stringify(p.relation)).ascii(',"jaccard":').share(p.jaccard);
+  out.ascii(',"containment_ab":').share(cAB).ascii(',"containment_ba":').share(cBA).ascii(',"passages":[');
+  for (let r = 0; r < n; r++) {
+    const k = passageOrder[r];
+    const q = p.passages[k];
+    const s = 4 * k;
+    out.ascii(r ? ',{"a_start":' : '{"a_start":').number(passageScratch[s]).ascii(',"a_end":').number(passageScratch[s + 1]);
+    out.ascii(',"b_start":').number(passageScratch[s + 2]).ascii(',"b_end":').number(passageScratch[s + 3]);
+    out.ascii(',"similarity":').share(q.similarity).ascii(',"shared_shingles":').number(q.shared).ascii('}');
+  }
+  return out.ascii(']}\n').view();
 }
 
 /** What signatures depend on: an index built with other values cannot be matched against. */
@@ -1063,8 +1086,10 @@ async function writeNight(opts: RunOptions, wall: () => number, store: IndexStor
     .forEach((i, r) => (rank[i] = r));
   const pairKeys = Float64Array.from(pairs, (p) => Math.min(rank[p.a], rank[p.b]) * 2 ** 26 + Math.max(rank[p.a], rank[p.b]));
   const pairOrder = Uint32Array.from(pairs, (_, i) => i).sort((m, n) => pairKeys[m] - pairKeys[n]);
-  const pairLines = function* (): Generator<string> {
-    for (const i of pairOrder) yield pairLine(pairs[i], articles, analyses);
+  const pairLines = function* (): Generator<Uint8Array> {
+    // One line's bytes at a time, in one reused buffer (writeLines copies each before asking for the next).
+    const line = new LineBytes();
+    for (const i of pairOrder) yield pairLine(pairs[i], articles, analyses, line);
   };
   // Deduplicated feed: canonicals and singletons, in input order, each once.
   const clusterOf = new Map<number, Cluster>();
@@ -1154,15 +1179,17 @@ function rawTextOf(line: Buffer | null): Uint8Array | null {
  * one JSON text (the articles with their texts are serialized one at a time, never all at once), each
  * escaped for embedding in the HTML page (scriptSafe: still the same JSON).
  */
-export function reportJson(res: Omit<RunResult, 'outputDir'>): { parts: () => AsyncGenerator<string | Uint8Array>; index: ReportIndex } {
+export function reportJson(res: Omit<RunResult, 'outputDir'>): { parts: () => AsyncGenerator<TextPart>; index: ReportIndex } {
   const { articles, analyses, provenance } = res;
   const inCluster = new Set<number>();
   for (const c of res.storyClusters) for (const m of c.members) inCluster.add(m);
   for (const c of res.nearDuplicateClusters) for (const m of c.members) inCluster.add(m);
   const members = [...inCluster].sort((x, y) => x - y);
-  const parts = async function* (): AsyncGenerator<string | Uint8Array> {
+  // Parts go out as pieces written one after the other (see TextPart), not joined: a joined string is
+  // copied whole once more when it is written, and at a 100k-article night those copies were gigabytes.
+  const parts = async function* (): AsyncGenerator<TextPart> {
     yield `{"summary":${scriptSafe(JSON.stringify({ ...(res.summary.counts as Record<string, unknown>) }))},"clusters":[`;
-    for (let c = 0; c < provenance.length; c++) yield (c ? ',' : '') + scriptSafe(JSON.stringify(provenance[c]));
+    for (let c = 0; c < provenance.length; c++) yield [c ? ',' : '', scriptSafe(JSON.stringify(provenance[c]))];
     yield '],"articles":[';
     // Articles that belong to a cluster, with paragraph offsets and flags, so the report can show them side by side.
     const texts = res.texts.rawTexts(members);
@@ -1174,11 +1201,9 @@ export function reportJson(res: Omit<RunResult, 'outputDir'>): { parts: () => As
       // The text goes out as its input line encoded it when that is what JSON.stringify would write: no
       // decoding, parsing and re-encoding of every clustered article's text.
       if (raw) {
-        yield scriptSafe(`${k ? ',' : ''}${JSON.stringify(head).slice(0, -1)},"text":`);
-        yield scriptSafeBytes(raw);
-        yield scriptSafe(`,${JSON.stringify(tail).slice(1)}`);
+        yield [k ? ',' : '', scriptSafe(JSON.stringify(head).slice(0, -1)), ',"text":', scriptSafeBytes(raw), ',', scriptSafe(JSON.stringify(tail).slice(1))];
       } else {
-        yield (k ? ',' : '') + scriptSafe(JSON.stringify({ ...head, text: res.texts.text(i), ...tail }));
+        yield [k ? ',' : '', scriptSafe(JSON.stringify({ ...head, text: res.texts.text(i), ...tail }))];
       }
     }
     await texts.return(undefined);

@@ -76,11 +76,14 @@ export function contentHashOf(fields: Record<string, unknown>): string {
   return createHash('sha256').update(JSON.stringify(fields)).digest('hex');
 }
 
-/** A valid article as it is kept: pointing at its line among the night's kept bytes; hashed when asked. */
+/**
+ * A valid article as it is kept: pointing at its line among the night's kept bytes; hashed when asked.
+ * Built field by field (a rest-and-spread copy of the article was a tenth of a worker's validation).
+ */
 function placed(v: Validated, ref: SpillRef, contentHash: boolean): Omit<Article, 'index'> {
-  const { body, ...meta } = v.article;
-  const article: Omit<Article, 'index'> = { ...meta, body: { spill: ref } };
-  if (contentHash) article.contentHash = contentHashOf(body.fields);
+  const a = v.article;
+  const article: Omit<Article, 'index'> = { id: a.id, outlet: a.outlet, url: a.url, published_at: a.published_at, time: a.time, dayPrecision: a.dayPrecision, title: a.title, source: a.source, body: { spill: ref } };
+  if (contentHash) article.contentHash = contentHashOf(a.body.fields);
   return article;
 }
 
@@ -103,7 +106,8 @@ function withIndex(a: Omit<Article, 'index'>, index: number): Article {
 export function judgeLines<T>(batch: LineBatch, opts: ValidationLimits & { contentHash: boolean }, extraFor: (valid: Validated) => T): Array<Judged<T>> {
   return parseLines(batch, opts.maxRecordBytes).map(({ start, end, ...item }): Judged<T> => {
     if (item.kind !== 'record') return item;
-    const { valid, rejection } = validateRecord(item.record, opts);
+    // The fields stay in the line's bytes: validation need not copy them.
+    const { valid, rejection } = validateRecord(item.record, opts, false);
     if (!valid) return { kind: 'reject', rejection: rejection as Rejection };
     return { kind: 'valid', article: placed(valid, { offset: batch.spillOffset + start, length: end - start }, opts.contentHash), extra: extraFor(valid) };
   });

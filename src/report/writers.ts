@@ -147,12 +147,15 @@ export async function writeLines(file: string, lines: Iterable<Line>, gzip = fal
   return n;
 }
 
+/** A part of a text: a string, bytes, or pieces of either written one after the other. */
+export type TextPart = string | Uint8Array | Array<string | Uint8Array>;
+
 /**
  * Write a text, or its parts in order (strings encoded, and bytes copied, into a 4 MB buffer written when
  * full, never joined), atomically. A part of bytes is copied before anything is awaited. Parts may come
  * from an (async) generator, so the whole text need never exist in memory.
  */
-export async function writeText(file: string, text: string | Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>): Promise<void> {
+export async function writeText(file: string, text: string | Iterable<TextPart> | AsyncIterable<TextPart>): Promise<void> {
   await fsp.mkdir(path.dirname(file), { recursive: true });
   const tmp = tempName(file);
   const fh = await fsp.open(tmp, 'w');
@@ -166,19 +169,29 @@ export async function writeText(file: string, text: string | Iterable<string | U
       while (done < used) done += (await fh.write(chunk, done, used - done)).bytesWritten;
       used = 0;
     };
-    for await (const part of typeof text === 'string' ? [text] : text) {
-      if (typeof part === 'string') {
-        if (used + part.length * 3 > TEXT_CHUNK) await flush();
-        if (part.length * 3 > TEXT_CHUNK) await fh.writeFile(part);
-        else used += chunk.write(part, used);
-      } else if (used + part.length <= TEXT_CHUNK) {
-        // Bytes are copied before anything is awaited: a part may be a view its producer reuses next.
-        chunk.set(part, used);
-        used += part.length;
+    // A piece that fits is encoded or copied into the chunk at once: no promise, no turn of the event loop.
+    const fits = (piece: string | Uint8Array): boolean => used + (typeof piece === 'string' ? piece.length * 3 : piece.length) <= TEXT_CHUNK;
+    const putLater = async (piece: string | Uint8Array): Promise<void> => {
+      if (typeof piece === 'string') {
+        await flush();
+        if (piece.length * 3 > TEXT_CHUNK) await fh.writeFile(piece);
+        else used += chunk.write(piece, used);
       } else {
-        const kept = copyOf(part);
+        // Bytes are copied before anything is awaited: a part may be a view its producer reuses next.
+        const kept = copyOf(piece);
         await flush();
         await fh.writeFile(kept);
+      }
+    };
+    for await (const part of typeof text === 'string' ? [text] : text) {
+      // (A part's pieces stay as they are while it is written: its producer runs again only for the next part.)
+      for (const piece of Array.isArray(part) ? part : [part]) {
+        if (!fits(piece)) await putLater(piece);
+        else if (typeof piece === 'string') used += chunk.write(piece, used);
+        else {
+          chunk.set(piece, used);
+          used += piece.length;
+        }
       }
     }
     await flush();
