@@ -34,7 +34,7 @@ import { unpackJudged, type AnalyzedText } from './util/tasks.js';
 import { verifyAll } from './match/parallel.js';
 import { mayLink, type VerifiedPair, type VerifyOptions } from './match/verify.js';
 import { clusterWithoutChaining, type Cluster } from './match/cluster.js';
-import { clusterProvenance, orderFacts, PairLookup, originOrder, round, type ClusterProvenance } from './provenance/index.js';
+import { clusterProvenance, writeProvenanceJson, orderFacts, PairLookup, originOrder, round, type ClusterProvenance } from './provenance/index.js';
 import { appendKeys, writeJson, writeJsonl, writeLines, writeText, type Line, type TextPart } from './report/writers.js';
 import { LineBytes } from './report/line-bytes.js';
 import { scriptSafe, scriptSafeBytes, type ReportIndex } from './report/html.js';
@@ -1189,20 +1189,45 @@ export function reportJson(res: Omit<RunResult, 'outputDir'>): { parts: () => As
   // copied whole once more when it is written, and at a 100k-article night those copies were gigabytes.
   const parts = async function* (): AsyncGenerator<TextPart> {
     yield `{"summary":${scriptSafe(JSON.stringify({ ...(res.summary.counts as Record<string, unknown>) }))},"clusters":[`;
-    for (let c = 0; c < provenance.length; c++) yield [c ? ',' : '', scriptSafe(JSON.stringify(provenance[c]))];
+    // Each cluster and each article's fields written as bytes (writeProvenanceJson, LineBytes): the same
+    // JSON, escaped the same way, without building their objects and strings. A view is used before the
+    // next part is asked for.
+    const bytes = new LineBytes();
+    const tailBytes = new LineBytes();
+    for (let c = 0; c < provenance.length; c++) {
+      writeProvenanceJson(provenance[c], bytes.reset(), scriptSafe);
+      yield [c ? ',' : '', bytes.view()];
+    }
     yield '],"articles":[';
     // Articles that belong to a cluster, with paragraph offsets and flags, so the report can show them side by side.
     const texts = res.texts.rawTexts(members);
     for (let k = 0; k < members.length; k++) {
       const i = members[k];
       const { value: raw } = await texts.next();
-      const head = { id: articles[i].id, outlet: articles[i].outlet, url: articles[i].url, published_at: articles[i].published_at, title: articles[i].title };
-      const tail = { paragraphs: unpackParagraphs(analyses[i].paragraphs).map((p) => ({ start: p.start, end: p.end, boilerplate: p.kind })), credits: analyses[i].credits, agencies: analyses[i].agencies };
+      const a = articles[i];
       // The text goes out as its input line encoded it when that is what JSON.stringify would write: no
       // decoding, parsing and re-encoding of every clustered article's text.
       if (raw) {
-        yield [k ? ',' : '', scriptSafe(JSON.stringify(head).slice(0, -1)), ',"text":', scriptSafeBytes(raw), ',', scriptSafe(JSON.stringify(tail).slice(1))];
+        // JSON.stringify({ id, outlet, url, published_at, title, text, paragraphs, credits, agencies }).
+        bytes.reset().ascii('{"id":').string(a.id, scriptSafe).ascii(',"outlet":').string(a.outlet, scriptSafe).ascii(',"url":').string(a.url, scriptSafe);
+        bytes.ascii(',"published_at":');
+        if (a.published_at === null) bytes.ascii('null');
+        else bytes.string(a.published_at, scriptSafe);
+        bytes.ascii(',"title":').string(a.title, scriptSafe).ascii(',"text":');
+        const ps = analyses[i].paragraphs;
+        tailBytes.reset().ascii(',"paragraphs":[');
+        for (let p = 0; p < paragraphCount(ps); p++) {
+          const kind = paraKind(ps, p);
+          tailBytes.ascii(p ? ',{"start":' : '{"start":').number(paraStart(ps, p)).ascii(',"end":').number(paraEnd(ps, p)).ascii(',"boilerplate":');
+          if (kind === null) tailBytes.ascii('null');
+          else tailBytes.string(kind, scriptSafe);
+          tailBytes.ascii('}');
+        }
+        tailBytes.ascii('],"credits":').strings(analyses[i].credits, scriptSafe).ascii(',"agencies":').strings(analyses[i].agencies, scriptSafe).ascii('}');
+        yield [k ? ',' : '', bytes.view(), scriptSafeBytes(raw), tailBytes.view()];
       } else {
+        const head = { id: a.id, outlet: a.outlet, url: a.url, published_at: a.published_at, title: a.title };
+        const tail = { paragraphs: unpackParagraphs(analyses[i].paragraphs).map((p) => ({ start: p.start, end: p.end, boilerplate: p.kind })), credits: analyses[i].credits, agencies: analyses[i].agencies };
         yield [k ? ',' : '', scriptSafe(JSON.stringify({ ...head, text: res.texts.text(i), ...tail }))];
       }
     }

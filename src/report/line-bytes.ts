@@ -59,13 +59,39 @@ export class LineBytes {
   }
 
   /**
+   * A string as JSON.stringify writes it (quotes included), then passed through `escape` when given (the
+   * report's scriptSafe, say). Text with nothing to escape, by JSON or by `escape`'s five characters
+   * (<, >, &, U+2028, U+2029), is written as it is; any other goes through JSON.stringify and `escape`.
+   */
+  string(s: string, escape?: (json: string) => string): this {
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      // Quote, backslash, controls, surrogates (a lone one is escaped), and what a script-safe text escapes.
+      if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff) || (escape && (c === 0x3c || c === 0x3e || c === 0x26 || c === 0x2028 || c === 0x2029))) {
+        const json = JSON.stringify(s);
+        return this.text(escape ? escape(json) : json);
+      }
+    }
+    this.room(1);
+    this.buf[this.len++] = 0x22;
+    this.text(s);
+    this.room(1);
+    this.buf[this.len++] = 0x22;
+    return this;
+  }
+
+  /**
    * Math.round(x * 10000) / 10000 as JSON.stringify writes it (the 4 decimals every share and similarity is
    * written with): the integer part, then the decimals without trailing zeros. That is JavaScript's own
    * shortest form for such a value: below 1e11, two values 0.0001 apart are always distinct doubles.
    */
   share(x: number): this {
-    const k = Math.round(x * 10000);
-    if (!Number.isFinite(k) || Math.abs(k) >= 1e15) return this.ascii(Number.isFinite(k) ? String(k / 10000) : 'null');
+    return this.scaled(Math.round(x * 10000));
+  }
+
+  /** k / 10000 as JSON.stringify writes it, for an integer k (a share kept scaled, as provenance packs them). */
+  scaled(k: number): this {
+    if (!Number.isInteger(k) || Math.abs(k) >= 1e15) return this.ascii(Number.isFinite(k) ? String(k / 10000) : 'null');
     // -0 (a tiny negative rounded) is written as 0, as String(-0) is.
     if (k === 0) return this.ascii('0');
     let m = k;
@@ -90,6 +116,16 @@ export class LineBytes {
     }
     this.len += digits;
     return this;
+  }
+
+  /** An array of strings as JSON.stringify writes it (see string). */
+  strings(list: readonly string[], escape?: (json: string) => string): this {
+    this.ascii('[');
+    for (let i = 0; i < list.length; i++) {
+      if (i) this.ascii(',');
+      this.string(list[i], escape);
+    }
+    return this.ascii(']');
   }
 
   /** The line so far: a view, valid until the next reset or write. */
