@@ -11,7 +11,7 @@
 import { isContent, paragraphCount } from '../text/paragraphs.js';
 import type { ArticleAnalysis } from '../text/analyze.js';
 import type { DocSketch } from '../sketch/index.js';
-import { intersectionSize, similarity, type Similarity } from '../sketch/shingle.js';
+import { intersectInto, intersectionSize, similarity, type Similarity } from '../sketch/shingle.js';
 
 export interface VerifyOptions {
   jaccard: number;
@@ -78,26 +78,6 @@ const scratch = {
   entryNext: new Int32Array(1024),
 };
 
-/** The shingles two sorted sets share, into scratch.shared; returns how many. */
-function sharedShingles(x: Uint32Array, y: Uint32Array): number {
-  if (scratch.shared.length < Math.min(x.length, y.length)) scratch.shared = new Uint32Array(2 * Math.min(x.length, y.length));
-  const out = scratch.shared;
-  let i = 0;
-  let j = 0;
-  let n = 0;
-  while (i < x.length && j < y.length) {
-    const u = x[i];
-    const v = y[j];
-    if (u === v) {
-      out[n++] = u;
-      i++;
-      j++;
-    } else if (u < v) i++;
-    else j++;
-  }
-  return n;
-}
-
 /**
  * For each paragraph set of a side, record which shared shingles it holds: entry e says paragraph
  * entryPara[e] holds shared shingle k, chained from head[k] through entryNext (a shingle repeated in several
@@ -142,7 +122,9 @@ function sharedByParagraph(a: VerifySide, b: VerifySide): Int32Array {
   if (scratch.pairCounts.length < cells) scratch.pairCounts = new Int32Array(2 * cells);
   const counts = scratch.pairCounts.subarray(0, cells);
   counts.fill(0);
-  const n = sharedShingles(a.sketch.shingles, b.sketch.shingles);
+  const most = Math.min(a.sketch.shingles.length, b.sketch.shingles.length);
+  if (scratch.shared.length < most) scratch.shared = new Uint32Array(2 * most);
+  const n = intersectInto(a.sketch.shingles, b.sketch.shingles, scratch.shared);
   if (n === 0) return counts;
   // A table of at least twice as many slots as shared shingles, a power of two.
   let size = 2048;

@@ -90,6 +90,11 @@ export function toSet(hashes: number[] | Uint32Array, arena?: SetArena): Uint32A
 
 /** |A ∩ B| of two sorted sets. */
 export function intersectionSize(a: Uint32Array, b: Uint32Array): number {
+  return intersectInto(a, b);
+}
+
+/** A ∩ B of two sorted sets, written into `out` when given (room for the smaller set); returns |A ∩ B|. */
+export function intersectInto(a: Uint32Array, b: Uint32Array, out?: Uint32Array): number {
   let i = 0;
   let j = 0;
   let n = 0;
@@ -97,6 +102,7 @@ export function intersectionSize(a: Uint32Array, b: Uint32Array): number {
     const x = a[i];
     const y = b[j];
     if (x === y) {
+      if (out) out[n] = x;
       n++;
       i++;
       j++;
