@@ -538,6 +538,9 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     const docBands: BandParams = chooseBands(cfg.lsh.threshold, k, cfg.lsh.false_positive_weight, cfg.lsh.false_negative_weight);
     const passageBands: BandParams = chooseBands(cfg.passages.threshold, cfg.passages.permutations, cfg.lsh.false_positive_weight, cfg.lsh.false_negative_weight);
     let docSigs = await signing;
+    // Candidate pairs of articles from their signatures (all the night's: tonight's and any loaded earlier).
+    const articleCandidates = (sigs: Uint32Array): Float64Array =>
+      candidatePairs(sigs, articles.length, k, docBands, cfg.lsh.max_bucket_size, Uint8Array.from(sketches, (s) => (s.shingles.length === 0 ? 1 : 0)));
     const passageSeed = (cfg.seed ^ 0x70617373) >>> 0;
     const passageSets = (from: number, to: number): { owner: number[]; sets: Uint32Array[] } => {
       const owner: number[] = [];
@@ -553,9 +556,16 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       return { owner, sets };
     };
     const tonightPassages = cfg.passages.enabled ? passageSets(0, tonightCount) : { owner: [], sets: [] };
-    let passageSigs = cfg.passages.enabled
-      ? await signAll(pool, tonightPassages.sets, cfg.passages.permutations, passageSeed)
-      : new Uint32Array(0);
+    const passageSigning = cfg.passages.enabled ? signAll(pool, tonightPassages.sets, cfg.passages.permutations, passageSeed) : Promise.resolve(new Uint32Array(0));
+    // Without an index the articles' LSH needs nothing more: it runs here, while the workers sign the passages
+    // (with one, it waits for the earlier articles; see the lsh stage).
+    let articleLsh: { candidates: Float64Array; seconds: number } | undefined;
+    if (!history) {
+      passageSigning.catch(() => undefined);
+      const tl = timer();
+      articleLsh = { candidates: articleCandidates(docSigs), seconds: tl() };
+    }
+    let passageSigs = await passageSigning;
     // The records' last slices, before the history loads (its end and the passages' index are the night's
     // peak): the main thread's work there would otherwise leave them a slice now and then, and the input
     // sets they hold alive to the verification.
@@ -729,24 +739,28 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
     askedHashes = new HashSet32();
 
     t = timer();
-    const emptyDoc = Uint8Array.from(sketches, (s) => (s.shingles.length === 0 ? 1 : 0));
-    const docCandidates = candidatePairs(docSigs, articles.length, cfg.minhash.permutations, docBands, cfg.lsh.max_bucket_size, emptyDoc);
+    // The loaded articles' passages go to the workers to be signed first, while the articles' LSH runs here.
+    const hist = cfg.passages.enabled ? passageSets(tonightCount, articles.length) : { owner: [], sets: [] };
+    const histSigning = hist.sets.length ? signAll(pool, hist.sets, cfg.passages.permutations, passageSeed, undefined, passageSigs) : undefined;
+    // (Awaited in the passages stage; a failure meanwhile is not an unhandled rejection.)
+    histSigning?.catch(() => undefined);
+    const docCandidates = articleLsh?.candidates ?? articleCandidates(docSigs);
     // From here on only tonight's signatures are needed (the commit stores them): the loaded articles' go
     // (copied out only when there are loaded articles' to let go).
     const tonightSigs = docSigs.length > tonightCount * k ? docSigs.slice(0, tonightCount * k) : docSigs;
     docSigs = new Uint32Array(0);
     const candidateKeys = new Set<number>(docCandidates);
-    stage('lsh', t(), articles.length, `b=${docBands.bands} r=${docBands.rows}: ${docCandidates.length} article candidates`);
+    // (Without an index, the seconds the articles' LSH took beside the passages' signing.)
+    stage('lsh', articleLsh?.seconds ?? t(), articles.length, `b=${docBands.bands} r=${docBands.rows}: ${docCandidates.length} article candidates`);
 
     // Passage index: paragraphs long enough to be a passage, signed and banded on their own.
     let passageCandidateCount = 0;
     if (cfg.passages.enabled) {
       t = timer();
-      const hist = passageSets(tonightCount, articles.length);
       const owner = tonightPassages.owner.concat(hist.owner);
       tonightPassages.owner.length = 0;
       hist.owner.length = 0;
-      if (hist.sets.length) passageSigs = await signAll(pool, hist.sets, cfg.passages.permutations, passageSeed, undefined, passageSigs);
+      if (histSigning) passageSigs = await histSigning;
       hist.sets.length = 0;
       const sigs = passageSigs;
       const pc = candidatePairs(sigs, owner.length, cfg.passages.permutations, passageBands, cfg.lsh.max_bucket_size, undefined, (x, y) => owner[x] === owner[y]);
