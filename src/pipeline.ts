@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { Config } from './config.js';
 import { ingest, type Article, type Rejection } from './ingest/index.js';
 import type { StoredLine } from './ingest/validate.js';
-import { fieldsOfLine, Spill } from './ingest/spill.js';
+import { fieldsOfLine, Spill, SpillReader } from './ingest/spill.js';
 import { isCanonicalJsonString, rawStringField } from './ingest/rawjson.js';
 import type { ArticleAnalysis } from './text/analyze.js';
 import { contentHashes, isContent, paraEnd, paragraphCount, paraHash, paraKind, paraStart, paraTokens, setParaKind, unpackParagraphs, type Paragraphs } from './text/paragraphs.js';
@@ -87,10 +87,10 @@ export class ArticleTexts {
     return this.index.readLine(place, this.scratch);
   }
 
-  /** The same line for a look that ends before the next call (see Spill.peek). */
-  peekLine(i: number): Buffer | null {
+  /** The same line for a look that ends before the next call (see Spill.peek), or before `reader`'s next read. */
+  peekLine(i: number, reader?: SpillReader): Buffer | null {
     const body = this.articles[i].body;
-    if ('spill' in body) return this.spill.peek(body.spill);
+    if ('spill' in body) return this.spill.peek(body.spill, reader);
     if ('stored' in body) return this.stored(body.stored, true);
     return this.line(i);
   }
@@ -105,6 +105,10 @@ export class ArticleTexts {
   async *rawTexts(order: number[], ahead = 64): AsyncGenerator<Uint8Array | null> {
     const reads = new Map<number, Promise<Buffer>>();
     const buffers: Buffer[] = [];
+    // Tonight's lines from the spill file are peeked through a read-ahead block of this generator's own: a
+    // text it yields stays valid while its consumer awaits, whatever other writers peek meanwhile (the
+    // feed, through the spill's own block, had overwritten report.json's texts on nights that spilled).
+    const reader = new SpillReader();
     let started = 0;
     try {
       for (let k = 0; k < order.length; k++) {
@@ -121,7 +125,7 @@ export class ArticleTexts {
         }
         const read = reads.get(k);
         reads.delete(k);
-        yield rawTextOf(read ? await read : this.peekLine(order[k]));
+        yield rawTextOf(read ? await read : this.peekLine(order[k], reader));
       }
     } finally {
       // Reads still under way write into the buffers: wait for them before the buffers can go.

@@ -36,5 +36,10 @@ describe("report.json's clusters written as bytes", () => {
     expect(written(odd, scriptSafe)).toBe(scriptSafe(JSON.stringify(odd)));
     const extra = { ...c, note: 'added later' };
     expect(written(extra, scriptSafe)).toBe(scriptSafe(JSON.stringify(extra)));
+    // A status that is not a string is JSON.stringify's to write too.
+    for (const status of [null, 3]) {
+      const other = { ...c, status } as unknown as typeof c;
+      expect(written(other, scriptSafe)).toBe(scriptSafe(JSON.stringify(other)));
+    }
   });
 });

@@ -5,7 +5,9 @@ import path from 'node:path';
 import { Spill } from '../src/ingest/spill.js';
 import { readJsonl } from '../src/ingest/read.js';
 import { isScriptSafe } from '../src/report/html.js';
-import { appendKeys, writeLines, writeText } from '../src/report/writers.js';
+import { appendKeys, writeLines, writeText, type TextPart } from '../src/report/writers.js';
+import { ArticleTexts } from '../src/pipeline.js';
+import type { Article } from '../src/ingest/validate.js';
 import { neardup, withTempDir } from './helpers/cli.js';
 
 const line = (o: Record<string, unknown>, sep = ', '): Buffer => Buffer.from(JSON.stringify(o).replaceAll('","', `"${sep}"`) + '\n');
@@ -177,6 +179,41 @@ describe('records read back while several outputs are written', () => {
       await Promise.all([writeLines(a, forward()), writeLines(b, backward())]);
       expect(readFileSync(a).toString()).toBe(lines.map((l) => l + '\n').join(''));
       expect(readFileSync(b).toString()).toBe([...lines].reverse().map((l) => l + '\n').join(''));
+      spill.close();
+    });
+  });
+});
+
+describe("report.json's texts read from the spill file beside the feed", () => {
+  it('stay intact while the feed peeks at other records as the report waits on its writes', async () => {
+    await withTempDir('neardup-report-texts-', async (parent) => {
+      // Every record in the file, several read-ahead blocks of them; the report asks for the texts in input
+      // order (through rawTexts), the feed for the lines in another order, both written at once, as writeNight does.
+      const spill = new Spill(0, parent);
+      const texts = Array.from({ length: 3000 }, (_, i) => `نص الخبر ${i} `.repeat(120 + (i % 41) * 30));
+      const articles = texts.map((text, i) => {
+        const bytes = Buffer.from(JSON.stringify({ id: `a${i}`, text }) + '\n');
+        return { id: `a${i}`, index: i, body: { spill: { offset: spill.append(bytes, 1), length: bytes.length - 1 } } } as unknown as Article;
+      });
+      const lines = new ArticleTexts(articles, spill);
+      const feed = function* (): Generator<Uint8Array[]> {
+        for (let n = 0; n < articles.length; n++) yield [lines.peekLine((n * 7919) % articles.length) as Buffer, Buffer.from('\n')];
+      };
+      const report = async function* (): AsyncGenerator<TextPart> {
+        yield '[';
+        let k = 0;
+        for await (const raw of lines.rawTexts(articles.map((a) => a.index))) {
+          // A long head first: its write may wait on the file while the feed moves on.
+          yield [k ? ',' : '', `{"id":"a${k}","pad":"${'x'.repeat(5000)}","text":`, raw as Uint8Array, '}'];
+          k++;
+        }
+        yield ']';
+      };
+      const out = path.join(parent, 'report.json');
+      await Promise.all([writeLines(path.join(parent, 'feed.jsonl'), feed()), writeText(out, report())]);
+      const got = JSON.parse(readFileSync(out, 'utf8')) as Array<{ text: string }>;
+      expect(got.length).toBe(texts.length);
+      expect(got.filter((o, k) => o.text !== texts[k]).length).toBe(0);
       spill.close();
     });
   });

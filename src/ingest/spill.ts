@@ -42,6 +42,17 @@ export function fieldsOfLine(line: Uint8Array): Record<string, unknown> {
 }
 
 
+/**
+ * A read-ahead block over the spill file: file bytes [pos, pos + length) that a peek returns views into,
+ * valid until this block is read into again. Each reader that holds a view while another may read (the
+ * report's texts beside the feed's lines) has a block of its own.
+ */
+export class SpillReader {
+  block = Buffer.alloc(0);
+  pos = 0;
+  length = 0;
+}
+
 /** Bytes appended together: kept in memory, or written to the file at `filePos`. */
 interface Segment {
   start: number;
@@ -60,10 +71,8 @@ export class Spill {
   private readonly segments: Segment[] = [];
   /** Records written to the file so far (the rest are in memory). */
   records = 0;
-  /** The read-ahead block: file bytes [blockPos, blockPos + blockLength). */
-  private block = Buffer.alloc(0);
-  private blockPos = 0;
-  private blockLength = 0;
+  /** The read-ahead block of peeks that name no reader of their own. */
+  private readonly reader = new SpillReader();
 
   constructor(
     private readonly memoryBudget = Infinity,
@@ -106,10 +115,10 @@ export class Spill {
    * The same bytes for a look that ends before the next call: from the file, a view into the read-ahead
    * block (no buffer per record, which at 100k records was most of the writing's garbage).
    */
-  peek(ref: SpillRef): Buffer {
+  peek(ref: SpillRef, reader = this.reader): Buffer {
     const { seg, at } = this.locate(ref);
     if (seg.memory) return seg.memory.subarray(at, at + ref.length);
-    return this.fromFile(seg.filePos + at, ref.length);
+    return this.fromFile(seg.filePos + at, ref.length, reader);
   }
 
   /** A record's fields as validation kept them. */
@@ -136,15 +145,15 @@ export class Spill {
    * Bytes of the spill file, served from a read-ahead block: the outputs ask for records mostly in input
    * order, so one read of a megabyte serves a few hundred records instead of a read each.
    */
-  private fromFile(pos: number, length: number): Buffer {
-    if (pos >= this.blockPos && pos + length <= this.blockPos + this.blockLength) return this.block.subarray(pos - this.blockPos, pos - this.blockPos + length);
+  private fromFile(pos: number, length: number, r: SpillReader = this.reader): Buffer {
+    if (pos >= r.pos && pos + length <= r.pos + r.length) return r.block.subarray(pos - r.pos, pos - r.pos + length);
     const want = Math.min(Math.max(length, READ_AHEAD), this.fileSize - pos);
-    if (this.block.length < want) this.block = Buffer.allocUnsafe(Math.max(want, READ_AHEAD));
-    const done = readFully(this.fd, this.block, pos, want);
-    this.blockPos = pos;
-    this.blockLength = done;
+    if (r.block.length < want) r.block = Buffer.allocUnsafe(Math.max(want, READ_AHEAD));
+    const done = readFully(this.fd, r.block, pos, want);
+    r.pos = pos;
+    r.length = done;
     if (done < length) throw new Error(`spill file ends before the record at file position ${pos} (+${length})`);
-    return this.block.subarray(0, length);
+    return r.block.subarray(0, length);
   }
 
   close(): void {
@@ -153,7 +162,7 @@ export class Spill {
     this.fd = -1;
     this.dir = null;
     this.segments.length = 0;
-    this.block = Buffer.alloc(0);
-    this.blockLength = 0;
+    this.reader.block = Buffer.alloc(0);
+    this.reader.length = 0;
   }
 }

@@ -54,7 +54,10 @@ export interface Rejected {
   reason: 'template' | 'too-little-shared' | 'below-threshold';
 }
 
-/** The article as verification reads it. */
+/**
+ * The article as verification reads it. Its sketch's whole set must be the union of its paragraph sets (as
+ * sketchWith makes them): paragraph alignment looks only among the shingles the two whole sets share.
+ */
 export interface VerifySide {
   sketch: DocSketch;
   facts: FactView;

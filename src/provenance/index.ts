@@ -189,6 +189,7 @@ export function writeProvenanceJson(c: ClusterProvenance, out: JsonBytes, escape
   const known =
     keys.filter((k) => k !== 'status' || statusSet).join() === expected.join() &&
     typeof c.origin_rule === 'string' &&
+    (!statusSet || typeof c.status === 'string') &&
     c.edges instanceof CopyEdges &&
     c.members.every((m) => m instanceof MemberProvenance);
   if (!known) {
