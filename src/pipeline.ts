@@ -936,8 +936,8 @@ export function pairLine(p: VerifiedPair, articles: Article[], analyses: Article
     passageOrder[at] = k;
   }
   const [cAB, cBA] = swap ? [p.containmentBA, p.containmentAB] : [p.containmentAB, p.containmentBA];
-  out.reset().ascii('{"a":').text(JSON.stringify(articles[x].id)).ascii(',"b":').text(JSON.stringify(articles[y].id));
-  out.ascii(',"relation":').text(JSON.stringify(p.relation)).ascii(',"jaccard":').share(p.jaccard);
+  out.reset().ascii('{"a":').string(articles[x].id).ascii(',"b":').string(articles[y].id);
+  out.ascii(',"relation":').string(p.relation).ascii(',"jaccard":').share(p.jaccard);
   out.ascii(',"containment_ab":').share(cAB).ascii(',"containment_ba":').share(cBA).ascii(',"passages":[');
   for (let r = 0; r < n; r++) {
     const k = passageOrder[r];
@@ -1228,18 +1228,13 @@ export function reportJson(res: Omit<RunResult, 'outputDir'>): { parts: () => As
       if (raw) {
         // JSON.stringify({ id, outlet, url, published_at, title, text, paragraphs, credits, agencies }).
         bytes.reset().ascii('{"id":').string(a.id, scriptSafe).ascii(',"outlet":').string(a.outlet, scriptSafe).ascii(',"url":').string(a.url, scriptSafe);
-        bytes.ascii(',"published_at":');
-        if (a.published_at === null) bytes.ascii('null');
-        else bytes.string(a.published_at, scriptSafe);
-        bytes.ascii(',"title":').string(a.title, scriptSafe).ascii(',"text":');
+        bytes.ascii(',"published_at":').stringOrNull(a.published_at, scriptSafe).ascii(',"title":').string(a.title, scriptSafe).ascii(',"text":');
         const ps = analyses[i].paragraphs;
         tailBytes.reset().ascii(',"paragraphs":[');
         for (let p = 0; p < paragraphCount(ps); p++) {
           const kind = paraKind(ps, p);
-          tailBytes.ascii(p ? ',{"start":' : '{"start":').number(paraStart(ps, p)).ascii(',"end":').number(paraEnd(ps, p)).ascii(',"boilerplate":');
-          if (kind === null) tailBytes.ascii('null');
-          else tailBytes.string(kind, scriptSafe);
-          tailBytes.ascii('}');
+          tailBytes.ascii(p ? ',{"start":' : '{"start":').number(paraStart(ps, p)).ascii(',"end":').number(paraEnd(ps, p));
+          tailBytes.ascii(',"boilerplate":').stringOrNull(kind, scriptSafe).ascii('}');
         }
         tailBytes.ascii('],"credits":').strings(analyses[i].credits, scriptSafe).ascii(',"agencies":').strings(analyses[i].agencies, scriptSafe).ascii('}');
         yield [k ? ',' : '', bytes.view(), scriptSafeBytes(raw), tailBytes.view()];

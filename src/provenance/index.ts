@@ -146,6 +146,7 @@ interface JsonBytes {
   text(s: string): this;
   string(s: string, escape?: (json: string) => string): this;
   strings(list: readonly string[], escape?: (json: string) => string): this;
+  stringOrNull(s: string | null, escape?: (json: string) => string): this;
   number(x: number): this;
   scaled(k: number): this;
 }
@@ -154,9 +155,7 @@ interface JsonBytes {
 export function writeMemberJson(m: MemberProvenance, out: JsonBytes, escape?: (json: string) => string): void {
   const p = m.packedValues();
   const [nAdded, nDropped, nAligned] = [p[2], p[3], p[4]];
-  out.ascii('{"id":').string(m.id, escape).ascii(',"outlet":').string(m.outlet, escape).ascii(',"published_at":');
-  if (m.published_at === null) out.ascii('null');
-  else out.string(m.published_at, escape);
+  out.ascii('{"id":').string(m.id, escape).ascii(',"outlet":').string(m.outlet, escape).ascii(',"published_at":').stringOrNull(m.published_at, escape);
   out.ascii(',"share_from_origin":').scaled(p[0]).ascii(',"share_from_others":').scaled(p[1]);
   let at = 5;
   for (const [name, n] of [['added', nAdded], ['dropped', nDropped]] as const) {

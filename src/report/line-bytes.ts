@@ -118,6 +118,11 @@ export class LineBytes {
     return this;
   }
 
+  /** A string or null as JSON.stringify writes it (see string). */
+  stringOrNull(s: string | null, escape?: (json: string) => string): this {
+    return s === null ? this.ascii('null') : this.string(s, escape);
+  }
+
   /** An array of strings as JSON.stringify writes it (see string). */
   strings(list: readonly string[], escape?: (json: string) => string): this {
     this.ascii('[');

@@ -147,8 +147,8 @@ export async function writeLines(file: string, lines: Iterable<Line>, gzip = fal
   return n;
 }
 
-/** A part of a text: a string, bytes, or pieces of either written one after the other. */
-export type TextPart = string | Uint8Array | Array<string | Uint8Array>;
+/** A part of a text: a string, bytes, or pieces of either written one after the other (as a Line's). */
+export type TextPart = Line;
 
 /**
  * Write a text, or its parts in order (strings encoded, and bytes copied, into a 4 MB buffer written when
