@@ -875,7 +875,11 @@ export function storyId(articles: Article[], c: Cluster): string {
   return `story:${articles[c.canonical].id}`;
 }
 
-/** A pair as written to pairs.jsonl: ids ordered a < b, passages as offsets into each original text. */
+/**
+ * A pair as written to pairs.jsonl: ids ordered a < b, passages as offsets into each original text. The
+ * definition of the line: the pipeline writes pairLine, which the tests hold byte for byte to
+ * JSON.stringify of this record.
+ */
 export function pairRecord(p: VerifiedPair, articles: Article[], analyses: ArticleAnalysis[]): Record<string, unknown> {
   const swap = articles[p.a].id > articles[p.b].id;
   const [x, y] = swap ? [p.b, p.a] : [p.a, p.b];
