@@ -10,6 +10,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Config } from './config.js';
 import { ingest, type Article, type Rejection } from './ingest/index.js';
+import { inputBytes } from './ingest/read.js';
 import type { StoredLine } from './ingest/validate.js';
 import { fieldsOfLine, Spill, SpillReader } from './ingest/spill.js';
 import { isCanonicalJsonString, rawStringField } from './ingest/rawjson.js';
@@ -27,7 +28,7 @@ import { KeyRows } from './store/keyorder.js';
 import { acquireLock } from './store/lock.js';
 import { contentSets, contentShingles, sketchDocuments, sketchWith, type DocSketch } from './sketch/index.js';
 import { WorkerPool, workerCount } from './util/workers.js';
-import { mallocThreshold, setMallocThreshold } from './util/malloc.js';
+import { fixMallocThreshold, mallocThreshold, setMallocThreshold } from './util/malloc.js';
 import { timer } from './util/clock.js';
 import { collectGarbage } from './util/gc.js';
 import { unpackJudged, type AnalyzedText } from './util/tasks.js';
@@ -975,11 +976,20 @@ export function nightIdOf(inputs: string[]): string {
   return createHash('sha256').update(JSON.stringify(inputs.map((p) => path.resolve(p)).sort())).digest('hex').slice(0, 16);
 }
 
+/**
+ * A night whose input holds about this many bytes of records or more (some 35k articles of news) fixes glibc's
+ * mmap threshold before it is read, instead of at the resident-memory mark (see util/malloc.ts). The 7 dev
+ * days count 48 MB; night 11 of the synthetic corpus, 713 MB.
+ */
+const LARGE_NIGHT_BYTES = 128 * 1048576;
+
 export async function run(opts: RunOptions): Promise<RunResult> {
   const { config: cfg, logger } = opts;
   const wall = timer();
-  // The command line set it as it started; a program that calls run() gets it here (see util/malloc.ts).
+  // The command line set it as it started; a program that calls run() gets it here (see util/malloc.ts). A
+  // large night fixes it before it reads anything.
   setMallocThreshold();
+  if ((await inputBytes(opts.inputs)) > LARGE_NIGHT_BYTES) fixMallocThreshold();
   let store: IndexStore | undefined;
   let release: (() => void) | undefined;
   if (opts.state) {

@@ -1,10 +1,11 @@
-import { mkdirSync, writeFileSync, chmodSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync, chmodSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { neardup, readJsonl, ROOT, tempDir } from './helpers/cli.js';
+import { inputBytes } from '../src/ingest/read.js';
 
 const ARABIC = 'أعلنت وزارة الصحة اليوم عن إطلاق حملة وطنية للتطعيم ضد الإنفلونزا الموسمية تستمر شهرين في جميع المناطق';
 // Distinct texts, so that valid records are not near-duplicates of each other and all reach the feed.
@@ -104,11 +105,12 @@ describe('ingest: bad input is rejected with a reason, the run goes on', () => {
     expect(JSON.parse(readFileSync(path.join(spilled, 'run.json'), 'utf8')).spilled_records).toBeGreaterThan(5);
     expect(readdirSync(tmp)).toEqual([]);
     // The summary says which malloc threshold each run had and who set it (the outputs do not depend on
-    // it): the environment's when there is one; else, on glibc, neardup's own (its helper is built by npm ci).
+    // it): the environment's when there is one; else, on glibc, neardup's own (its helper is built by npm ci),
+    // which a run this small never needs to fix (glibc's dynamic default stays).
     expect(JSON.parse(readFileSync(path.join(spilled, 'run.json'), 'utf8')).malloc_mmap_threshold).toEqual({ bytes: 131072, source: 'environment' });
     const glibc = (process.report.getReport() as { header: { glibcVersionRuntime?: string } }).header.glibcVersionRuntime !== undefined;
     const fromEnv = process.env.MALLOC_MMAP_THRESHOLD_;
-    expect(run.malloc_mmap_threshold).toEqual(fromEnv !== undefined ? { bytes: Number(fromEnv), source: 'environment' } : glibc ? { bytes: 131072, source: 'neardup' } : null);
+    expect(run.malloc_mmap_threshold).toEqual(fromEnv !== undefined ? { bytes: Number(fromEnv), source: 'environment' } : glibc ? { bytes: null, source: 'neardup', above_rss_mb: 512 } : null);
   });
 
   it('leaves any MALLOC_MMAP_THRESHOLD_ in the environment to glibc, and says what it was', () => {
@@ -123,6 +125,45 @@ describe('ingest: bad input is rejected with a reason, the run goes on', () => {
     // Not a plain number of bytes: still glibc's to read, not neardup's to replace.
     const odd = { bytes: null, source: 'environment', setting: '128k' };
     expect(probe('128k')).toEqual([odd, odd, odd]);
+  });
+
+  it('fixes the malloc threshold only once resident memory passes the mark, at once or later', () => {
+    const glibc = (process.report.getReport() as { header: { glibcVersionRuntime?: string } }).header.glibcVersionRuntime !== undefined;
+    if (!glibc) return;
+    const malloc = JSON.stringify(pathToFileURL(path.join(ROOT, 'dist', 'src', 'util', 'malloc.js')).href);
+    const probe = (body: string): Array<Record<string, unknown>> => {
+      const env = { ...process.env };
+      delete env.MALLOC_MMAP_THRESHOLD_;
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', `const m = await import(${malloc}); ${body}`], { encoding: 'utf8', env });
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout);
+    };
+    // Past the mark already (1 MB): fixed as it is called.
+    const [now] = probe('console.log(JSON.stringify([{ ...m.setMallocThreshold(1) }]))');
+    expect(now).toMatchObject({ bytes: 131072, source: 'neardup', above_rss_mb: 1 });
+    expect(now.fixed_at_rss_mb).toBeGreaterThanOrEqual(1);
+    // Below it at first; 200 MB touched later passes it, and the check that follows fixes it.
+    const [before, after] = probe(`const mark = Math.ceil(process.memoryUsage.rss() / 1048576) + 100;
+      const first = { ...m.setMallocThreshold(mark) };
+      const held = Buffer.alloc(200 * 1048576, 1);
+      await new Promise((r) => setTimeout(r, 400));
+      console.log(JSON.stringify([first, { ...m.mallocThreshold() }, held.length]));`);
+    expect(before.bytes).toBeNull();
+    expect(after.bytes).toBe(131072);
+    expect(after.fixed_at_rss_mb).toBeGreaterThan(after.above_rss_mb as number);
+    // A run that knows its night is large fixes it before the mark.
+    const [early] = probe('m.setMallocThreshold(1 << 20); console.log(JSON.stringify([{ ...m.fixMallocThreshold() }]))');
+    expect(early).toMatchObject({ bytes: 131072, source: 'neardup', above_rss_mb: 1 << 20 });
+  });
+
+  it('sizes a night from its files before reading them, a compressed file at four times its size', async () => {
+    const dir = tempDir();
+    writeFileSync(path.join(dir, 'a.jsonl'), 'x'.repeat(1000));
+    writeFileSync(path.join(dir, 'b.jsonl.gz'), gzipSync(Buffer.from('y'.repeat(5000))));
+    writeFileSync(path.join(dir, 'notes.md'), 'z'.repeat(700));
+    const gz = statSync(path.join(dir, 'b.jsonl.gz')).size;
+    expect(await inputBytes([dir])).toBe(1000 + 4 * gz);
+    expect(await inputBytes([path.join(dir, 'a.jsonl'), path.join(dir, 'missing.jsonl')])).toBe(1000);
   });
 
   it('reads .txt articles: title, date line and credit line', () => {

@@ -100,6 +100,23 @@ export function inputKind(file: string): 'jsonl' | 'jsonl.gz' | 'txt' | null {
   return null;
 }
 
+/** How much a gzip-compressed input is counted for in inputBytes: news JSONL compresses some 4:1. */
+const GZIP_RATIO = 4;
+
+/**
+ * About how many bytes of records the input files under these paths hold, from their sizes alone (a
+ * compressed file counted at GZIP_RATIO times its size): known before anything is read.
+ */
+export async function inputBytes(paths: string[]): Promise<number> {
+  const { files } = await discoverFiles(paths);
+  let total = 0;
+  for (const file of files) {
+    const st = await fsp.stat(file).catch(() => null);
+    if (st) total += inputKind(file) === 'jsonl.gz' ? GZIP_RATIO * st.size : st.size;
+  }
+  return total;
+}
+
 /**
  * Input files under the given paths (folders recursively), sorted so that the
  * run is deterministic. A path that does not exist becomes a rejection.

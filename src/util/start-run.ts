@@ -1,7 +1,7 @@
 /**
- * Imported first by the command line, before anything allocates much: glibc's mmap threshold (see
- * malloc.ts), then, for `neardup run`, one worker per core started before the rest of the program loads (a
- * run configured for fewer workers ends the extra ones; see prestart.ts).
+ * Imported first by the command line, before anything allocates much: glibc's mmap threshold, fixed once the
+ * run is large (see malloc.ts), then, for `neardup run`, one worker per core started before the rest of the
+ * program loads (a run configured for fewer workers ends the extra ones; see prestart.ts).
  */
 import { setMallocThreshold } from './malloc.js';
 import { coreCount, prestartWorkers } from './prestart.js';
