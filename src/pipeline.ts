@@ -31,6 +31,7 @@ import { WorkerPool, workerCount } from './util/workers.js';
 import { fixMallocThreshold, mallocThreshold, setMallocThreshold } from './util/malloc.js';
 import { timer } from './util/clock.js';
 import { collectGarbage } from './util/gc.js';
+import { tuneOptimizer } from './util/jit.js';
 import { unpackJudged, type AnalyzedText } from './util/tasks.js';
 import { verifyAll } from './match/parallel.js';
 import { mayLink, type VerifiedPair, type VerifyOptions } from './match/verify.js';
@@ -978,8 +979,9 @@ export function nightIdOf(inputs: string[]): string {
 
 /**
  * A night whose input holds about this many bytes of records or more (some 35k articles of news) fixes glibc's
- * mmap threshold before it is read, instead of at the resident-memory mark (see util/malloc.ts). The 7 dev
- * days count 48 MB; night 11 of the synthetic corpus, 713 MB.
+ * mmap threshold before it is read, instead of at the resident-memory mark (see util/malloc.ts), and keeps
+ * V8's default optimization budget (see util/jit.ts). The 7 dev days count 48 MB; night 11 of the synthetic
+ * corpus, 713 MB.
  */
 const LARGE_NIGHT_BYTES = 128 * 1048576;
 
@@ -987,9 +989,10 @@ export async function run(opts: RunOptions): Promise<RunResult> {
   const { config: cfg, logger } = opts;
   const wall = timer();
   // The command line set it as it started; a program that calls run() gets it here (see util/malloc.ts). A
-  // large night fixes it before it reads anything.
+  // large night fixes it before it reads anything; a smaller one has V8 optimize less eagerly (util/jit.ts).
   setMallocThreshold();
   if ((await inputBytes(opts.inputs)) > LARGE_NIGHT_BYTES) fixMallocThreshold();
+  else tuneOptimizer();
   let store: IndexStore | undefined;
   let release: (() => void) | undefined;
   if (opts.state) {
