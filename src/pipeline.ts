@@ -31,7 +31,7 @@ import { WorkerPool, workerCount } from './util/workers.js';
 import { fixMallocThreshold, mallocThreshold, setMallocThreshold } from './util/malloc.js';
 import { timer } from './util/clock.js';
 import { collectGarbage } from './util/gc.js';
-import { tuneOptimizer } from './util/jit.js';
+import { optimizerBudget, tuneOptimizer } from './util/jit.js';
 import { unpackJudged, type AnalyzedText } from './util/tasks.js';
 import { verifyAll } from './match/parallel.js';
 import { mayLink, type VerifiedPair, type VerifyOptions } from './match/verify.js';
@@ -824,6 +824,8 @@ export async function detect(inputs: string[], cfg: Config, logger: Logger, hist
       // glibc's mmap threshold in force and who set it (see util/malloc.ts): without it a large night peaks
       // some 30% higher. null when none is.
       malloc_mmap_threshold: mallocThreshold(),
+      // V8's interrupt budget when the run set it (a night that is not large; see util/jit.ts), else null.
+      v8_interrupt_budget: optimizerBudget(),
       seed: cfg.seed,
       lsh: { bands: docBands.bands, rows: docBands.rows, threshold: cfg.lsh.threshold, false_positive_area: round(docBands.falsePositive), false_negative_area: round(docBands.falseNegative) },
       passage_lsh: cfg.passages.enabled ? { bands: passageBands.bands, rows: passageBands.rows, threshold: cfg.passages.threshold } : null,

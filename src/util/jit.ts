@@ -23,3 +23,8 @@ export function tuneOptimizer(): void {
   tuned = true;
   v8.setFlagsFromString(`--interrupt-budget=${INTERRUPT_BUDGET}`);
 }
+
+/** What run.json records: the budget this process set, or null (V8's default, or whatever its command line gave). */
+export function optimizerBudget(): number | null {
+  return tuned ? INTERRUPT_BUDGET : null;
+}
