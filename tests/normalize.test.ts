@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_NORMALIZE, normalizeText, tokenize, scanTokens, TokenRun, arabicLetterShare } from '../src/text/normalize.js';
+import { DEFAULT_NORMALIZE, normalizeText, tokenize, scanTokens, TokenRun, arabicLetterShare, learnAll, type NormalizeOptions } from '../src/text/normalize.js';
 import { TokenHasher } from '../src/sketch/hash.js';
 
 describe('Arabic normalization table', () => {
@@ -21,6 +21,26 @@ describe('Arabic normalization table', () => {
   for (const [name, input, expected] of cases) {
     it(name, () => expect(normalizeText(input)).toBe(expected));
   }
+
+  it('learns each character on first sight: the same tokens as with every character learned up front', () => {
+    // Options with keys of their own get tables of their own: one learns as it scans, the other learned all first.
+    const text = 'قالَ «الرئيسُ»: ﻻ بد من ﷲ… \uFEFBمنظمة\u200Cالصحة 𝐀𝐁 ١٢٣، ۴ ﴿الحمد لله﴾ — KCNA! 😀 x\uD800y ـــ';
+    for (const remove_punctuation of [true, false]) {
+      const fresh = { ...DEFAULT_NORMALIZE, remove_punctuation, learning: 1 } as NormalizeOptions;
+      const full = { ...DEFAULT_NORMALIZE, remove_punctuation, learning: 2 } as NormalizeOptions;
+      learnAll(full);
+      const a = tokenize(text, fresh);
+      const b = tokenize(text, full);
+      expect(a.tokens.length).toBeGreaterThan(10);
+      expect(a).toEqual(b);
+      // Learned entries equal those learned up front.
+      const t = learnAll(fresh);
+      const u = learnAll(full);
+      expect(t.scan).toEqual(u.scan);
+      expect(t.single).toEqual(u.single);
+      expect(Object.fromEntries(t.multi)).toEqual(Object.fromEntries(u.multi));
+    }
+  });
 
   it('every step can be switched off', () => {
     const off = { ...DEFAULT_NORMALIZE, fold_alef: false, fold_teh_marbuta: false, strip_diacritics: false };

@@ -42,17 +42,20 @@ const PUNCT_RE = /^[\p{P}\p{S}]$/u;
 // Zero-width and bidi controls: ZWSP..RLM, LRE..RLO, word joiner.., LRI..PDI, BOM, Arabic letter mark.
 const CONTROL_RE = /^[\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF\u061C\u00AD]$/u;
 
-/** Character classes of the BMP after normalization: 1 word, 2 punctuation/symbol, 0 other. */
-const CHAR_CLASS = (() => {
-  const cls = new Uint8Array(65536);
-  for (let c = 0; c < 65536; c++) {
-    if (c >= 0xd800 && c <= 0xdfff) continue;
+/** A character class not looked up yet (see charClass). */
+const UNSEEN = 255;
+/** Character classes of the BMP, learned on first sight: 1 word, 2 punctuation/symbol, 0 other. */
+const charClasses = new Uint8Array(65536).fill(UNSEEN);
+
+function charClass(c: number): number {
+  let k = charClasses[c];
+  if (k === UNSEEN) {
     const s = String.fromCharCode(c);
-    if (WORD_RE.test(s)) cls[c] = 1;
-    else if (PUNCT_RE.test(s)) cls[c] = 2;
+    k = c >= 0xd800 && c <= 0xdfff ? 0 : WORD_RE.test(s) ? 1 : PUNCT_RE.test(s) ? 2 : 0;
+    charClasses[c] = k;
   }
-  return cls;
-})();
+  return k;
+}
 
 function foldChar(ch: string, o: NormalizeOptions): string {
   const c = ch.charCodeAt(0);
@@ -71,18 +74,27 @@ function foldChar(ch: string, o: NormalizeOptions): string {
 }
 
 interface Table {
-  /** -1 unchanged, -2 deleted, >= 0 a single replacement code unit, -3 see `multi`. */
+  /** -1 unchanged, -2 deleted, >= 0 a single replacement code unit, -3 see `multi` (valid once learned). */
   single: Int32Array;
   /**
    * What the scan needs in one load: -1 a word character kept as it is (most of a text), >= 0 one replaced
    * by a word character (a fold: أ -> ا), -2 deleted, -5 a character that only ends a word (space, newline,
    * punctuation when it is removed); -6 anything else (kept punctuation, surrogates, expansions, replacements
-   * that are not word characters), which the scan looks up in `single` and `multi`.
+   * that are not word characters), which the scan looks up in `single` and `multi`; LEARN for a character
+   * not seen yet.
    */
   scan: Int32Array;
   multi: Map<number, string>;
   options: NormalizeOptions;
 }
+
+/**
+ * A character the table has not learned yet. Each character's entries are learned the first time a text
+ * holds it (learn): a news night uses a few hundred distinct characters, and building the whole table up
+ * front (65,536 normalizations, then compiled as it ran) had cost every thread that tokenizes some 40 ms
+ * of CPU as it started, the workers' start being what the first batch waited for.
+ */
+const LEARN = -7;
 
 const tableCache = new Map<string, Table>();
 const tableByObject = new WeakMap<NormalizeOptions, Table>();
@@ -97,35 +109,47 @@ function tableFor(o: NormalizeOptions): Table {
     tableByObject.set(o, cached);
     return cached;
   }
-  const single = new Int32Array(65536).fill(-1);
-  const multi = new Map<number, string>();
-  for (let c = 0; c < 65536; c++) {
-    if (c >= 0xd800 && c <= 0xdfff) continue;
-    const ch = String.fromCharCode(c);
-    let s = o.nfkc ? ch.normalize('NFKC') : ch;
-    // Folds apply to NFKC's output (a presentation-form hamza still folds to ا);
-    // NFKC may lowercase nothing, so lowercasing after it is safe.
-    let out = '';
-    for (const part of s) out += part.length === 1 ? foldChar(part, o) : part;
-    s = out;
-    if (s === ch) continue;
-    if (s.length === 0) single[c] = -2;
-    else if (s.length === 1) single[c] = s.charCodeAt(0);
-    else {
-      single[c] = -3;
-      multi.set(c, s);
-    }
-  }
-  const keepPunct = !o.remove_punctuation;
-  const surrogate = (c: number): boolean => c >= 0xd800 && c <= 0xdfff;
-  const scan = single.map((m, c) => {
-    if (m === -1) return CHAR_CLASS[c] === 1 ? -1 : surrogate(c) || (CHAR_CLASS[c] === 2 && keepPunct) ? -6 : -5;
-    if (m >= 0) return CHAR_CLASS[m] === 1 ? m : -6;
-    return m === -2 ? -2 : -6;
-  });
-  const t = { single, scan, multi, options: o };
+  const t = { single: new Int32Array(65536).fill(-1), scan: new Int32Array(65536).fill(LEARN), multi: new Map<number, string>(), options: o };
   tableCache.set(key, t);
   tableByObject.set(o, t);
+  return t;
+}
+
+/** Learn character c's entries: its normalization (NFKC, then the folds), and what the scan does with it. */
+function learn(t: Table, c: number): void {
+  const o = t.options;
+  if (c >= 0xd800 && c <= 0xdfff) {
+    // Surrogates: the scan's character-by-character path decides (astral letters and digits join words).
+    t.scan[c] = -6;
+    return;
+  }
+  const ch = String.fromCharCode(c);
+  let s = o.nfkc ? ch.normalize('NFKC') : ch;
+  // Folds apply to NFKC's output (a presentation-form hamza still folds to ا);
+  // NFKC may lowercase nothing, so lowercasing after it is safe.
+  let out = '';
+  for (const part of s) out += part.length === 1 ? foldChar(part, o) : part;
+  s = out;
+  let m = -1;
+  if (s !== ch) {
+    if (s.length === 0) m = -2;
+    else if (s.length === 1) m = s.charCodeAt(0);
+    else {
+      m = -3;
+      t.multi.set(c, s);
+    }
+  }
+  t.single[c] = m;
+  const keepPunct = !o.remove_punctuation;
+  if (m === -1) t.scan[c] = charClass(c) === 1 ? -1 : charClass(c) === 2 && keepPunct ? -6 : -5;
+  else if (m >= 0) t.scan[c] = charClass(m) === 1 ? m : -6;
+  else t.scan[c] = m === -2 ? -2 : -6;
+}
+
+/** Every character's entries learned at once (for tests comparing tables). */
+export function learnAll(o: NormalizeOptions = DEFAULT_NORMALIZE): { single: Int32Array; scan: Int32Array; multi: Map<number, string> } {
+  const t = tableFor(o);
+  for (let c = 0; c < 65536; c++) if (t.scan[c] === LEARN) learn(t, c);
   return t;
 }
 
@@ -198,7 +222,8 @@ export class TokenRun {
  * not a word character does (and is a token of its own when punctuation is kept).
  */
 export function scanTokens(text: string, o: NormalizeOptions, from: number, to: number, run: TokenRun): void {
-  const { scan, single, multi } = tableFor(o);
+  const table = tableFor(o);
+  const { scan, single, multi } = table;
   const keepPunct = !o.remove_punctuation;
   // Room for a code unit and a token per character; a character that makes more (an expansion, kept
   // punctuation) makes room for itself.
@@ -253,8 +278,12 @@ export function scanTokens(text: string, o: NormalizeOptions, from: number, to: 
       } else break;
     }
     if (i >= to) break;
-    // The rest, one character at a time.
+    // The rest, one character at a time; a character seen for the first time is learned, then scanned again.
     const c = text.charCodeAt(i);
+    if (scan[c] === LEARN) {
+      learn(table, c);
+      continue;
+    }
     if (c >= 0xd800 && c <= 0xdbff && i + 1 < to && /[\p{L}\p{N}]/u.test(String.fromCodePoint(text.codePointAt(i) ?? c))) {
       // Astral letter or digit (rare scripts): a word character, both its units.
       if (tokStart < 0) {
@@ -277,7 +306,7 @@ export function scanTokens(text: string, o: NormalizeOptions, from: number, to: 
     ({ codes, codeEnds, starts, ends, same: sameAt } = run);
     for (let k = 0; k < units.length; k++) {
       const code = units.charCodeAt(k);
-      const cls = m === -5 ? 0 : CHAR_CLASS[code];
+      const cls = m === -5 ? 0 : charClass(code);
       if (cls === 1) {
         if (tokStart < 0) {
           tokStart = i;
