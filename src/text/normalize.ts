@@ -3,8 +3,9 @@
  * into the original text (people read the original; machines compare the
  * normalized form).
  *
- * Every BMP code point is mapped once, through a table built from the options,
- * to zero or more output characters. NFKC is applied per character: Arabic
+ * Every BMP code point is mapped, through a table for the options that learns
+ * each character the first time a text holds it, to zero or more output
+ * characters. NFKC is applied per character: Arabic
  * compositions it could make across characters (ا + U+0654 -> أ) are erased by
  * the alef fold and the diacritic strip anyway, so the result equals
  * whole-string NFKC followed by the folds for every text we compare.
