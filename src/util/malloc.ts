@@ -3,8 +3,8 @@
  * each time a large block is freed; from then on the night's many short-lived 1-4 MB buffers come from heaps
  * that keep their pages, and a 100k night against 1M indexed peaked some 700 MB higher (2,528 against 1,813
  * MB, night 11). Fixing it turns that adjustment off, but every block of 128 kB or more is then mapped
- * afresh and its pages faulted in: on the 7 dev days (a 415 MB run) that was some 65k more page faults and
- * 0.2 s more system time, for nothing, as such a run never holds much. So the threshold is fixed only when
+ * afresh and its pages faulted in: on the 7 dev days (a 420-450 MB run) that was 100k more page faults, 0.34 s
+ * more system time and 0.37 s more wall, for nothing, as such a run never holds much. So the threshold is fixed only when
  * the process's resident memory passes FIX_ABOVE_RSS_MB (checked every 0.1 s, and at once), or when the run
  * knows before it reads that its night is large (fixMallocThreshold): a night that reaches the mark only
  * after gigabytes of churn under the dynamic threshold keeps what glibc's heaps took meanwhile (night 11
