@@ -65,8 +65,8 @@ function analyzer(shared: AnalyzeShared, arena?: SetArena): (title: string, text
  * What a batch's valid article travels as: its analysis without any typed array, and how many paragraph sets
  * it has. The arrays travel in the batch's buffers (PackedJudged). Each typed array, even an empty one, and
  * each object costs the main thread a deserialization and then garbage: a batch of 128 articles had carried
- * some 1,400 empty arrays and 700 paragraph objects, two thirds of the time the main thread took to take a
- * batch in (7 dev days: 97 -> 45 ms, measured on the batches alone).
+ * some 1,400 empty arrays and 700 paragraph objects, almost half the time the main thread took to take a
+ * batch in (the 7 dev days' 105 batches: 98-102 -> 53-63 ms, measured on the batches alone).
  */
 interface AnalyzedInTransit {
   analysis: Pick<ArticleAnalysis, 'titleHash' | 'credits' | 'agencies'>;
