@@ -16,6 +16,7 @@ import type { Cluster } from '../match/cluster.js';
 import { RELATIONS, type VerifiedPair } from '../match/verify.js';
 import { packPair } from '../sketch/lsh.js';
 import { agencyOfOutlet } from './agencies.js';
+import type { LineBytes } from '../report/line-bytes.js';
 
 export type OriginRule = 'earliest-published' | 'wire-agency-outlet' | 'credited-by-others' | 'most-complete' | 'id-order';
 
@@ -140,19 +141,8 @@ export class MemberProvenance {
   }
 }
 
-/** What writing JSON as bytes needs: LineBytes' writers (see report/line-bytes.ts). */
-interface JsonBytes {
-  ascii(s: string): this;
-  text(s: string): this;
-  string(s: string, escape?: (json: string) => string): this;
-  strings(list: readonly string[], escape?: (json: string) => string): this;
-  stringOrNull(s: string | null, escape?: (json: string) => string): this;
-  number(x: number): this;
-  scaled(k: number): this;
-}
-
 /** JSON.stringify(member) written into `out`, with `escape` applied to its strings (see writeProvenanceJson). */
-export function writeMemberJson(m: MemberProvenance, out: JsonBytes, escape?: (json: string) => string): void {
+export function writeMemberJson(m: MemberProvenance, out: LineBytes, escape?: (json: string) => string): void {
   const p = m.packedValues();
   const [nAdded, nDropped, nAligned] = [p[2], p[3], p[4]];
   out.ascii('{"id":').string(m.id, escape).ascii(',"outlet":').string(m.outlet, escape).ascii(',"published_at":').stringOrNull(m.published_at, escape);
@@ -181,7 +171,7 @@ const CLUSTER_KEYS = ['cluster_id', 'kind', 'origin', 'origin_rule', 'members', 
  * strings (the keys and numbers written here hold none of scriptSafe's five). A provenance of another shape
  * (keys added, say) is written by JSON.stringify, so the bytes are always JSON.stringify's.
  */
-export function writeProvenanceJson(c: ClusterProvenance, out: JsonBytes, escape: (json: string) => string = (json) => json): void {
+export function writeProvenanceJson(c: ClusterProvenance, out: LineBytes, escape: (json: string) => string = (json) => json): void {
   const keys = Object.keys(c);
   const statusSet = c.status !== undefined;
   const expected = statusSet ? [...CLUSTER_KEYS, 'status'] : CLUSTER_KEYS;
@@ -248,7 +238,7 @@ export class CopyEdges {
   ) {}
 
   /** JSON.stringify(this) written into `out`, with `escape` applied to its strings (see writeProvenanceJson). */
-  writeJson(out: JsonBytes, escape?: (json: string) => string): void {
+  writeJson(out: LineBytes, escape?: (json: string) => string): void {
     const p = this.packed;
     out.ascii('[');
     for (let at = 0; at < p.length; at += 4) {
