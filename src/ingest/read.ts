@@ -108,21 +108,22 @@ const GZIP_RATIO = 4;
  * compressed file counted at GZIP_RATIO times its size): known before anything is read.
  */
 export async function inputBytes(paths: string[]): Promise<number> {
-  const { files } = await discoverFiles(paths);
+  const { files, sizes } = await discoverFiles(paths);
   let total = 0;
   for (const file of files) {
-    const st = await fsp.stat(file).catch(() => null);
-    if (st) total += inputKind(file) === 'jsonl.gz' ? GZIP_RATIO * st.size : st.size;
+    const size = sizes.get(file) as number;
+    total += inputKind(file) === 'jsonl.gz' ? GZIP_RATIO * size : size;
   }
   return total;
 }
 
 /**
  * Input files under the given paths (folders recursively), sorted so that the
- * run is deterministic. A path that does not exist becomes a rejection.
+ * run is deterministic, with their sizes as the walk found them. A path that does not exist becomes a rejection.
  */
-export async function discoverFiles(paths: string[]): Promise<{ files: string[]; registries: string[]; rejected: Rejection[] }> {
+export async function discoverFiles(paths: string[]): Promise<{ files: string[]; sizes: Map<string, number>; registries: string[]; rejected: Rejection[] }> {
   const files = new Set<string>();
+  const sizes = new Map<string, number>();
   const registries: string[] = [];
   const rejected: Rejection[] = [];
   const walk = async (p: string): Promise<void> => {
@@ -147,11 +148,14 @@ export async function discoverFiles(paths: string[]): Promise<{ files: string[];
         if (cst?.isDirectory() || inputKind(e)) await walk(child);
       }
     } else if (path.basename(p) === OUTLET_REGISTRY) registries.push(p);
-    else if (inputKind(p)) files.add(p);
+    else if (inputKind(p)) {
+      files.add(p);
+      sizes.set(p, st.size);
+    }
     else rejected.push({ file: p, line: null, id: null, reason: `unsupported file type (expected ${INPUT_EXTENSIONS.join(', ')})` });
   };
   for (const p of paths) await walk(p);
-  return { files: [...files].sort(), registries: registries.sort(), rejected };
+  return { files: [...files].sort(), sizes, registries: registries.sort(), rejected };
 }
 
 class SizeCapError extends Error {}
