@@ -2,7 +2,8 @@
  * `npm run bench`: the whole pipeline over the 7 dev days, beside a floor
  * measured in the same run (reading, gunzipping and JSON-parsing the same
  * files), plus the MinHash core against the npm `minhash` package on the
- * same sets, and LSH recall against an exact all-pairs pass on a sample.
+ * same sets, and LSH recall against an exact all-pairs pass on a sample. Also the run four times in
+ * one process on one thread (bench/warm-runs.ts): its cost once every function is compiled.
  *
  *   npm run bench [-- --input DIR --sample N --workers W]
  */
@@ -92,6 +93,15 @@ async function main(): Promise<void> {
   console.log('\n' + table(rows));
   console.log(`\npipeline: ${accepted} articles in ${wall.toFixed(2)}s (median of 3 runs: ${runs.map((x) => x.wall.toFixed(2)).join(', ')}) = ${Math.round(accepted / wall)} docs/s; peak RSS ${run.peak_rss_mb} MB; ${(wall / fl.seconds).toFixed(1)}x the floor (${fl.seconds.toFixed(2)}s)`);
   console.log(`datasketch reference (issue #6: 20.2s document-level only, measured once on this machine; its speed drifts from day to day, the floor above is measured in this run) -> neardup is ${(20.2 / wall).toFixed(2)}x faster end to end`);
+
+  // 2a. The same run four times in one process on one thread (bench/warm-runs.ts): the last, its code
+  // compiled, is the pipeline's work without the process's start and V8's compiling and warming up.
+  const warm = spawnSync(process.execPath, [path.join(root, 'dist', 'bench', 'warm-runs.js'), '--input', input], { encoding: 'utf8', cwd: root });
+  if (warm.status !== 0) throw new Error(`warm runs failed with exit code ${warm.status}: ${warm.stderr}`);
+  const warmRuns = warm.stdout.trim().split('\n').map((l) => JSON.parse(l) as { run: number; wall: number; cpu: number });
+  const last = warmRuns[warmRuns.length - 1];
+  console.log(`one thread, ${warmRuns.length} runs in one process (workers=1): ${warmRuns.map((r) => `${r.wall.toFixed(2)}s wall, ${r.cpu.toFixed(2)}s CPU`).join('; ')}`);
+  console.log(`  the last, its code compiled, is ${(last.wall / fl.seconds).toFixed(1)}x the floor; the first took ${(warmRuns[0].cpu - last.cpu).toFixed(2)}s more CPU (starting, compiling, warming up)`);
 
   // 2b. The report: time to first usable render in headless Chromium (when installed).
   await reportRender(path.join(out, 'report.html'));
