@@ -40,9 +40,78 @@ const GZIP_IN_FLIGHT = 4;
 const gzipAsync = promisify(gzipCallback);
 
 /**
+ * Pieces of output (strings encoded, bytes copied) packed into chunks of `size` bytes, each handed on when
+ * full: how the writers below write many small pieces without joining them and without a buffer per piece.
+ * A chunk handed on is given back (`release`) once written or compressed, and filled again: a new buffer
+ * per chunk (a fresh mapping, given back at the next collection) had been most of what writing 1 GB of
+ * outputs allocated. Chunks are cut by bytes, whether the pieces come as text or as bytes.
+ */
+class ChunkFiller {
+  private chunk: Buffer;
+  private used = 0;
+  private readonly spare: Buffer[] = [];
+
+  constructor(
+    private readonly size: number,
+    /** Takes a full chunk's bytes, in order; `release` once done with them. */
+    private readonly handOn: (bytes: Uint8Array, release: () => void) => Promise<void>,
+    /** Takes a piece larger than a chunk, in order (bytes: a copy of their own). */
+    private readonly handOnLarge: (piece: string | Uint8Array) => Promise<void>,
+  ) {
+    this.chunk = Buffer.allocUnsafe(size);
+  }
+
+  /** Hand the chunk's bytes on (their write or compression starts now, in order) and go on in a spare one. */
+  cut(): Promise<void> {
+    if (this.used === 0) return Promise.resolve();
+    const full = this.chunk;
+    const bytes = full.subarray(0, this.used);
+    this.chunk = this.spare.pop() ?? Buffer.allocUnsafe(this.size);
+    this.used = 0;
+    return this.handOn(bytes, () => this.spare.push(full));
+  }
+
+  /**
+   * Add a piece. Bytes are copied before anything is awaited: the caller may reuse them as soon as it runs
+   * again (see Spill.peek), and other writers run during an await. Nothing to wait for (the piece fits):
+   * undefined, not a promise, so that a piece costs no turn of the event loop.
+   */
+  put(piece: string | Uint8Array): Promise<void> | undefined {
+    const { size } = this;
+    let pending: Promise<void> | undefined;
+    if (typeof piece === 'string') {
+      // UTF-8 takes at most 3 bytes per UTF-16 code unit: the exact length is needed only near a chunk's end.
+      const bytes = this.used + piece.length * 3 > size ? Buffer.byteLength(piece) : 0;
+      if (this.used + bytes > size) pending = this.cut();
+      if (bytes > size) return (pending ?? Promise.resolve()).then(() => this.handOnLarge(piece));
+      this.used += this.chunk.write(piece, this.used);
+    } else {
+      if (this.used + piece.length > size) pending = this.cut();
+      if (piece.length > size) {
+        const copy = copyOf(piece);
+        return (pending ?? Promise.resolve()).then(() => this.handOnLarge(copy));
+      }
+      this.chunk.set(piece, this.used);
+      this.used += piece.length;
+    }
+    return pending;
+  }
+
+  /** Add a line or part, from its piece `from` on: one piece, or pieces one after the other (as put). */
+  putAll(part: Line, from = 0): Promise<void> | undefined {
+    if (!Array.isArray(part)) return this.put(part);
+    for (let k = from; k < part.length; k++) {
+      const waiting = this.put(part[k]);
+      if (waiting) return waiting.then(() => this.putAll(part, k + 1));
+    }
+    return undefined;
+  }
+}
+
+/**
  * Write lines (each a string or UTF-8 bytes, its newline included) atomically, optionally gzip-compressed;
- * returns how many. They are copied into fixed-size chunks as they come, so neither the whole text nor one
- * long string is ever built.
+ * returns how many. They are copied into fixed-size chunks as they come (ChunkFiller), so neither the whole
+ * text nor one long string is ever built.
  *
  * Compressed output is a series of gzip members of about 4 MB of lines each (RFC 1952 allows any number;
  * gunzip, zcat, Python's gzip and Node's zlib read them as one stream). Each member is one job on libuv's
@@ -54,29 +123,21 @@ export async function writeLines(file: string, lines: Iterable<Line>, gzip = fal
   await fsp.mkdir(path.dirname(file), { recursive: true });
   const tmp = tempName(file);
   const out = createWriteStream(tmp);
-  const size = gzip ? GZIP_BLOCK : CHUNK;
-  // Level 1: a third of level 6's time for ~15% more bytes; the feed is read by machines.
   const members: Array<Promise<Buffer>> = [];
-  // Chunks the stream or the compressor is done with, filled again: a new buffer per chunk (a fresh mapping,
-  // given back at the next collection) had been most of what writing 1 GB of outputs allocated.
-  const spare: Buffer[] = [];
   // A write that failed after it was handed over (the stream's error event ends the waits too).
   let failed: Error | undefined;
-  // `chunk`, when given, is the buffer `bytes` views, handed back once written or compressed.
-  const emit = async (bytes: Uint8Array | string, chunk?: Buffer): Promise<void> => {
-    const done = (): void => {
-      if (chunk) spare.push(chunk);
-    };
+  const emit = async (bytes: Uint8Array | string, release?: () => void): Promise<void> => {
     if (!gzip) {
       // The write's callback, not 'drain', says that these bytes are written (a write below the stream's
       // mark is buffered and reported done at once).
-      if (!out.write(bytes, (e) => (e ? (failed ??= e) : done()))) await once(out, 'drain');
+      if (!out.write(bytes, (e) => (e ? (failed ??= e) : release?.()))) await once(out, 'drain');
       return;
     }
-    // Output in pieces of up to 4 MB: zlib goes back to the main thread once per piece (16 KB by default).
+    // Level 1: a third of level 6's time for ~15% more bytes; the feed is read by machines. Output in
+    // pieces of up to 4 MB: zlib goes back to the main thread once per piece (16 KB by default).
     members.push(
       gzipAsync(bytes, { level: 1, chunkSize: GZIP_BLOCK }).then((compressed) => {
-        done();
+        release?.();
         return compressed;
       }),
     );
@@ -84,54 +145,13 @@ export async function writeLines(file: string, lines: Iterable<Line>, gzip = fal
   };
   let n = 0;
   try {
-    let chunk: Buffer = Buffer.allocUnsafe(size);
-    let used = 0;
-    // Hand the full chunk on (its write or compression starts now, in order) and go on in a spare one. The
-    // stream (or the compressor) keeps the old chunk until done with it, and then hands it back.
-    const cut = (): Promise<void> => {
-      if (used === 0) return Promise.resolve();
-      const full = chunk;
-      const bytes = full.subarray(0, used);
-      chunk = spare.pop() ?? Buffer.allocUnsafe(size);
-      used = 0;
-      return emit(bytes, full);
-    };
-    // A piece of bytes is copied before anything is awaited: the caller may reuse them as soon as it runs
-    // again (see Spill.peek), and other writers run during an await. Nothing to wait for (the piece fits
-    // in the chunk): undefined, not a promise, so that a line costs no turn of the event loop.
-    const put = (piece: string | Uint8Array): Promise<void> | undefined => {
-      let pending: Promise<void> | undefined;
-      if (typeof piece === 'string') {
-        // UTF-8 takes at most 3 bytes per UTF-16 code unit: the exact length is needed only near the end of
-        // a chunk, where it keeps chunks (and gzip members) cut by bytes, whether lines come as text or bytes.
-        const bytes = used + piece.length * 3 > size ? Buffer.byteLength(piece) : 0;
-        if (used + bytes > size) pending = cut();
-        if (bytes > size) return (pending ?? Promise.resolve()).then(() => emit(piece));
-        used += chunk.write(piece, used);
-      } else {
-        if (used + piece.length > size) pending = cut();
-        if (piece.length > size) {
-          const copy = copyOf(piece);
-          return (pending ?? Promise.resolve()).then(() => emit(copy));
-        }
-        chunk.set(piece, used);
-        used += piece.length;
-      }
-      return pending;
-    };
+    const filler = new ChunkFiller(gzip ? GZIP_BLOCK : CHUNK, emit, emit);
     for (const line of lines) {
       n++;
-      if (Array.isArray(line)) {
-        for (const piece of line) {
-          const waiting = put(piece);
-          if (waiting) await waiting;
-        }
-      } else {
-        const waiting = put(line);
-        if (waiting) await waiting;
-      }
+      const waiting = filler.putAll(line);
+      if (waiting) await waiting;
     }
-    await cut();
+    await filler.cut();
     // No lines: still a valid (empty) gzip file.
     if (gzip && n === 0) await emit(Buffer.alloc(0));
     for (const m of members.splice(0)) await drainWrite(out, await m);
@@ -151,50 +171,25 @@ export async function writeLines(file: string, lines: Iterable<Line>, gzip = fal
 export type TextPart = Line;
 
 /**
- * Write a text, or its parts in order (strings encoded, and bytes copied, into a 4 MB buffer written when
- * full, never joined), atomically. A part of bytes is copied before anything is awaited. Parts may come
- * from an (async) generator, so the whole text need never exist in memory.
+ * Write a text, or its parts in order, atomically: encoded and copied into 4 MB chunks (ChunkFiller), each
+ * written when full, never joined. Parts may come from an (async) generator, so the whole text need never
+ * exist in memory; a part's bytes may be reused by its producer once the next part is asked for.
  */
 export async function writeText(file: string, text: string | Iterable<TextPart> | AsyncIterable<TextPart>): Promise<void> {
   await fsp.mkdir(path.dirname(file), { recursive: true });
   const tmp = tempName(file);
   const fh = await fsp.open(tmp, 'w');
   try {
-    // Parts are encoded straight into one reused buffer, written out when full: no joined string and no
-    // new buffer per write (at a 100k-article night, those were most of the time spent writing report.json).
-    const chunk = Buffer.allocUnsafe(TEXT_CHUNK);
-    let used = 0;
-    const flush = async (): Promise<void> => {
-      let done = 0;
-      while (done < used) done += (await fh.write(chunk, done, used - done)).bytesWritten;
-      used = 0;
+    const writeAll = async (bytes: Uint8Array, release: () => void): Promise<void> => {
+      for (let done = 0; done < bytes.length; ) done += (await fh.write(bytes, done, bytes.length - done)).bytesWritten;
+      release();
     };
-    // A piece that fits is encoded or copied into the chunk at once: no promise, no turn of the event loop.
-    const fits = (piece: string | Uint8Array): boolean => used + (typeof piece === 'string' ? piece.length * 3 : piece.length) <= TEXT_CHUNK;
-    const putLater = async (piece: string | Uint8Array): Promise<void> => {
-      if (typeof piece === 'string') {
-        await flush();
-        if (piece.length * 3 > TEXT_CHUNK) await fh.writeFile(piece);
-        else used += chunk.write(piece, used);
-      } else {
-        // Bytes are copied before anything is awaited: a part may be a view its producer reuses next.
-        const kept = copyOf(piece);
-        await flush();
-        await fh.writeFile(kept);
-      }
-    };
+    const filler = new ChunkFiller(TEXT_CHUNK, writeAll, (piece) => fh.writeFile(piece));
     for await (const part of typeof text === 'string' ? [text] : text) {
-      // (A part's pieces stay as they are while it is written: its producer runs again only for the next part.)
-      for (const piece of Array.isArray(part) ? part : [part]) {
-        if (!fits(piece)) await putLater(piece);
-        else if (typeof piece === 'string') used += chunk.write(piece, used);
-        else {
-          chunk.set(piece, used);
-          used += piece.length;
-        }
-      }
+      const waiting = filler.putAll(part);
+      if (waiting) await waiting;
     }
-    await flush();
+    await filler.cut();
   } catch (e) {
     await fh.close();
     await fsp.rm(tmp, { force: true });
